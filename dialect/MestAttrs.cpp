@@ -1,0 +1,178 @@
+//===- MestAttrs.cpp - #mest.sparsity syntax and verification -------------===//
+#include "dialect/MestDialect.h"
+
+#include "runtime/formats/Patterns.h"
+#include "runtime/formats/Scheme.h"
+
+#include "mlir/IR/DialectImplementation.h"
+#include "llvm/ADT/STLExtras.h"
+
+#include <charconv>
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace mest;
+
+#define GET_ATTRDEF_CLASSES
+#include "dialect/MestAttrs.cpp.inc"
+
+void MestDialect::registerAttributes() {
+  addAttributes<
+#define GET_ATTRDEF_LIST
+#include "dialect/MestAttrs.cpp.inc"
+      >();
+}
+
+SparsityAttr SparsityAttr::get(MLIRContext *ctx, Scheme scheme, double target, double capacity,
+                               int64_t blockRows, int64_t blockCols,
+                               ArrayRef<int64_t> patterns) {
+  return Base::get(ctx, scheme, APFloat(target), APFloat(capacity), blockRows, blockCols,
+                   patterns);
+}
+
+SparsityAttr SparsityAttr::getChecked(function_ref<InFlightDiagnostic()> emitError,
+                                      MLIRContext *ctx, Scheme scheme, double target,
+                                      double capacity, int64_t blockRows, int64_t blockCols,
+                                      ArrayRef<int64_t> patterns) {
+  return Base::getChecked(emitError, ctx, scheme, APFloat(target), APFloat(capacity),
+                          blockRows, blockCols, patterns);
+}
+
+SparsityAttr SparsityAttr::getDense(MLIRContext *ctx) { return get(ctx, Scheme::dense, 0.0, 0.0); }
+
+SmallVector<int64_t> SparsityAttr::getPatternTaps() const {
+  if (!getPatterns().empty()) return llvm::to_vector(getPatterns());
+  SmallVector<int64_t> taps;
+  for (const auto &p : rt::kDefaultPatterns) taps.append(std::begin(p), std::end(p));
+  return taps;
+}
+
+// Syntax: <scheme [, target = F] [, capacity = F] [, block = [R, C]]
+//          [, patterns = [[t, t, t, t], ...]]>
+Attribute SparsityAttr::parse(AsmParser &parser, Type) {
+  if (parser.parseLess()) return {};
+  SMLoc schemeLoc = parser.getCurrentLocation();
+  StringRef keyword;
+  if (parser.parseKeyword(&keyword)) return {};
+  std::optional<Scheme> scheme = symbolizeScheme(keyword);
+  if (!scheme) {
+    parser.emitError(schemeLoc) << "unknown sparsity scheme '" << keyword
+                                << "', expected dense, unstructured, channel, block or pattern";
+    return {};
+  }
+  double target = 0.0;
+  std::optional<double> capacity;
+  int64_t blockRows = 4, blockCols = 1;
+  SmallVector<int64_t> patterns;
+  while (succeeded(parser.parseOptionalComma())) {
+    SMLoc keyLoc = parser.getCurrentLocation();
+    StringRef key;
+    if (parser.parseKeyword(&key) || parser.parseEqual()) return {};
+    if (key == "target") {
+      if (parser.parseFloat(target)) return {};
+    } else if (key == "capacity") {
+      double c;
+      if (parser.parseFloat(c)) return {};
+      capacity = c;
+    } else if (key == "block") {
+      if (parser.parseLSquare() || parser.parseInteger(blockRows) || parser.parseComma() ||
+          parser.parseInteger(blockCols) || parser.parseRSquare())
+        return {};
+    } else if (key == "patterns") {
+      auto parseOne = [&]() -> ParseResult {
+        return parser.parseCommaSeparatedList(AsmParser::Delimiter::Square, [&]() {
+          int64_t tap;
+          if (parser.parseInteger(tap)) return failure();
+          patterns.push_back(tap);
+          return success();
+        });
+      };
+      if (parser.parseCommaSeparatedList(AsmParser::Delimiter::Square, parseOne)) return {};
+    } else {
+      parser.emitError(keyLoc) << "unknown sparsity parameter '" << key
+                               << "', expected target, capacity, block or patterns";
+      return {};
+    }
+  }
+  if (parser.parseGreater()) return {};
+  return parser.getChecked<SparsityAttr>(parser.getContext(), *scheme, APFloat(target),
+                                         APFloat(capacity.value_or(target)), blockRows,
+                                         blockCols, patterns);
+}
+
+std::string mest::shortestDecimal(double v) {
+  char buf[32];
+  auto res = std::to_chars(buf, buf + sizeof(buf), v);
+  std::string text(buf, res.ptr);
+  if (text.find_first_of(".e") == std::string::npos) text += ".0";
+  return text;
+}
+
+void SparsityAttr::print(AsmPrinter &printer) const {
+  printer << "<" << stringifyScheme(getScheme());
+  if (getTargetSparsity() != 0.0) printer << ", target = " << shortestDecimal(getTargetSparsity());
+  if (getCapacitySparsity() != getTargetSparsity())
+    printer << ", capacity = " << shortestDecimal(getCapacitySparsity());
+  if (getScheme() == Scheme::block && (getBlockRows() != 4 || getBlockCols() != 1))
+    printer << ", block = [" << getBlockRows() << ", " << getBlockCols() << "]";
+  if (!getPatterns().empty()) {
+    printer << ", patterns = [";
+    ArrayRef<int64_t> taps = getPatterns();
+    for (size_t p = 0; p < taps.size(); p += rt::kPatternTaps) {
+      if (p) printer << ", ";
+      printer << "[";
+      llvm::interleaveComma(taps.slice(p, rt::kPatternTaps), printer);
+      printer << "]";
+    }
+    printer << "]";
+  }
+  printer << ">";
+}
+
+LogicalResult SparsityAttr::verify(function_ref<InFlightDiagnostic()> emitError, Scheme scheme,
+                                   APFloat targetF, APFloat capacityF, int64_t blockRows,
+                                   int64_t blockCols, ArrayRef<int64_t> patterns) {
+  double target = targetF.convertToDouble(), capacity = capacityF.convertToDouble();
+  auto inUnit = [](double r) { return r >= 0.0 && r < 1.0; };
+  if (!inUnit(target))
+    return emitError() << "target sparsity " << shortestDecimal(target) << " is outside [0, 1)";
+  if (!inUnit(capacity))
+    return emitError() << "capacity " << shortestDecimal(capacity) << " is outside [0, 1)";
+  if (capacity > target)
+    return emitError() << "capacity " << shortestDecimal(capacity)
+                       << " is sparser than the target " << shortestDecimal(target)
+                       << ": storage must hold at least the target density";
+  if (scheme == Scheme::dense && (target != 0.0 || capacity != 0.0))
+    return emitError() << "a dense layer has no target or capacity";
+  if (blockRows <= 0 || blockCols <= 0)
+    return emitError() << "block shape [" << blockRows << ", " << blockCols
+                       << "] must be positive";
+  if (scheme != Scheme::block && (blockRows != 4 || blockCols != 1))
+    return emitError() << "'block' applies to the block scheme only";
+  if (scheme != Scheme::pattern && !patterns.empty())
+    return emitError() << "'patterns' applies to the pattern scheme only";
+  if (scheme == Scheme::pattern) {
+    if (patterns.size() % rt::kPatternTaps != 0)
+      return emitError() << "every pattern keeps exactly " << rt::kPatternTaps << " taps";
+    if (patterns.size() / rt::kPatternTaps > rt::kMaxPatterns)
+      return emitError() << "at most " << rt::kMaxPatterns << " patterns are supported";
+    for (size_t p = 0; p < patterns.size(); p += rt::kPatternTaps) {
+      unsigned mask = 0;
+      for (int64_t tap : patterns.slice(p, rt::kPatternTaps)) {
+        if (tap < 0 || tap > 8)
+          return emitError() << "pattern tap " << tap
+                             << " is not in a 3x3 kernel (taps are row * 3 + col, 0..8)";
+        if (mask & (1u << tap))
+          return emitError() << "pattern " << p / rt::kPatternTaps << " repeats tap " << tap;
+        mask |= 1u << tap;
+      }
+    }
+    // A kept kernel holds 4 of 9 weights: the scheme cannot be denser than 4/9.
+    double minSparsity = 1.0 - double(rt::kPatternTaps) / 9.0;
+    if (capacity < minSparsity - 1e-12)
+      return emitError() << "pattern sparsity cannot be below " << shortestDecimal(minSparsity)
+                         << " (4 of 9 taps per kernel), capacity is "
+                         << shortestDecimal(capacity);
+  }
+  return success();
+}

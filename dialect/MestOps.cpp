@@ -1,0 +1,194 @@
+//===- MestOps.cpp - layer op verifiers -----------------------------------===//
+#include "dialect/MestDialect.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/OpImplementation.h"
+
+using namespace mlir;
+using namespace mest;
+
+#define GET_OP_CLASSES
+#include "dialect/MestOps.cpp.inc"
+
+namespace {
+
+/// Checks an [h, w] attribute: two entries, each > 0 (or >= 0 with allowZero).
+LogicalResult verifyPair(Operation *op, StringRef name, ArrayRef<int64_t> v, bool allowZero) {
+  if (v.size() != 2)
+    return op->emitOpError() << "'" << name << "' must be [h, w], got " << v.size()
+                             << " values";
+  for (int64_t x : v)
+    if (x < 0 || (x == 0 && !allowZero))
+      return op->emitOpError() << "'" << name << "' must be " << (allowZero ? ">= 0" : "> 0")
+                               << ", got [" << v[0] << ", " << v[1] << "]";
+  return success();
+}
+
+/// Checks that `type` is [N, C, expectH, expectW] after a window op, with a message
+/// that states the expected shape.
+LogicalResult verifyWindowOutput(Operation *op, RankedTensorType in, RankedTensorType out,
+                                 int64_t channels, ArrayRef<int64_t> kernel,
+                                 ArrayRef<int64_t> stride, ArrayRef<int64_t> padding) {
+  int64_t expect[4] = {in.getDimSize(0), channels, 0, 0};
+  for (int d = 0; d < 2; ++d) {
+    int64_t size = in.getDimSize(2 + d);
+    if (ShapedType::isDynamic(size))
+      return op->emitOpError() << "needs static spatial sizes";
+    int64_t padded = size + 2 * padding[d];
+    if (padded < kernel[d])
+      return op->emitOpError() << "kernel [" << kernel[0] << ", " << kernel[1]
+                               << "] is larger than the padded input " << in;
+    expect[2 + d] = (padded - kernel[d]) / stride[d] + 1;
+  }
+  if (out.getShape() != ArrayRef<int64_t>(expect))
+    return op->emitOpError() << "result type " << out << " does not match the expected shape ["
+                             << expect[0] << ", " << expect[1] << ", " << expect[2] << ", "
+                             << expect[3] << "]";
+  return success();
+}
+
+/// Scheme-specific checks of a weight of shape [O, I, kh, kw].
+LogicalResult verifySparsityOnWeight(Operation *op, SparsityAttr sp, int64_t O, int64_t I,
+                                     int64_t kh, int64_t kw) {
+  switch (sp.getScheme()) {
+  case Scheme::pattern:
+    if (kh != 3 || kw != 3)
+      return op->emitOpError() << "pattern sparsity needs a 3x3 kernel, got " << kh << "x"
+                               << kw;
+    break;
+  case Scheme::block:
+    if (O % sp.getBlockRows() != 0)
+      return op->emitOpError() << "block rows " << sp.getBlockRows()
+                               << " do not divide the " << O << " output channels";
+    if ((I * kh * kw) % sp.getBlockCols() != 0)
+      return op->emitOpError() << "block columns " << sp.getBlockCols()
+                               << " do not divide the " << I * kh * kw
+                               << " weights of a filter";
+    break;
+  default: break;
+  }
+  return success();
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// conv2d
+//===----------------------------------------------------------------------===//
+
+SparsityAttr Conv2dOp::getSparsityOrDense() {
+  return getSparsity() ? *getSparsity() : SparsityAttr::getDense(getContext());
+}
+
+int64_t Conv2dOp::getNumParameters() {
+  return getOutChannels() * getInChannels() * getKernel()[0] * getKernel()[1] +
+         (getBias() ? getOutChannels() : 0);
+}
+
+LogicalResult Conv2dOp::verify() {
+  int64_t outChannels = static_cast<int64_t>(getOutChannels());
+  if (outChannels <= 0) return emitOpError() << "out_channels must be > 0, got " << outChannels;
+  if (failed(verifyPair(*this, "kernel", getKernel(), false)) ||
+      failed(verifyPair(*this, "stride", getStride(), false)) ||
+      failed(verifyPair(*this, "padding", getPadding(), true)))
+    return failure();
+  auto in = getInput().getType();
+  if (!in.hasStaticShape()) return emitOpError() << "needs a static input shape, got " << in;
+  if (failed(verifyWindowOutput(*this, in, getOutput().getType(), outChannels, getKernel(),
+                                getStride(), getPadding())))
+    return failure();
+  return verifySparsityOnWeight(*this, getSparsityOrDense(), outChannels,
+                                getInChannels(), getKernel()[0], getKernel()[1]);
+}
+
+//===----------------------------------------------------------------------===//
+// linear
+//===----------------------------------------------------------------------===//
+
+SparsityAttr LinearOp::getSparsityOrDense() {
+  return getSparsity() ? *getSparsity() : SparsityAttr::getDense(getContext());
+}
+
+int64_t LinearOp::getNumParameters() {
+  return getOutFeatures() * getInput().getType().getDimSize(1) +
+         (getBias() ? getOutFeatures() : 0);
+}
+
+LogicalResult LinearOp::verify() {
+  int64_t outFeatures = static_cast<int64_t>(getOutFeatures());
+  if (outFeatures <= 0) return emitOpError() << "out_features must be > 0, got " << outFeatures;
+  auto in = getInput().getType(), out = getOutput().getType();
+  if (!in.hasStaticShape()) return emitOpError() << "needs a static input shape, got " << in;
+  if (out.getShape() != ArrayRef<int64_t>{in.getDimSize(0), outFeatures})
+    return emitOpError() << "result type " << out << " does not match the expected shape ["
+                         << in.getDimSize(0) << ", " << outFeatures << "]";
+  SparsityAttr sp = getSparsityOrDense();
+  if (sp.getScheme() == Scheme::pattern || sp.getScheme() == Scheme::channel)
+    return emitOpError() << "'" << stringifyScheme(sp.getScheme())
+                         << "' sparsity is for convolutions; a linear layer takes dense, "
+                            "unstructured or block";
+  return verifySparsityOnWeight(*this, sp, outFeatures, in.getDimSize(1), 1, 1);
+}
+
+//===----------------------------------------------------------------------===//
+// batch_norm
+//===----------------------------------------------------------------------===//
+
+int64_t BatchNormOp::getNumParameters() { return 2 * getInput().getType().getDimSize(1); }
+
+LogicalResult BatchNormOp::verify() {
+  if (!getInput().getType().hasStaticShape())
+    return emitOpError() << "needs a static input shape";
+  if (!(getEps().convertToDouble() > 0.0))
+    return emitOpError() << "eps must be > 0, got " << shortestDecimal(getEps().convertToDouble());
+  double m = getMomentum().convertToDouble();
+  if (!(m >= 0.0 && m <= 1.0))
+    return emitOpError() << "momentum must be in [0, 1], got " << shortestDecimal(m);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// pooling, flatten, loss
+//===----------------------------------------------------------------------===//
+
+template <typename PoolOp> static LogicalResult verifyPool(PoolOp op) {
+  if (failed(verifyPair(op, "kernel", op.getKernel(), false)) ||
+      failed(verifyPair(op, "stride", op.getStrideOrKernel(), false)) ||
+      failed(verifyPair(op, "padding", op.getPadding(), true)))
+    return failure();
+  for (int d = 0; d < 2; ++d)
+    if (2 * op.getPadding()[d] > op.getKernel()[d])
+      return op.emitOpError() << "padding must be at most half the kernel";
+  auto in = op.getInput().getType();
+  return verifyWindowOutput(op, in, op.getOutput().getType(), in.getDimSize(1), op.getKernel(),
+                            op.getStrideOrKernel(), op.getPadding());
+}
+
+LogicalResult MaxPool2dOp::verify() { return verifyPool(*this); }
+LogicalResult AvgPool2dOp::verify() { return verifyPool(*this); }
+
+LogicalResult GlobalAvgPool2dOp::verify() {
+  auto in = getInput().getType(), out = getOutput().getType();
+  if (out.getShape() != ArrayRef<int64_t>{in.getDimSize(0), in.getDimSize(1)})
+    return emitOpError() << "result type " << out << " must be [N, C] of the input " << in;
+  return success();
+}
+
+LogicalResult FlattenOp::verify() {
+  auto in = getInput().getType(), out = getOutput().getType();
+  if (!in.hasStaticShape()) return emitOpError() << "needs a static input shape";
+  int64_t features = in.getDimSize(1) * in.getDimSize(2) * in.getDimSize(3);
+  if (out.getShape() != ArrayRef<int64_t>{in.getDimSize(0), features})
+    return emitOpError() << "result type " << out << " must be [" << in.getDimSize(0) << ", "
+                         << features << "]";
+  return success();
+}
+
+LogicalResult SoftmaxCrossEntropyOp::verify() {
+  int64_t n = getLogits().getType().getDimSize(0);
+  for (Type t : {getLabels().getType(), getLoss().getType(), getCorrect().getType()})
+    if (cast<RankedTensorType>(t).getDimSize(0) != n)
+      return emitOpError() << "labels, loss and correctness must have the batch size " << n
+                           << " of the logits, got " << t;
+  return success();
+}

@@ -1,0 +1,263 @@
+// RUN: mest-opt %s -split-input-file -verify-diagnostics -allow-unregistered-dialect
+
+// expected-error @+1 {{target sparsity 1.0 is outside [0, 1)}}
+func.func @f() attributes {s = #mest.sparsity<unstructured, target = 1.0>} { return }
+
+// -----
+
+// expected-error @+1 {{capacity -0.1 is outside [0, 1)}}
+func.func @f() attributes {s = #mest.sparsity<unstructured, target = 0.5, capacity = -0.1>} { return }
+
+// -----
+
+// expected-error @+1 {{capacity 0.95 is sparser than the target 0.9}}
+func.func @f() attributes {s = #mest.sparsity<block, target = 0.9, capacity = 0.95>} { return }
+
+// -----
+
+// expected-error @+1 {{unknown sparsity scheme 'random'}}
+func.func @f() attributes {s = #mest.sparsity<random, target = 0.9>} { return }
+
+// -----
+
+// expected-error @+1 {{unknown sparsity parameter 'ratio'}}
+func.func @f() attributes {s = #mest.sparsity<block, ratio = 0.9>} { return }
+
+// -----
+
+// expected-error @+1 {{a dense layer has no target or capacity}}
+func.func @f() attributes {s = #mest.sparsity<dense, target = 0.9>} { return }
+
+// -----
+
+// expected-error @+1 {{block shape [0, 1] must be positive}}
+func.func @f() attributes {s = #mest.sparsity<block, target = 0.9, block = [0, 1]>} { return }
+
+// -----
+
+// expected-error @+1 {{'block' applies to the block scheme only}}
+func.func @f() attributes {s = #mest.sparsity<unstructured, target = 0.9, block = [8, 1]>} { return }
+
+// -----
+
+// expected-error @+1 {{'patterns' applies to the pattern scheme only}}
+func.func @f() attributes {s = #mest.sparsity<block, target = 0.9, patterns = [[0, 1, 2, 3]]>} { return }
+
+// -----
+
+// expected-error @+1 {{pattern tap 9 is not in a 3x3 kernel}}
+func.func @f() attributes {s = #mest.sparsity<pattern, target = 0.9, patterns = [[0, 1, 2, 9]]>} { return }
+
+// -----
+
+// expected-error @+1 {{pattern 1 repeats tap 4}}
+func.func @f() attributes {s = #mest.sparsity<pattern, target = 0.9, patterns = [[0, 1, 2, 3], [4, 4, 5, 6]]>} { return }
+
+// -----
+
+// expected-error @+1 {{every pattern keeps exactly 4 taps}}
+func.func @f() attributes {s = #mest.sparsity<pattern, target = 0.9, patterns = [[0, 1, 2]]>} { return }
+
+// -----
+
+// expected-error @+1 {{pattern sparsity cannot be below 0.555}}
+func.func @f() attributes {s = #mest.sparsity<pattern, target = 0.5>} { return }
+
+// -----
+
+func.func @pattern_not_3x3(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x4x4xf32> {
+  // expected-error @+1 {{pattern sparsity needs a 3x3 kernel, got 5x5}}
+  %0 = mest.conv2d @c(%x) {out_channels = 4 : i64, kernel = array<i64: 5, 5>, sparsity = #mest.sparsity<pattern, target = 0.9>} : tensor<1x4x8x8xf32> -> tensor<1x4x4x4xf32>
+  return %0 : tensor<1x4x4x4xf32>
+}
+
+// -----
+
+func.func @block_rows(%x: tensor<1x4x8x8xf32>) -> tensor<1x6x6x6xf32> {
+  // expected-error @+1 {{block rows 4 do not divide the 6 output channels}}
+  %0 = mest.conv2d @c(%x) {out_channels = 6 : i64, kernel = array<i64: 3, 3>, sparsity = #mest.sparsity<block, target = 0.9>} : tensor<1x4x8x8xf32> -> tensor<1x6x6x6xf32>
+  return %0 : tensor<1x6x6x6xf32>
+}
+
+// -----
+
+func.func @block_cols(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x6x6xf32> {
+  // expected-error @+1 {{block columns 5 do not divide the 36 weights of a filter}}
+  %0 = mest.conv2d @c(%x) {out_channels = 4 : i64, kernel = array<i64: 3, 3>, sparsity = #mest.sparsity<block, target = 0.9, block = [4, 5]>} : tensor<1x4x8x8xf32> -> tensor<1x4x6x6xf32>
+  return %0 : tensor<1x4x6x6xf32>
+}
+
+// -----
+
+func.func @conv_shape(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> {
+  // expected-error @+1 {{result type 'tensor<1x4x8x8xf32>' does not match the expected shape [1, 4, 6, 6]}}
+  %0 = mest.conv2d @c(%x) {out_channels = 4 : i64, kernel = array<i64: 3, 3>} : tensor<1x4x8x8xf32> -> tensor<1x4x8x8xf32>
+  return %0 : tensor<1x4x8x8xf32>
+}
+
+// -----
+
+func.func @conv_channels(%x: tensor<1x4x8x8xf32>) -> tensor<1x0x6x6xf32> {
+  // expected-error @+1 {{out_channels must be > 0, got 0}}
+  %0 = mest.conv2d @c(%x) {out_channels = 0 : i64, kernel = array<i64: 3, 3>} : tensor<1x4x8x8xf32> -> tensor<1x0x6x6xf32>
+  return %0 : tensor<1x0x6x6xf32>
+}
+
+// -----
+
+func.func @conv_stride(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x6x6xf32> {
+  // expected-error @+1 {{'stride' must be > 0, got [0, 1]}}
+  %0 = mest.conv2d @c(%x) {out_channels = 4 : i64, kernel = array<i64: 3, 3>, stride = array<i64: 0, 1>} : tensor<1x4x8x8xf32> -> tensor<1x4x6x6xf32>
+  return %0 : tensor<1x4x6x6xf32>
+}
+
+// -----
+
+func.func @conv_padding(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x6x6xf32> {
+  // expected-error @+1 {{'padding' must be >= 0, got [-1, 0]}}
+  %0 = mest.conv2d @c(%x) {out_channels = 4 : i64, kernel = array<i64: 3, 3>, padding = array<i64: -1, 0>} : tensor<1x4x8x8xf32> -> tensor<1x4x6x6xf32>
+  return %0 : tensor<1x4x6x6xf32>
+}
+
+// -----
+
+func.func @conv_kernel_rank(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x6x6xf32> {
+  // expected-error @+1 {{'kernel' must be [h, w], got 1 values}}
+  %0 = mest.conv2d @c(%x) {out_channels = 4 : i64, kernel = array<i64: 3>} : tensor<1x4x8x8xf32> -> tensor<1x4x6x6xf32>
+  return %0 : tensor<1x4x6x6xf32>
+}
+
+// -----
+
+func.func @conv_too_big(%x: tensor<1x4x2x2xf32>) -> tensor<1x4x1x1xf32> {
+  // expected-error @+1 {{kernel [3, 3] is larger than the padded input}}
+  %0 = mest.conv2d @c(%x) {out_channels = 4 : i64, kernel = array<i64: 3, 3>} : tensor<1x4x2x2xf32> -> tensor<1x4x1x1xf32>
+  return %0 : tensor<1x4x1x1xf32>
+}
+
+// -----
+
+func.func @linear_shape(%x: tensor<2x8xf32>) -> tensor<2x5xf32> {
+  // expected-error @+1 {{result type 'tensor<2x5xf32>' does not match the expected shape [2, 4]}}
+  %0 = mest.linear @fc(%x) {out_features = 4 : i64} : tensor<2x8xf32> -> tensor<2x5xf32>
+  return %0 : tensor<2x5xf32>
+}
+
+// -----
+
+func.func @linear_pattern(%x: tensor<2x8xf32>) -> tensor<2x4xf32> {
+  // expected-error @+1 {{'pattern' sparsity is for convolutions}}
+  %0 = mest.linear @fc(%x) {out_features = 4 : i64, sparsity = #mest.sparsity<pattern, target = 0.9>} : tensor<2x8xf32> -> tensor<2x4xf32>
+  return %0 : tensor<2x4xf32>
+}
+
+// -----
+
+func.func @bn_eps(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
+  // expected-error @+1 {{eps must be > 0, got 0.0}}
+  %0 = mest.batch_norm @bn(%x) {eps = 0.0 : f64} : tensor<2x8xf32>
+  return %0 : tensor<2x8xf32>
+}
+
+// -----
+
+func.func @bn_momentum(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
+  // expected-error @+1 {{momentum must be in [0, 1], got 2.0}}
+  %0 = mest.batch_norm @bn(%x) {momentum = 2.0 : f64} : tensor<2x8xf32>
+  return %0 : tensor<2x8xf32>
+}
+
+// -----
+
+func.func @relu_types(%x: tensor<2x8xf32>) -> tensor<2x9xf32> {
+  // expected-error @+1 {{requires the same type for all operands and results}}
+  %0 = "mest.relu"(%x) : (tensor<2x8xf32>) -> tensor<2x9xf32>
+  return %0 : tensor<2x9xf32>
+}
+
+// -----
+
+func.func @add_types(%x: tensor<2x8xf32>, %y: tensor<2x4xf32>) -> tensor<2x8xf32> {
+  // expected-error @+1 {{requires the same type for all operands and results}}
+  %0 = "mest.add"(%x, %y) : (tensor<2x8xf32>, tensor<2x4xf32>) -> tensor<2x8xf32>
+  return %0 : tensor<2x8xf32>
+}
+
+// -----
+
+func.func @pool_shape(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x3x3xf32> {
+  // expected-error @+1 {{result type 'tensor<1x4x3x3xf32>' does not match the expected shape [1, 4, 4, 4]}}
+  %0 = mest.max_pool2d %x {kernel = array<i64: 2, 2>} : tensor<1x4x8x8xf32> -> tensor<1x4x3x3xf32>
+  return %0 : tensor<1x4x3x3xf32>
+}
+
+// -----
+
+func.func @pool_padding(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x5x5xf32> {
+  // expected-error @+1 {{padding must be at most half the kernel}}
+  %0 = mest.avg_pool2d %x {kernel = array<i64: 2, 2>, padding = array<i64: 2, 2>} : tensor<1x4x8x8xf32> -> tensor<1x4x5x5xf32>
+  return %0 : tensor<1x4x5x5xf32>
+}
+
+// -----
+
+func.func @gap_shape(%x: tensor<1x4x8x8xf32>) -> tensor<1x8xf32> {
+  // expected-error @+1 {{result type 'tensor<1x8xf32>' must be [N, C] of the input}}
+  %0 = mest.global_avg_pool2d %x : tensor<1x4x8x8xf32> -> tensor<1x8xf32>
+  return %0 : tensor<1x8xf32>
+}
+
+// -----
+
+func.func @flatten_shape(%x: tensor<1x4x2x2xf32>) -> tensor<1x15xf32> {
+  // expected-error @+1 {{result type 'tensor<1x15xf32>' must be [1, 16]}}
+  %0 = mest.flatten %x : tensor<1x4x2x2xf32> -> tensor<1x15xf32>
+  return %0 : tensor<1x15xf32>
+}
+
+// -----
+
+func.func @loss_batch(%x: tensor<4x10xf32>, %l: tensor<3xi32>) -> tensor<4xf32> {
+  // expected-error @+1 {{labels, loss and correctness must have the batch size 4 of the logits}}
+  %loss, %c = mest.softmax_cross_entropy %x, %l : tensor<4x10xf32>, tensor<3xi32> -> tensor<4xf32>, tensor<4xi1>
+  return %loss : tensor<4xf32>
+}
+
+// -----
+
+func.func @dup(%x: tensor<2x8xf32>) -> tensor<2x8xf32> attributes {mest.model} {
+  // expected-note @+1 {{first use here}}
+  %0 = mest.linear @fc(%x) {out_features = 8 : i64} : tensor<2x8xf32> -> tensor<2x8xf32>
+  // expected-error @+1 {{layer name @fc is already used in this model}}
+  %1 = mest.linear @fc(%0) {out_features = 8 : i64} : tensor<2x8xf32> -> tensor<2x8xf32>
+  return %1 : tensor<2x8xf32>
+}
+
+// -----
+
+// expected-error @+1 {{a mest model takes one input batch and returns one logits tensor, got 2 inputs and 1 results}}
+func.func @two_inputs(%x: tensor<2x8xf32>, %y: tensor<2x8xf32>) -> tensor<2x8xf32> attributes {mest.model} {
+  return %x : tensor<2x8xf32>
+}
+
+// -----
+
+// expected-error @+1 {{a mest model maps a static [N, ...] batch to [N, classes] logits}}
+func.func @bad_batch(%x: tensor<2x8xf32>) -> tensor<3x8xf32> attributes {mest.model} {
+  %0 = "test.opaque"(%x) : (tensor<2x8xf32>) -> tensor<3x8xf32>
+  return %0 : tensor<3x8xf32>
+}
+
+// -----
+
+// expected-error @+1 {{'mest.model' must be a unit attribute}}
+func.func @not_unit(%x: tensor<2x8xf32>) -> tensor<2x8xf32> attributes {mest.model = 1 : i32} {
+  return %x : tensor<2x8xf32>
+}
+
+// -----
+
+// expected-error @+1 {{unknown mest attribute 'mest.layer'}}
+func.func @unknown(%x: tensor<2x8xf32>) -> tensor<2x8xf32> attributes {mest.layer} {
+  return %x : tensor<2x8xf32>
+}
