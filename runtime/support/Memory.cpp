@@ -1,0 +1,49 @@
+//===- Memory.cpp - the runtime's allocator, with byte accounting ---------===//
+#include "runtime/support/Memory.h"
+
+#include "runtime/support/Error.h"
+
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+
+namespace mest::rt {
+namespace {
+constexpr size_t kAlign = 64;
+std::atomic<int64_t> live[static_cast<int>(MemCategory::Count)];
+std::atomic<int64_t> liveTotal{0}, peakTotal{0};
+} // namespace
+
+void *allocate(size_t bytes, MemCategory cat) {
+  if (bytes == 0) return nullptr;
+  size_t rounded = (bytes + kAlign - 1) / kAlign * kAlign;
+  void *p = std::aligned_alloc(kAlign, rounded);
+  if (!p) throw Error(fmt::format("out of memory allocating {} bytes for {}", bytes,
+                                  categoryName(cat)));
+  std::memset(p, 0, rounded);
+  live[static_cast<int>(cat)] += static_cast<int64_t>(bytes);
+  int64_t now = liveTotal += static_cast<int64_t>(bytes);
+  int64_t peak = peakTotal.load();
+  while (now > peak && !peakTotal.compare_exchange_weak(peak, now)) {
+  }
+  return p;
+}
+
+void release(void *ptr, size_t bytes, MemCategory cat) {
+  if (!ptr) return;
+  std::free(ptr);
+  live[static_cast<int>(cat)] -= static_cast<int64_t>(bytes);
+  liveTotal -= static_cast<int64_t>(bytes);
+}
+
+int64_t liveBytes(MemCategory cat) { return live[static_cast<int>(cat)].load(); }
+int64_t liveBytesTotal() { return liveTotal.load(); }
+int64_t peakBytesTotal() { return peakTotal.load(); }
+
+const char *categoryName(MemCategory cat) {
+  static const char *names[] = {"weights", "gradients", "momentum", "indices",
+                                "activations", "scratch", "data"};
+  return names[static_cast<int>(cat)];
+}
+
+} // namespace mest::rt
