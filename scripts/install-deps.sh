@@ -5,7 +5,8 @@
 set -euo pipefail
 
 pkgs=(llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools clang-19 lld ninja-build cmake
-      libhalide14-0-dev catch2 libfmt-dev zlib1g-dev python3 make dataset-fashion-mnist file)
+      libhalide14-0-dev catch2 libfmt-dev zlib1g-dev libomp-19-dev python3 make
+      dataset-fashion-mnist file)
 if [[ "${1:-}" == "--bench" ]]; then
   pkgs+=(libdnnl-dev python3-torch python3-matplotlib)
 fi

@@ -26,94 +26,82 @@ CompressedWeights::CompressedWeights(const WeightSpec &specIn) : spec(specIn) {
   if (!(spec.capacity >= 0.0 && spec.capacity <= spec.target && spec.target < 1.0))
     throw Error(fmt::format("layer {}: need 0 <= capacity ({}) <= target ({}) < 1", spec.name,
                             spec.capacity, spec.target));
-  const int64_t K = w.I * w.kernelSize();
+  if (spec.scheme == Scheme::Block && (spec.blockRows <= 0 || w.O % spec.blockRows != 0))
+    throw Error(fmt::format("layer {}: block rows {} do not divide {} output channels",
+                            spec.name, spec.blockRows, w.O));
+  if (spec.scheme == Scheme::Pattern && (w.KH != 3 || w.KW != 3))
+    throw Error(fmt::format("layer {}: pattern sparsity needs 3x3 kernels, got {}x{}",
+                            spec.name, w.KH, w.KW));
+  if (spec.scheme == Scheme::Pattern &&
+      (spec.patterns.count <= 0 || spec.patterns.count > kMaxPatterns))
+    throw Error(fmt::format("layer {}: pattern library has {} patterns", spec.name,
+                            spec.patterns.count));
+  if (spec.scheme != Scheme::Dense &&
+      activeUnitsPerGroup(spec.scheme, w, spec.capacity, spec.blockRows) < 0)
+    throw Error(fmt::format("layer {}: capacity {} is denser than scheme {} can be", spec.name,
+                            spec.capacity, schemeName(spec.scheme)));
+  stateBytes_ = spec.layout().total;
+  owning_ = true;
+  bind(static_cast<uint8_t *>(allocate(stateBytes_, MemCategory::State)));
+  if (spec.scheme == Scheme::Dense) header[0] = capacityUnits;
+}
+
+CompressedWeights::CompressedWeights(const WeightSpec &specIn, uint8_t *block) : spec(specIn) {
+  stateBytes_ = spec.layout().total;
+  bind(block);
+}
+
+void CompressedWeights::bind(uint8_t *block) {
+  const WeightShape &w = spec.shape;
+  ConvStateLayout l = spec.layout();
+  base = block;
+  auto at = [&](int64_t off) { return off < 0 ? nullptr : block + off; };
+  header = reinterpret_cast<int64_t *>(at(l.header));
+  values = reinterpret_cast<float *>(at(l.values));
+  grads = reinterpret_cast<float *>(at(l.grads));
+  momentum = reinterpret_cast<float *>(at(l.momentum));
+  bias = reinterpret_cast<float *>(at(l.bias));
+  biasGrad = reinterpret_cast<float *>(at(l.biasGrad));
+  biasMomentum = reinterpret_cast<float *>(at(l.biasMomentum));
+  index = reinterpret_cast<int32_t *>(at(l.index));
+  groupPtr = reinterpret_cast<int32_t *>(at(l.groupPtr));
+  patternCount = reinterpret_cast<int32_t *>(at(l.patternCount));
+  order = reinterpret_cast<int32_t *>(at(l.order));
+  patternId = at(l.patternId);
+  unitSize = l.unitSize;
+  capacityUnits = l.capacityUnits;
   switch (spec.scheme) {
-  case Scheme::Dense:
-    unitsPerGroup = w.numel();
-    capacityUnits = numActive = w.numel();
-    break;
+  case Scheme::Dense: unitsPerGroup = w.numel(); break;
   case Scheme::Unstructured:
     numGroups = w.O;
-    unitsPerGroup = K;
+    unitsPerGroup = w.I * w.kernelSize();
     break;
   case Scheme::Block:
-    if (spec.blockRows <= 0 || w.O % spec.blockRows != 0)
-      throw Error(fmt::format("layer {}: block rows {} do not divide {} output channels",
-                              spec.name, spec.blockRows, w.O));
     numGroups = w.O / spec.blockRows;
-    unitsPerGroup = K;
-    unitSize = spec.blockRows;
+    unitsPerGroup = w.I * w.kernelSize();
     break;
-  case Scheme::Channel:
-    unitsPerGroup = w.I;
-    unitSize = w.O * w.kernelSize();
-    break;
+  case Scheme::Channel: unitsPerGroup = w.I; break;
   case Scheme::Pattern:
-    if (w.KH != 3 || w.KW != 3)
-      throw Error(fmt::format("layer {}: pattern sparsity needs 3x3 kernels, got {}x{}",
-                              spec.name, w.KH, w.KW));
-    if (spec.patterns.count <= 0 || spec.patterns.count > kMaxPatterns)
-      throw Error(fmt::format("layer {}: pattern library has {} patterns", spec.name,
-                              spec.patterns.count));
     numGroups = w.O;
     unitsPerGroup = w.I;
-    unitSize = kPatternTaps;
+    capacityPerFilter = capacityUnits / w.O;
     break;
-  }
-  if (spec.scheme != Scheme::Dense) {
-    int64_t cap = activeUnitsPerGroup(spec.scheme, w, spec.capacity, spec.blockRows);
-    if (cap < 0)
-      throw Error(fmt::format("layer {}: capacity {} is denser than scheme {} can be",
-                              spec.name, spec.capacity, schemeName(spec.scheme)));
-    capacityUnits = spec.scheme == Scheme::Pattern ? cap * w.O : cap;
-    capacityPerFilter = spec.scheme == Scheme::Pattern ? cap : 0;
-  }
-  const int64_t nv = capacityUnits * unitSize;
-  values = allocateArray<float>(nv, MemCategory::Weights);
-  grads = allocateArray<float>(nv, MemCategory::Gradients);
-  momentum = allocateArray<float>(nv, MemCategory::Momentum);
-  if (spec.scheme == Scheme::Dense) return;
-  index = allocateArray<int32_t>(capacityUnits, MemCategory::Indices);
-  if (spec.scheme == Scheme::Unstructured || spec.scheme == Scheme::Block)
-    groupPtr = allocateArray<int32_t>(numGroups + 1, MemCategory::Indices);
-  if (spec.scheme == Scheme::Pattern) {
-    patternId = allocateArray<uint8_t>(capacityUnits, MemCategory::Indices);
-    patternCount = allocateArray<int32_t>(w.O * spec.patterns.count, MemCategory::Indices);
   }
 }
 
 CompressedWeights::CompressedWeights(CompressedWeights &&o) noexcept
     : spec(std::move(o.spec)), numGroups(o.numGroups), unitsPerGroup(o.unitsPerGroup),
       unitSize(o.unitSize), capacityUnits(o.capacityUnits),
-      capacityPerFilter(o.capacityPerFilter), numActive(o.numActive), perFilter(o.perFilter),
-      values(o.values), grads(o.grads), momentum(o.momentum), index(o.index),
-      groupPtr(o.groupPtr), patternId(o.patternId), patternCount(o.patternCount) {
-  o.values = o.grads = o.momentum = nullptr;
-  o.index = o.groupPtr = o.patternCount = nullptr;
-  o.patternId = nullptr;
+      capacityPerFilter(o.capacityPerFilter), base(o.base), header(o.header), values(o.values),
+      grads(o.grads), momentum(o.momentum), bias(o.bias), biasGrad(o.biasGrad),
+      biasMomentum(o.biasMomentum), index(o.index), groupPtr(o.groupPtr),
+      patternId(o.patternId), patternCount(o.patternCount), order(o.order),
+      stateBytes_(o.stateBytes_), owning_(o.owning_) {
+  o.owning_ = false;
 }
 
-CompressedWeights::~CompressedWeights() { release(); }
-
-void CompressedWeights::release() {
-  const int64_t nv = capacityUnits * unitSize;
-  releaseArray(values, nv, MemCategory::Weights);
-  releaseArray(grads, nv, MemCategory::Gradients);
-  releaseArray(momentum, nv, MemCategory::Momentum);
-  releaseArray(index, capacityUnits, MemCategory::Indices);
-  releaseArray(groupPtr, numGroups + 1, MemCategory::Indices);
-  releaseArray(patternId, capacityUnits, MemCategory::Indices);
-  releaseArray(patternCount, spec.shape.O * spec.patterns.count, MemCategory::Indices);
-  values = grads = momentum = nullptr;
-}
-
-int64_t CompressedWeights::allocatedBytes() const {
-  int64_t bytes = 3 * capacityUnits * unitSize * int64_t(sizeof(float));
-  if (index) bytes += capacityUnits * int64_t(sizeof(int32_t));
-  if (groupPtr) bytes += (numGroups + 1) * int64_t(sizeof(int32_t));
-  if (patternId) bytes += capacityUnits;
-  if (patternCount) bytes += spec.shape.O * spec.patterns.count * int64_t(sizeof(int32_t));
-  return bytes;
+CompressedWeights::~CompressedWeights() {
+  if (owning_) release(base, stateBytes_, MemCategory::State);
 }
 
 int64_t CompressedWeights::unitKey(int64_t slot) const {
@@ -126,7 +114,7 @@ int64_t CompressedWeights::unitKey(int64_t slot) const {
   }
   case Scheme::Channel: return index[slot];
   case Scheme::Pattern:
-    return (slot / perFilter) * spec.patterns.count * unitsPerGroup +
+    return (slot / perFilter()) * spec.patterns.count * unitsPerGroup +
            int64_t(patternId[slot]) * unitsPerGroup + index[slot];
   case Scheme::Dense: return slot;
   }
@@ -140,7 +128,7 @@ int64_t CompressedWeights::unitIdOfKey(int64_t key) const {
 }
 
 void CompressedWeights::setUnitsFromKeys(const int64_t *keys, int64_t n) {
-  numActive = n;
+  header[0] = n;
   switch (spec.scheme) {
   case Scheme::Unstructured:
   case Scheme::Block:
@@ -156,7 +144,7 @@ void CompressedWeights::setUnitsFromKeys(const int64_t *keys, int64_t n) {
     break;
   case Scheme::Pattern: {
     const int64_t P = spec.patterns.count, perO = P * unitsPerGroup;
-    perFilter = n / spec.shape.O;
+    header[1] = n / spec.shape.O;
     std::fill(patternCount, patternCount + spec.shape.O * P, 0);
     for (int64_t i = 0; i < n; ++i) {
       int64_t o = keys[i] / perO, p = (keys[i] % perO) / unitsPerGroup;

@@ -22,6 +22,7 @@
 #define MEST_RUNTIME_FORMATS_COMPRESSEDWEIGHTS_H
 
 #include "runtime/formats/Scheme.h"
+#include "runtime/formats/StateLayout.h"
 
 #include <cstdint>
 #include <string>
@@ -43,12 +44,22 @@ struct WeightSpec {
   double target = 0.0;    // sparsity at the end of training
   double capacity = 0.0;  // densest sparsity storage holds (<= target)
   int32_t blockRows = 4;
+  bool bias = false;
   PatternLibrary patterns = PatternLibrary::defaults();
+
+  ConvStateLayout layout() const {
+    return convStateLayout(scheme, shape, capacity, blockRows, patterns.count, bias);
+  }
 };
 
+/// A view of one layer's state (StateLayout.h), either owning its block or
+/// pointing into the model's state block planned by the compiler.
 class CompressedWeights {
 public:
+  /// Allocates (zeroed) a block of spec.layout().total bytes.
   explicit CompressedWeights(const WeightSpec &spec);
+  /// A view of the layer state at `base`, owned elsewhere (the model's state).
+  CompressedWeights(const WeightSpec &spec, uint8_t *base);
   ~CompressedWeights();
   CompressedWeights(const CompressedWeights &) = delete;
   CompressedWeights &operator=(const CompressedWeights &) = delete;
@@ -61,22 +72,26 @@ public:
   int64_t unitSize = 1;       // weights per unit
   int64_t capacityUnits = 0;  // units storage holds (pattern: O * capacity per filter)
   int64_t capacityPerFilter = 0;  // pattern only
-  // State, changed by initialisation and mutation.
-  int64_t numActive = 0;   // active units (pattern: O * perFilter)
-  int64_t perFilter = 0;   // pattern only: active kernels per filter
+  // State, changed by initialisation and mutation, all inside the layer's block.
+  uint8_t *base = nullptr;
+  int64_t *header = nullptr;  // [0] active units, [1] active kernels per filter (pattern)
   float *values = nullptr, *grads = nullptr, *momentum = nullptr;
+  float *bias = nullptr, *biasGrad = nullptr, *biasMomentum = nullptr;
   int32_t *index = nullptr;
   int32_t *groupPtr = nullptr;
   uint8_t *patternId = nullptr;
   int32_t *patternCount = nullptr;
+  int32_t *order = nullptr;  // load-balanced work order (runtime/mutation/Regroup.h)
 
-  int64_t activeWeights() const { return numActive * unitSize; }
+  int64_t numActive() const { return header[0]; }  // active units (pattern: O * perFilter)
+  int64_t perFilter() const { return header[1]; }  // pattern: active kernels per filter
+  int64_t activeWeights() const { return numActive() * unitSize; }
   int64_t capacityWeights() const { return capacityUnits * unitSize; }
   double sparsity() const {
     return 1.0 - static_cast<double>(activeWeights()) / spec.shape.numel();
   }
-  /// Bytes this object allocated (equals storageBytes(...).total()).
-  int64_t allocatedBytes() const;
+  /// Bytes of the layer's state block (spec.layout().total).
+  int64_t stateBytes() const { return stateBytes_; }
 
   /// Debug and export only, never on the training path: writes the dense
   /// [O, I, KH, KW] tensor of `packed` (values, grads or momentum).
@@ -91,8 +106,8 @@ public:
   ///   unstructured: o * K + col      block: group * K + col   (K = I * KH * KW)
   ///   channel: c                     pattern: o * (P * I) + pattern * I + c
   int64_t unitKey(int64_t slot) const;
-  /// Rewrites the metadata (index, groupPtr, patternId, patternCount, numActive,
-  /// perFilter) from `n` ascending unit keys; values are not touched.
+  /// Rewrites the metadata (index, groupPtr, patternId, patternCount, counts)
+  /// from `n` ascending unit keys; values are not touched.
   void setUnitsFromKeys(const int64_t *keys, int64_t n);
   /// The dense unit a key names, unique within its mutation domain's numbering:
   /// pattern o * I + c; otherwise the key itself.
@@ -102,7 +117,9 @@ public:
   template <typename Fn> void forEachActiveWeight(Fn &&fn) const;
 
 private:
-  void release();
+  void bind(uint8_t *block);
+  int64_t stateBytes_ = 0;
+  bool owning_ = false;
 };
 
 template <typename Fn> void CompressedWeights::forEachActiveWeight(Fn &&fn) const {
@@ -132,17 +149,17 @@ template <typename Fn> void CompressedWeights::forEachActiveWeight(Fn &&fn) cons
       }
     return;
   case Scheme::Channel:
-    for (int64_t slot = 0; slot < numActive; ++slot)
+    for (int64_t slot = 0; slot < numActive(); ++slot)
       for (int64_t o = 0; o < w.O; ++o)
         for (int64_t r = 0; r < w.KH; ++r)
           for (int64_t s = 0; s < w.KW; ++s)
             fn(o, index[slot], r, s, slot * unitSize + (o * w.KH + r) * w.KW + s);
     return;
   case Scheme::Pattern:
-    for (int64_t slot = 0; slot < numActive; ++slot) {
+    for (int64_t slot = 0; slot < numActive(); ++slot) {
       const int32_t *taps = spec.patterns.taps[patternId[slot]];
       for (int t = 0; t < kPatternTaps; ++t)
-        fn(slot / perFilter, index[slot], taps[t] / 3, taps[t] % 3, slot * kPatternTaps + t);
+        fn(slot / perFilter(), index[slot], taps[t] / 3, taps[t] % 3, slot * kPatternTaps + t);
     }
     return;
   }

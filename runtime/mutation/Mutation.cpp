@@ -48,7 +48,7 @@ void fillKeys(const CompressedWeights &w, int64_t *keys) {
         keys[s] = g * w.unitsPerGroup + w.index[s];
     return;
   }
-  for (int64_t s = 0; s < w.numActive; ++s) keys[s] = w.unitKey(s);
+  for (int64_t s = 0; s < w.numActive(); ++s) keys[s] = w.unitKey(s);
 }
 
 /// Ranking order: (score, unit id) ascending; the first ones are removed first.
@@ -102,7 +102,7 @@ int64_t domainUnitsAt(const CompressedWeights &w, double sparsity) {
 }
 
 int64_t domainUnitsNow(const CompressedWeights &w) {
-  return isPattern(w) ? w.perFilter : w.numActive;
+  return isPattern(w) ? w.perFilter() : w.numActive();
 }
 
 void initialize(CompressedWeights &w, double stddev, Rng &rng, MutationScratch &scratch) {
@@ -183,7 +183,7 @@ MutationCounts prune(CompressedWeights &w, double toSparsity, MutationScratch &s
   scratch.check(w);
   const int64_t target = domainUnitsAt(w, toSparsity), cur = domainUnitsNow(w);
   if (target >= cur) return {};
-  const int64_t n = w.numActive, remove = cur - target;
+  const int64_t n = w.numActive(), remove = cur - target;
   int64_t *key = scratch.keys, *id = scratch.newKeys;
   fillKeys(w, key);
   for (int64_t s = 0; s < n; ++s) {
@@ -221,7 +221,7 @@ MutationCounts grow(CompressedWeights &w, double toSparsity, Rng &rng,
         "holds {}",
         w.spec.name, toSparsity, target, isPattern(w) ? "kernels per filter" : "units",
         w.spec.capacity, domainCapacity(w)));
-  const int64_t n = w.numActive, P = w.spec.patterns.count, I = w.unitsPerGroup;
+  const int64_t n = w.numActive(), P = w.spec.patterns.count, I = w.unitsPerGroup;
   int64_t *key = scratch.keys, *fresh = scratch.newKeys;
   fillKeys(w, key);
   int64_t numNew = 0;

@@ -41,8 +41,7 @@ int64_t liveBytesTotal() { return liveTotal.load(); }
 int64_t peakBytesTotal() { return peakTotal.load(); }
 
 const char *categoryName(MemCategory cat) {
-  static const char *names[] = {"weights", "gradients", "momentum", "indices",
-                                "activations", "scratch", "data"};
+  static const char *names[] = {"state", "arena", "scratch", "data"};
   return names[static_cast<int>(cat)];
 }
 

@@ -13,8 +13,9 @@
 
 namespace mest::rt {
 
-enum class MemCategory : int { Weights, Gradients, Momentum, Indices, Activations, Scratch,
-                               Data, Count };
+/// State: parameters, gradients, optimizer state and sparse metadata.
+/// Arena: activations, activation gradients and kernel scratch of a step.
+enum class MemCategory : int { State, Arena, Scratch, Data, Count };
 
 /// Allocates `bytes` (zeroed, 64-byte aligned) and counts them under `cat`.
 /// Throws mest::rt::Error when memory is exhausted.
