@@ -21,11 +21,44 @@ void MestDialect::initialize() {
   registerAttributes();
 }
 
-/// `mest.model` on a func.func: a model takes one input batch, returns logits, and
-/// names each layer once.
+/// Discardable attributes of the dialect: `mest.model` marks a model; the
+/// planning passes add the others. Each is checked for its kind and place.
 LogicalResult MestDialect::verifyOperationAttribute(Operation *op, NamedAttribute attr) {
-  if (attr.getName() != getModelAttrName())
-    return op->emitError() << "unknown mest attribute '" << attr.getName().getValue() << "'";
+  StringRef name = attr.getName().getValue();
+  auto expectInt = [&]() -> LogicalResult {
+    auto v = dyn_cast<IntegerAttr>(attr.getValue());
+    if (!v || v.getInt() < 0)
+      return op->emitError() << "'" << name << "' must be a non-negative integer";
+    return success();
+  };
+  if (name == getStateOffsetAttrName()) {
+    if (!isa<LayerOpInterface>(op))
+      return op->emitError() << "'" << name << "' applies to layers with parameters only";
+    return expectInt();
+  }
+  if (name == getStateBytesAttrName() || name == getArenaBytesAttrName()) {
+    if (!isa<func::FuncOp>(op)) return op->emitError() << "'" << name << "' applies to functions";
+    return expectInt();
+  }
+  if (name == getArenaOffsetsAttrName()) {
+    auto offsets = dyn_cast<DenseI64ArrayAttr>(attr.getValue());
+    if (!offsets || offsets.size() != static_cast<int64_t>(op->getNumResults()))
+      return op->emitError() << "'" << name << "' needs one offset per result";
+    return success();
+  }
+  if (name == getRegroupAttrName()) {
+    auto policy = dyn_cast<StringAttr>(attr.getValue());
+    if (!policy || !llvm::is_contained({"none", "balance-nnz", "pattern-mix"}, policy.getValue()))
+      return op->emitError() << "'" << name << "' must be \"none\", \"balance-nnz\" or \"pattern-mix\"";
+    return success();
+  }
+  if (name == getTrainStepAttrName() || name == getEvalStepAttrName()) {
+    if (!isa<func::FuncOp>(op) || !isa<FlatSymbolRefAttr>(attr.getValue()))
+      return op->emitError() << "'" << name << "' names the model a step function was made from";
+    return success();
+  }
+  if (name != getModelAttrName())
+    return op->emitError() << "unknown mest attribute '" << name << "'";
   auto func = dyn_cast<func::FuncOp>(op);
   if (!func)
     return op->emitError() << "'" << getModelAttrName() << "' applies to func.func only";

@@ -42,6 +42,14 @@ def Mest_Dialect : Dialect {
     void registerAttributes();
     /// Name of the unit attribute that marks a func.func as a mest model.
     static constexpr ::llvm::StringLiteral getModelAttrName() { return "mest.model"; }
+    // Attributes added by the planning passes (docs/passes.md).
+    static constexpr ::llvm::StringLiteral getStateOffsetAttrName() { return "mest.state_offset"; }
+    static constexpr ::llvm::StringLiteral getStateBytesAttrName() { return "mest.state_bytes"; }
+    static constexpr ::llvm::StringLiteral getArenaOffsetsAttrName() { return "mest.arena_offsets"; }
+    static constexpr ::llvm::StringLiteral getArenaBytesAttrName() { return "mest.arena_bytes"; }
+    static constexpr ::llvm::StringLiteral getRegroupAttrName() { return "mest.regroup"; }
+    static constexpr ::llvm::StringLiteral getTrainStepAttrName() { return "mest.train_step"; }
+    static constexpr ::llvm::StringLiteral getEvalStepAttrName() { return "mest.eval_step"; }
   }];
 }
 

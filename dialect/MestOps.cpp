@@ -186,9 +186,19 @@ LogicalResult FlattenOp::verify() {
 
 LogicalResult SoftmaxCrossEntropyOp::verify() {
   int64_t n = getLogits().getType().getDimSize(0);
-  for (Type t : {getLabels().getType(), getLoss().getType(), getCorrect().getType()})
+  for (Type t : {getLabels().getType(), getLoss().getType(), getCorrect().getType(),
+                 getMargin().getType()})
     if (cast<RankedTensorType>(t).getDimSize(0) != n)
-      return emitOpError() << "labels, loss and correctness must have the batch size " << n
+      return emitOpError() << "labels, loss, correctness and margin must have the batch size " << n
                            << " of the logits, got " << t;
+  return success();
+}
+
+LogicalResult ReshapeOp::verify() {
+  auto in = cast<ShapedType>(getInput().getType()), out = cast<ShapedType>(getOutput().getType());
+  if (!in.hasStaticShape() || !out.hasStaticShape() ||
+      in.getNumElements() != out.getNumElements())
+    return emitOpError() << "needs static shapes with the same number of elements, got " << in
+                         << " and " << out;
   return success();
 }

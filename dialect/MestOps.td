@@ -24,13 +24,18 @@ def Mest_LayerOpInterface : OpInterface<"LayerOpInterface"> {
   ];
 }
 
+/// The model's layer state (parameters, gradients, optimizer state, running
+/// statistics): forward layers read it, training ops also write it.
+def Mest_StateResource : Resource<"::mest::StateResource">;
+
 def F32Tensor4D : TensorRankOf<[F32], [4]>;
 def F32Tensor2D : TensorRankOf<[F32], [2]>;
 def F32Tensor2DOr4D : TensorRankOf<[F32], [2, 4]>;
 
 class Mest_LayerOp<string mnemonic, list<Trait> traits = []>
     : Mest_Op<mnemonic, !listconcat(traits,
-        [Pure, DeclareOpInterfaceMethods<Mest_LayerOpInterface, ["getNumParameters"]>])>;
+        [MemoryEffects<[MemRead<Mest_StateResource>]>,
+         DeclareOpInterfaceMethods<Mest_LayerOpInterface, ["getNumParameters"]>])>;
 
 def Mest_Conv2dOp : Mest_LayerOp<"conv2d"> {
   let summary = "2-D convolution over NCHW activations, optionally sparse";
@@ -208,23 +213,27 @@ def Mest_SoftmaxCrossEntropyOp : Mest_Op<"softmax_cross_entropy", [Pure]> {
   let summary = "Per-example softmax cross-entropy loss and correctness";
   let description = [{
     For logits [N, K] and integer labels [N] in [0, K), returns the per-example
-    loss -log softmax(logits)[label] and whether the arg-max equals the label
-    (first maximum on ties). The per-example values feed the mean loss and the
-    forgetting statistics of data-efficient training.
+    loss -log softmax(logits)[label], whether the arg-max equals the label
+    (first maximum on ties), and the margin (label logit minus the largest other
+    logit). The per-example values feed the mean loss and the forgetting
+    statistics of data-efficient training.
 
     ```mlir
-    %loss, %correct = mest.softmax_cross_entropy %logits, %labels
-        : tensor<64x10xf32>, tensor<64xi32> -> tensor<64xf32>, tensor<64xi1>
+    %loss, %correct, %margin = mest.softmax_cross_entropy %logits, %labels
+        : tensor<64x10xf32>, tensor<64xi32> -> tensor<64xf32>, tensor<64xi1>, tensor<64xf32>
     ```
   }];
   let arguments = (ins F32Tensor2D:$logits, TensorRankOf<[I32], [1]>:$labels);
   let results = (outs TensorRankOf<[F32], [1]>:$loss,
-                      TensorRankOf<[I1], [1]>:$correct);
+                      TensorRankOf<[I1], [1]>:$correct,
+                      TensorRankOf<[F32], [1]>:$margin);
   let assemblyFormat = [{
     $logits `,` $labels attr-dict `:` type($logits) `,` type($labels) `->`
-    type($loss) `,` type($correct)
+    type($loss) `,` type($correct) `,` type($margin)
   }];
   let hasVerifier = 1;
 }
+
+include "dialect/MestTrainingOps.td"
 
 #endif // MEST_OPS_TD

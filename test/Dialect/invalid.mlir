@@ -218,8 +218,8 @@ func.func @flatten_shape(%x: tensor<1x4x2x2xf32>) -> tensor<1x15xf32> {
 // -----
 
 func.func @loss_batch(%x: tensor<4x10xf32>, %l: tensor<3xi32>) -> tensor<4xf32> {
-  // expected-error @+1 {{labels, loss and correctness must have the batch size 4 of the logits}}
-  %loss, %c = mest.softmax_cross_entropy %x, %l : tensor<4x10xf32>, tensor<3xi32> -> tensor<4xf32>, tensor<4xi1>
+  // expected-error @+1 {{labels, loss, correctness and margin must have the batch size 4 of the logits}}
+  %loss, %c, %m = mest.softmax_cross_entropy %x, %l : tensor<4x10xf32>, tensor<3xi32> -> tensor<4xf32>, tensor<4xi1>, tensor<4xf32>
   return %loss : tensor<4xf32>
 }
 
@@ -260,4 +260,33 @@ func.func @not_unit(%x: tensor<2x8xf32>) -> tensor<2x8xf32> attributes {mest.mod
 // expected-error @+1 {{unknown mest attribute 'mest.layer'}}
 func.func @unknown(%x: tensor<2x8xf32>) -> tensor<2x8xf32> attributes {mest.layer} {
   return %x : tensor<2x8xf32>
+}
+
+// -----
+
+func.func @reshape(%x: tensor<2x8xf32>) -> tensor<2x9xf32> {
+  // expected-error @+1 {{needs static shapes with the same number of elements}}
+  %0 = mest.reshape %x : tensor<2x8xf32> -> tensor<2x9xf32>
+  return %0 : tensor<2x9xf32>
+}
+
+// -----
+
+// expected-error @+1 {{'mest.state_offset' applies to layers with parameters only}}
+func.func @state_offset_on_func() attributes {mest.state_offset = 4 : i64} { return }
+
+// -----
+
+func.func @arena_offsets(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
+  // expected-error @+1 {{'mest.arena_offsets' needs one offset per result}}
+  %0 = mest.relu %x {mest.arena_offsets = array<i64: 0, 64>} : tensor<2x8xf32>
+  return %0 : tensor<2x8xf32>
+}
+
+// -----
+
+func.func @regroup(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
+  // expected-error @+1 {{'mest.regroup' must be "none", "balance-nnz" or "pattern-mix"}}
+  %0 = mest.linear @fc(%x) {out_features = 8 : i64, mest.regroup = "fast"} : tensor<2x8xf32> -> tensor<2x8xf32>
+  return %0 : tensor<2x8xf32>
 }

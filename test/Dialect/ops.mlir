@@ -38,7 +38,7 @@ func.func @every_op(%x: tensor<2x3x8x8xf32>) -> tensor<2x10xf32> attributes {mes
 func.func @pool_and_loss(%x: tensor<4x6x5x5xf32>, %labels: tensor<4xi32>) -> tensor<4xf32> {
   // CHECK: mest.global_avg_pool2d %{{.*}} : tensor<4x6x5x5xf32> -> tensor<4x6xf32>
   %0 = mest.global_avg_pool2d %x : tensor<4x6x5x5xf32> -> tensor<4x6xf32>
-  // CHECK: mest.softmax_cross_entropy %{{.*}}, %{{.*}} : tensor<4x6xf32>, tensor<4xi32> -> tensor<4xf32>, tensor<4xi1>
-  %loss, %correct = mest.softmax_cross_entropy %0, %labels : tensor<4x6xf32>, tensor<4xi32> -> tensor<4xf32>, tensor<4xi1>
+  // CHECK: mest.softmax_cross_entropy %{{.*}}, %{{.*}} : tensor<4x6xf32>, tensor<4xi32> -> tensor<4xf32>, tensor<4xi1>, tensor<4xf32>
+  %loss, %correct, %margin = mest.softmax_cross_entropy %0, %labels : tensor<4x6xf32>, tensor<4xi32> -> tensor<4xf32>, tensor<4xi1>, tensor<4xf32>
   return %loss : tensor<4xf32>
 }

@@ -1,0 +1,208 @@
+//===- MestTrainingOps.td - ops of a compiled training step -*- tablegen -*-===//
+//
+// Created by mest-generate-backward, not written by users: the training-mode
+// forward ops that save what backward needs, the gradient ops, and the SGD
+// update. Ops that refer to a layer (`@name`) act on that layer's state.
+//
+//===----------------------------------------------------------------------===//
+#ifndef MEST_TRAINING_OPS_TD
+#define MEST_TRAINING_OPS_TD
+
+def Mest_BatchNormTrainOp : Mest_Op<"batch_norm_train",
+    [MemoryEffects<[MemRead<Mest_StateResource>, MemWrite<Mest_StateResource>]>]> {
+  let summary = "Batch norm with batch statistics; updates the running averages";
+  let description = [{
+    The training-mode form of `mest.batch_norm @layer`: normalises with the
+    batch's mean and (biased) variance, updates the layer's running statistics,
+    and returns the per-channel mean and inverse standard deviation for backward.
+
+    ```mlir
+    %y, %mean, %invstd = mest.batch_norm_train @bn1(%x)
+        : tensor<64x16x32x32xf32> -> tensor<64x16x32x32xf32>, tensor<16xf32>, tensor<16xf32>
+    ```
+  }];
+  let arguments = (ins F32Tensor2DOr4D:$input, FlatSymbolRefAttr:$layer);
+  let results = (outs F32Tensor2DOr4D:$output, TensorRankOf<[F32], [1]>:$mean,
+                      TensorRankOf<[F32], [1]>:$inv_std);
+  let assemblyFormat = [{
+    $layer `(` $input `)` attr-dict `:` type($input) `->` type($output) `,` type($mean) `,`
+    type($inv_std)
+  }];
+}
+
+def Mest_BatchNormGradOp : Mest_Op<"batch_norm_grad",
+    [MemoryEffects<[MemRead<Mest_StateResource>, MemWrite<Mest_StateResource>]>,
+     AllTypesMatch<["input", "output_grad", "input_grad"]>,
+     AllTypesMatch<["mean", "inv_std"]>]> {
+  let summary = "Input gradient of batch norm; writes the scale and shift gradients";
+  let description = [{
+    ```mlir
+    %dx = mest.batch_norm_grad @bn1(%x, %dy, %mean, %invstd)
+        : tensor<64x16x32x32xf32>, tensor<16xf32>
+    ```
+  }];
+  let arguments = (ins F32Tensor2DOr4D:$input, F32Tensor2DOr4D:$output_grad,
+                       TensorRankOf<[F32], [1]>:$mean, TensorRankOf<[F32], [1]>:$inv_std,
+                       FlatSymbolRefAttr:$layer);
+  let results = (outs F32Tensor2DOr4D:$input_grad);
+  let assemblyFormat = [{
+    $layer `(` $input `,` $output_grad `,` $mean `,` $inv_std `)` attr-dict `:`
+    type($input) `,` type($mean)
+  }];
+}
+
+def Mest_GradInputOp : Mest_Op<"grad_input", [MemoryEffects<[MemRead<Mest_StateResource>]>]> {
+  let summary = "Input gradient of a conv2d or linear layer (backward-data)";
+  let description = [{
+    Uses the layer's active weights only; the layer's geometry and sparsity are
+    those of the forward op named `@layer` in the same function.
+
+    ```mlir
+    %dx = mest.grad_input @layer1.0.conv1(%dy)
+        : tensor<64x16x32x32xf32> -> tensor<64x16x32x32xf32>
+    ```
+  }];
+  let arguments = (ins TensorOf<[F32]>:$output_grad, FlatSymbolRefAttr:$layer);
+  let results = (outs TensorOf<[F32]>:$input_grad);
+  let assemblyFormat = [{
+    $layer `(` $output_grad `)` attr-dict `:` type($output_grad) `->` type($input_grad)
+  }];
+}
+
+def Mest_GradWeightSgdOp : Mest_Op<"grad_weight_sgd",
+    [MemoryEffects<[MemRead<Mest_StateResource>, MemWrite<Mest_StateResource>]>]> {
+  let summary = "Weight gradient of a conv2d or linear layer, fused with its SGD step";
+  let description = [{
+    Computes the gradient of every *active* weight (and of the bias), stores it,
+    and immediately applies SGD with momentum and weight decay in place on the
+    compressed values: g += wd * w; m = momentum * m + g; w -= lr * m. Placed
+    after the layer's `mest.grad_input`, which needs the old weights.
+
+    ```mlir
+    mest.grad_weight_sgd @layer1.0.conv1(%x, %dy, %lr, %mom, %wd)
+        : tensor<64x16x32x32xf32>, tensor<64x16x32x32xf32>
+    ```
+  }];
+  let arguments = (ins TensorOf<[F32]>:$input, TensorOf<[F32]>:$output_grad, F32:$lr,
+                       F32:$momentum, F32:$weight_decay, FlatSymbolRefAttr:$layer);
+  let assemblyFormat = [{
+    $layer `(` $input `,` $output_grad `,` $lr `,` $momentum `,` $weight_decay `)` attr-dict
+    `:` type($input) `,` type($output_grad)
+  }];
+}
+
+def Mest_SgdOp : Mest_Op<"sgd",
+    [MemoryEffects<[MemRead<Mest_StateResource>, MemWrite<Mest_StateResource>]>]> {
+  let summary = "SGD step on a batch-norm layer's scale and shift";
+  let description = [{
+    ```mlir
+    mest.sgd @bn1(%lr, %mom, %wd)
+    ```
+  }];
+  let arguments = (ins F32:$lr, F32:$momentum, F32:$weight_decay, FlatSymbolRefAttr:$layer);
+  let assemblyFormat = "$layer `(` $lr `,` $momentum `,` $weight_decay `)` attr-dict";
+}
+
+def Mest_ReluGradOp : Mest_Op<"relu_grad", [Pure, SameOperandsAndResultType]> {
+  let summary = "ReLU gradient: dy where the forward output is positive";
+  let description = [{
+    ```mlir
+    %dx = mest.relu_grad %y, %dy : tensor<64x16x32x32xf32>
+    ```
+  }];
+  let arguments = (ins TensorOf<[F32]>:$output, TensorOf<[F32]>:$output_grad);
+  let results = (outs TensorOf<[F32]>:$input_grad);
+  let assemblyFormat = "$output `,` $output_grad attr-dict `:` type($output)";
+}
+
+def Mest_MaxPool2dTrainOp : Mest_Op<"max_pool2d_train", [Pure]> {
+  let summary = "Max pooling that also returns the arg-max of each window";
+  let description = [{
+    ```mlir
+    %y, %arg = mest.max_pool2d_train %x {kernel = array<i64: 2, 2>}
+        : tensor<8x4x8x8xf32> -> tensor<8x4x4x4xf32>, tensor<8x4x4x4xi32>
+    ```
+  }];
+  let arguments = (ins F32Tensor4D:$input, DenseI64ArrayAttr:$kernel,
+                       OptionalAttr<DenseI64ArrayAttr>:$stride,
+                       DefaultValuedAttr<DenseI64ArrayAttr, "{0, 0}">:$padding);
+  let results = (outs F32Tensor4D:$output, TensorRankOf<[I32], [4]>:$argmax);
+  let assemblyFormat = [{
+    $input attr-dict `:` type($input) `->` type($output) `,` type($argmax)
+  }];
+}
+
+def Mest_MaxPool2dGradOp : Mest_Op<"max_pool2d_grad", [Pure]> {
+  let summary = "Max pooling gradient, routed to each window's arg-max";
+  let description = [{
+    ```mlir
+    %dx = mest.max_pool2d_grad %dy, %arg {kernel = array<i64: 2, 2>}
+        : tensor<8x4x4x4xf32>, tensor<8x4x4x4xi32> -> tensor<8x4x8x8xf32>
+    ```
+  }];
+  let arguments = (ins F32Tensor4D:$output_grad, TensorRankOf<[I32], [4]>:$argmax,
+                       DenseI64ArrayAttr:$kernel, OptionalAttr<DenseI64ArrayAttr>:$stride,
+                       DefaultValuedAttr<DenseI64ArrayAttr, "{0, 0}">:$padding);
+  let results = (outs F32Tensor4D:$input_grad);
+  let assemblyFormat = [{
+    $output_grad `,` $argmax attr-dict `:` type($output_grad) `,` type($argmax) `->`
+    type($input_grad)
+  }];
+}
+
+def Mest_AvgPool2dGradOp : Mest_Op<"avg_pool2d_grad", [Pure]> {
+  let summary = "Average pooling gradient";
+  let description = [{
+    ```mlir
+    %dx = mest.avg_pool2d_grad %dy {kernel = array<i64: 2, 2>}
+        : tensor<8x4x4x4xf32> -> tensor<8x4x8x8xf32>
+    ```
+  }];
+  let arguments = (ins F32Tensor4D:$output_grad, DenseI64ArrayAttr:$kernel,
+                       OptionalAttr<DenseI64ArrayAttr>:$stride,
+                       DefaultValuedAttr<DenseI64ArrayAttr, "{0, 0}">:$padding);
+  let results = (outs F32Tensor4D:$input_grad);
+  let assemblyFormat = "$output_grad attr-dict `:` type($output_grad) `->` type($input_grad)";
+}
+
+def Mest_GlobalAvgPool2dGradOp : Mest_Op<"global_avg_pool2d_grad", [Pure]> {
+  let summary = "Global average pooling gradient: spreads dy evenly over the plane";
+  let description = [{
+    ```mlir
+    %dx = mest.global_avg_pool2d_grad %dy : tensor<64x64xf32> -> tensor<64x64x8x8xf32>
+    ```
+  }];
+  let arguments = (ins F32Tensor2D:$output_grad);
+  let results = (outs F32Tensor4D:$input_grad);
+  let assemblyFormat = "$output_grad attr-dict `:` type($output_grad) `->` type($input_grad)";
+}
+
+def Mest_ReshapeOp : Mest_Op<"reshape", [Pure]> {
+  let summary = "Same elements, another static shape (the gradient of flatten)";
+  let description = [{
+    ```mlir
+    %dx = mest.reshape %dy : tensor<64x1568xf32> -> tensor<64x32x7x7xf32>
+    ```
+  }];
+  let arguments = (ins TensorOf<[F32]>:$input);
+  let results = (outs TensorOf<[F32]>:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let hasVerifier = 1;
+}
+
+def Mest_SoftmaxCrossEntropyGradOp : Mest_Op<"softmax_cross_entropy_grad", [Pure]> {
+  let summary = "Gradient of the batch-mean softmax cross-entropy: (softmax - onehot) / N";
+  let description = [{
+    ```mlir
+    %dz = mest.softmax_cross_entropy_grad %logits, %labels
+        : tensor<64x10xf32>, tensor<64xi32> -> tensor<64x10xf32>
+    ```
+  }];
+  let arguments = (ins F32Tensor2D:$logits, TensorRankOf<[I32], [1]>:$labels);
+  let results = (outs F32Tensor2D:$logits_grad);
+  let assemblyFormat = [{
+    $logits `,` $labels attr-dict `:` type($logits) `,` type($labels) `->` type($logits_grad)
+  }];
+}
+
+#endif // MEST_TRAINING_OPS_TD

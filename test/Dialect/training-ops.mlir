@@ -1,0 +1,36 @@
+// RUN: mest-opt %s | FileCheck %s
+// RUN: mest-opt %s | mest-opt | FileCheck %s
+// The ops mest-generate-backward creates, and the planning attributes.
+
+// CHECK-LABEL: func.func @step
+// CHECK-SAME: mest.arena_bytes = 4096 : i64, mest.train_step = @m
+func.func @step(%x: tensor<2x4x4x4xf32>, %dy: tensor<2x4x4x4xf32>, %l: tensor<2xi32>, %lr: f32) attributes {mest.train_step = @m, mest.arena_bytes = 4096 : i64} {
+  // CHECK: mest.conv2d @c(%{{.*}}) {kernel = array<i64: 3, 3>, mest.regroup = "balance-nnz", mest.state_offset = 128 : i64, out_channels = 4 : i64, padding = array<i64: 1, 1>}
+  %c = mest.conv2d @c(%x) {out_channels = 4 : i64, kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>, mest.state_offset = 128 : i64, mest.regroup = "balance-nnz"} : tensor<2x4x4x4xf32> -> tensor<2x4x4x4xf32>
+  // CHECK: mest.batch_norm_train @bn(%{{.*}}) {mest.arena_offsets = array<i64: 0, 512, 576>} : tensor<2x4x4x4xf32> -> tensor<2x4x4x4xf32>, tensor<4xf32>, tensor<4xf32>
+  %y, %mean, %inv = mest.batch_norm_train @bn(%c) {mest.arena_offsets = array<i64: 0, 512, 576>} : tensor<2x4x4x4xf32> -> tensor<2x4x4x4xf32>, tensor<4xf32>, tensor<4xf32>
+  // CHECK: mest.batch_norm_grad @bn(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) : tensor<2x4x4x4xf32>, tensor<4xf32>
+  %dbn = mest.batch_norm_grad @bn(%c, %dy, %mean, %inv) : tensor<2x4x4x4xf32>, tensor<4xf32>
+  // CHECK: mest.sgd @bn(%{{.*}}, %{{.*}}, %{{.*}})
+  mest.sgd @bn(%lr, %lr, %lr)
+  // CHECK: mest.grad_input @c(%{{.*}}) : tensor<2x4x4x4xf32> -> tensor<2x4x4x4xf32>
+  %dx = mest.grad_input @c(%dbn) : tensor<2x4x4x4xf32> -> tensor<2x4x4x4xf32>
+  // CHECK: mest.grad_weight_sgd @c(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) : tensor<2x4x4x4xf32>, tensor<2x4x4x4xf32>
+  mest.grad_weight_sgd @c(%x, %dbn, %lr, %lr, %lr) : tensor<2x4x4x4xf32>, tensor<2x4x4x4xf32>
+  // CHECK: mest.relu_grad %{{.*}}, %{{.*}} : tensor<2x4x4x4xf32>
+  %dr = mest.relu_grad %y, %dy : tensor<2x4x4x4xf32>
+  // CHECK: mest.max_pool2d_train %{{.*}} {kernel = array<i64: 2, 2>} : tensor<2x4x4x4xf32> -> tensor<2x4x2x2xf32>, tensor<2x4x2x2xi32>
+  %p, %arg = mest.max_pool2d_train %y {kernel = array<i64: 2, 2>} : tensor<2x4x4x4xf32> -> tensor<2x4x2x2xf32>, tensor<2x4x2x2xi32>
+  // CHECK: mest.max_pool2d_grad %{{.*}}, %{{.*}} {kernel = array<i64: 2, 2>} : tensor<2x4x2x2xf32>, tensor<2x4x2x2xi32> -> tensor<2x4x4x4xf32>
+  %dp = mest.max_pool2d_grad %p, %arg {kernel = array<i64: 2, 2>} : tensor<2x4x2x2xf32>, tensor<2x4x2x2xi32> -> tensor<2x4x4x4xf32>
+  // CHECK: mest.avg_pool2d_grad %{{.*}} {kernel = array<i64: 2, 2>} : tensor<2x4x2x2xf32> -> tensor<2x4x4x4xf32>
+  %da = mest.avg_pool2d_grad %p {kernel = array<i64: 2, 2>} : tensor<2x4x2x2xf32> -> tensor<2x4x4x4xf32>
+  %f = mest.flatten %y : tensor<2x4x4x4xf32> -> tensor<2x64xf32>
+  // CHECK: mest.global_avg_pool2d_grad %{{.*}} : tensor<2x64xf32> -> tensor<2x64x1x1xf32>
+  %dg = mest.global_avg_pool2d_grad %f : tensor<2x64xf32> -> tensor<2x64x1x1xf32>
+  // CHECK: mest.reshape %{{.*}} : tensor<2x64xf32> -> tensor<2x4x4x4xf32>
+  %dfl = mest.reshape %f : tensor<2x64xf32> -> tensor<2x4x4x4xf32>
+  // CHECK: mest.softmax_cross_entropy_grad %{{.*}}, %{{.*}} : tensor<2x64xf32>, tensor<2xi32> -> tensor<2x64xf32>
+  %dz = mest.softmax_cross_entropy_grad %f, %l : tensor<2x64xf32>, tensor<2xi32> -> tensor<2x64xf32>
+  return
+}
