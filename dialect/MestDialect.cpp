@@ -32,7 +32,7 @@ LogicalResult MestDialect::verifyOperationAttribute(Operation *op, NamedAttribut
     return success();
   };
   if (name == getStateOffsetAttrName()) {
-    if (!isa<LayerOpInterface>(op))
+    if (!isa<LayerOpInterface, BatchNormTrainOp>(op))
       return op->emitError() << "'" << name << "' applies to layers with parameters only";
     return expectInt();
   }

@@ -4,6 +4,7 @@
 
 #include "dialect/MestDialect.h"
 #include "runtime/formats/Scheme.h"
+#include "runtime/formats/StateLayout.h"
 
 #include <string>
 
@@ -27,6 +28,11 @@ struct LayerCost {
   int64_t bwdMacsTarget = 0, bwdMacsDense = 0;
   int64_t storageBytes = 0;    // values + gradients + momentum + metadata (+ BN stats)
 };
+
+/// The state layout of a conv2d or linear layer, and the state bytes of any layer
+/// with parameters (batch norm included).
+rt::ConvStateLayout getConvStateLayout(mlir::Operation *layer);
+int64_t getLayerStateBytes(mlir::Operation *layer);
 
 /// Cost of a layer with parameters. `needsInputGrad` is false for a layer whose
 /// input is the model's input batch: no data gradient is computed for it.

@@ -26,4 +26,93 @@ def MestReportCost : Pass<"mest-report-cost", "::mlir::ModuleOp"> {
   ];
 }
 
+def MestPlanStorage : Pass<"mest-plan-storage", "::mlir::ModuleOp"> {
+  let summary = "Place every layer's compressed state in the model's state block";
+  let description = [{
+    For every `mest.model` function, gives each layer with parameters an offset
+    (`mest.state_offset`) in one state block and records the block's size on the
+    function (`mest.state_bytes`). A conv2d or linear layer holds its weights,
+    gradients and momentum sized for the sparsity attribute's capacity, its bias,
+    and the scheme's metadata; a batch norm its scale, shift, their gradients and
+    momentum and the running statistics. The layout of each layer is the one the
+    runtime uses (runtime/formats/StateLayout.h). Combinations the code generator
+    does not support are reported here, with the layer.
+
+    Example: `mest.conv2d @c(...) {...}` becomes
+    `mest.conv2d @c(...) {..., mest.state_offset = 1024 : i64}`.
+  }];
+}
+
+def MestGroupFilters : Pass<"mest-group-filters", "::mlir::ModuleOp"> {
+  let summary = "Choose each sparse layer's load-balancing (regrouping) policy";
+  let description = [{
+    Decides at compile time how the work of each sparse layer is split among
+    threads, and records it as `mest.regroup`:
+    - `balance-nnz` (unstructured, block): after every mutation the runtime sorts
+      filters (block: groups of 4 filters) by active weights and deals them to
+      threads, heaviest first, so each thread's contiguous chunk of the parallel
+      loop carries the same work;
+    - `pattern-mix` (pattern): filters already hold equal kernel counts (filter
+      balance); the runtime orders filters by their pattern histogram so that
+      similar filters run together;
+    - `none` (channel, dense): the work per filter is uniform.
+    The generated kernels iterate filters in the order array the runtime writes;
+    only the order changes at run time, never the code.
+  }];
+}
+
+def MestGenerateBackward : Pass<"mest-generate-backward", "::mlir::ModuleOp"> {
+  let summary = "Derive the training and evaluation steps of each model at compile time";
+  let description = [{
+    For every `mest.model` function `@m`, creates
+    - `@m_train(%x, %labels, %lr, %momentum, %weight_decay) -> (loss, correct, margin)`:
+      the forward pass in training mode (batch statistics, saved arg-max), the
+      per-example softmax cross-entropy, then a reverse walk of the forward graph
+      emitting gradient ops: input gradients (never for the model input), weight
+      gradients of the active weights only with the SGD update fused in place
+      (`mest.grad_weight_sgd`, after the layer's `mest.grad_input`), batch-norm
+      gradients followed by their SGD step, and gradient sums where a value feeds
+      two ops (residual connections);
+    - `@m_eval(%x, %labels) -> (loss, correct, margin)`: the forward pass in
+      evaluation mode and the loss.
+  }];
+}
+
+def MestPlanMemory : Pass<"mest-plan-memory", "::mlir::ModuleOp"> {
+  let summary = "Place every activation and gradient of a step in one static arena";
+  let description = [{
+    For the step functions made by mest-generate-backward: computes the live
+    range of every tensor in the straight-line step (definition to last use) and
+    places tensors whose ranges overlap at disjoint offsets of one arena (greedy
+    by size, lowest offset first). Records `mest.arena_offsets` on each op and
+    `mest.arena_bytes` on the function, and reports the arena size against the
+    sum of all tensors as a remark. No memory is allocated inside a step.
+  }];
+}
+
+def MestLowerKernels : Pass<"mest-lower-kernels", "::mlir::ModuleOp"> {
+  let summary = "Lower the planned steps to specialised loops, vectors and runtime calls";
+  let description = [{
+    Turns each planned step function into a function over two byte buffers (the
+    state block and the arena) and caller-owned inputs and outputs, following the
+    C ABI of docs/abi.md. Convolution and linear layers become kernels
+    specialised on their shapes (constants), their scheme and, for pattern, the
+    pattern library: forward, backward-data and backward-weight with fused SGD,
+    vectorised along output rows and parallel (`scf.parallel`) over the batch
+    or over filters in the load-balanced order. ReLU, add, reshape and SGD of
+    batch-norm parameters are generated loops; batch norm, pooling and the loss
+    call the runtime's reference kernels.
+  }];
+  let options = [
+    Option<"exportKernels", "export-kernels", "bool", /*default=*/"false",
+           "Give each layer kernel public C linkage (mest_kernel_<layer>_<fwd|bwd_data|"
+           "bwd_weight>) so tests can call it directly">,
+    Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"8",
+           "Widest vector, in floats, used along output rows">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect",
+                           "::mlir::func::FuncDialect", "::mlir::math::MathDialect"];
+}
+
 #endif // MEST_PASSES_TD

@@ -43,7 +43,6 @@ CompressedWeights::CompressedWeights(const WeightSpec &specIn) : spec(specIn) {
   stateBytes_ = spec.layout().total;
   owning_ = true;
   bind(static_cast<uint8_t *>(allocate(stateBytes_, MemCategory::State)));
-  if (spec.scheme == Scheme::Dense) header[0] = capacityUnits;
 }
 
 CompressedWeights::CompressedWeights(const WeightSpec &specIn, uint8_t *block) : spec(specIn) {
@@ -71,7 +70,10 @@ void CompressedWeights::bind(uint8_t *block) {
   unitSize = l.unitSize;
   capacityUnits = l.capacityUnits;
   switch (spec.scheme) {
-  case Scheme::Dense: unitsPerGroup = w.numel(); break;
+  case Scheme::Dense:
+    unitsPerGroup = w.numel();
+    header[0] = capacityUnits;  // a dense layer is always full
+    break;
   case Scheme::Unstructured:
     numGroups = w.O;
     unitsPerGroup = w.I * w.kernelSize();

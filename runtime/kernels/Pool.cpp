@@ -31,7 +31,7 @@ void maxPool2dForward(const ConvGeom &g, const float *in, float *out, int32_t *a
         if (in[(p * g.H + y) * g.W + x] > best || where < 0)
           best = in[(p * g.H + y) * g.W + x], where = y * g.W + x;
     out[o] = best;
-    argmax[o] = static_cast<int32_t>(where);
+    if (argmax) argmax[o] = static_cast<int32_t>(where);
   });
 }
 

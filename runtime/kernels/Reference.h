@@ -68,7 +68,7 @@ void reluForward(int64_t n, const float *in, float *out);
 void reluBackward(int64_t n, const float *out, const float *dout, float *din);
 void addForward(int64_t n, const float *a, const float *b, float *out);
 
-/// Pooling geometry: the window of a ConvGeom with O == C.
+/// Pooling geometry: the window of a ConvGeom with O == C. argmax may be null.
 void maxPool2dForward(const ConvGeom &g, const float *in, float *out, int32_t *argmax);
 /// din is overwritten.
 void maxPool2dBackward(const ConvGeom &g, const float *dout, const int32_t *argmax, float *din);

@@ -4,17 +4,17 @@
 // keeps the build fast and `--help` short.
 //
 //===----------------------------------------------------------------------===//
-#include "dialect/MestDialect.h"
+#include "codegen/Pipelines.h"
 #include "passes/Passes.h"
 
-#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 #include "mlir/Transforms/Passes.h"
 
 int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
-  registry.insert<mest::MestDialect, mlir::func::FuncDialect>();
+  mest::registerCodegenDialects(registry);
   mest::registerMestPasses();
+  mest::registerMestPipelines();
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
   mlir::registerSymbolDCEPass();

@@ -1,0 +1,414 @@
+//===- ConvKernels.cpp - specialised conv2d / linear kernels --------------===//
+//
+// Direct (im2col-free) convolution on NCHW activations with the weights in the
+// layer's compressed format. Every active weight w at (o, c, r, s) contributes
+// w * in[n, c, oy*SH - PH + r, ox*SW - PW + s] to out[n, o, oy, ox] over the
+// output positions where the tap lands inside the input; those ranges are
+// computed per tap (constants when the tap is static: dense, channel, pattern),
+// so no padding copy and no per-element bounds checks. Output rows are
+// processed in vectors of `vectorWidth` (then 4, then scalars) when the stride
+// along the row is 1.
+//
+// Parallelism: forward over (image, filter) pairs and backward-data over images,
+// so threads always get equal work whatever the sparsity; backward-weight over
+// filters (block: groups of filters; channel: active channels) in the order the
+// runtime's regrouping wrote after the last mutation.
+//
+//===----------------------------------------------------------------------===//
+#include "codegen/ConvKernels.h"
+
+#include "codegen/KernelBuilder.h"
+
+#include "mlir/Dialect/Math/IR/Math.h"
+
+using namespace mlir;
+using namespace mest;
+using namespace mest::codegen;
+
+namespace {
+
+using rt::Scheme;
+
+/// A weight as the kernels see it: its position and its index v in the packed
+/// values (and gradients and momentum).
+struct Tap {
+  Value o, c, r, s, v;
+  int64_t staticR = -1, staticS = -1;  // >= 0 when known at compile time
+};
+
+class ConvGen {
+public:
+  ConvGen(OpBuilder &b, Location loc, const ConvKernelSpec &spec)
+      : kb(b, loc), b(b), loc(loc), sp(spec) {}
+
+  /// Creates `func.func @name(args)` and positions the builder in its body.
+  func::FuncOp begin(StringRef name, ArrayRef<Type> args) {
+    auto func = b.create<func::FuncOp>(loc, name, b.getFunctionType(args, {}));
+    func.setPrivate();
+    Block *entry = func.addEntryBlock();
+    b.setInsertionPointToStart(entry);
+    bindState(entry->getArgument(0));
+    return func;
+  }
+  void end() { b.create<func::ReturnOp>(loc); }
+
+  Type f32() { return b.getF32Type(); }
+  MemRefType stateType() { return MemRefType::get({sp.stateBytes}, b.getI8Type()); }
+  MemRefType inType() { return MemRefType::get({sp.N, sp.C, sp.H, sp.W}, f32()); }
+  MemRefType outType() { return MemRefType::get({sp.N, sp.O, sp.OH, sp.OW}, f32()); }
+
+  void bindState(Value state) {
+    const rt::ConvStateLayout &l = sp.layout;
+    auto view = [&](int64_t off, int64_t count, Type t) {
+      return off < 0 ? Value() : kb.stateView(state, sp.base + off, count, t);
+    };
+    header = view(l.header, 2, b.getI64Type());
+    values = view(l.values, l.capacityValues, f32());
+    grads = view(l.grads, l.capacityValues, f32());
+    momentum = view(l.momentum, l.capacityValues, f32());
+    bias = view(l.bias, sp.O, f32());
+    biasGrad = view(l.biasGrad, sp.O, f32());
+    biasMomentum = view(l.biasMomentum, sp.O, f32());
+    index = view(l.index, l.capacityUnits, b.getI32Type());
+    groupPtr = view(l.groupPtr, l.groups + 1, b.getI32Type());
+    patternCount = view(l.patternCount, sp.O * sp.numPatterns(), b.getI32Type());
+    order = view(l.order, l.workUnits, b.getI32Type());
+  }
+
+  /// Decodes a column of the [O, C*KH*KW] view into (c, r, s).
+  void decodeColumn(Value col, Tap &t) {
+    Value kk = kb.idx(sp.KH * sp.KW);
+    t.c = kb.div(col, kk);
+    Value rs = kb.rem(col, kk);
+    t.r = kb.div(rs, kb.idx(sp.KW));
+    t.s = kb.rem(rs, kb.idx(sp.KW));
+  }
+
+  /// Calls fn for every active weight of filter `o`, in storage order.
+  void forEachWeightOfFilter(Value o, const std::function<void(Tap &)> &fn) {
+    const int64_t kk = sp.KH * sp.KW;
+    switch (sp.scheme) {
+    case Scheme::Dense:
+      kb.forLoop(kb.idx(0), kb.idx(sp.C), 1, [&](Value c) {
+        for (int64_t r = 0; r < sp.KH; ++r)
+          for (int64_t s = 0; s < sp.KW; ++s) {
+            Tap t{o, c, kb.idx(r), kb.idx(s), Value(), r, s};
+            t.v = kb.add(kb.mul(kb.add(kb.mul(o, kb.idx(sp.C)), c), kb.idx(kk)),
+                         kb.idx(r * sp.KW + s));
+            fn(t);
+          }
+      });
+      return;
+    case Scheme::Unstructured:
+      kb.forLoop(kb.loadIndex(groupPtr, o), kb.loadIndex(groupPtr, kb.add(o, kb.idx(1))), 1,
+                 [&](Value v) {
+                   Tap t{o, {}, {}, {}, v};
+                   decodeColumn(kb.loadIndex(index, v), t);
+                   fn(t);
+                 });
+      return;
+    case Scheme::Block: {
+      Value rows = kb.idx(sp.blockRows), g = kb.div(o, rows), i = kb.rem(o, rows);
+      kb.forLoop(kb.loadIndex(groupPtr, g), kb.loadIndex(groupPtr, kb.add(g, kb.idx(1))), 1,
+                 [&](Value slot) {
+                   Tap t{o, {}, {}, {}, kb.add(kb.mul(slot, rows), i)};
+                   decodeColumn(kb.loadIndex(index, slot), t);
+                   fn(t);
+                 });
+      return;
+    }
+    case Scheme::Channel:
+      kb.forLoop(kb.idx(0), kb.loadIndex(header, kb.idx(0)), 1, [&](Value slot) {
+        Value c = kb.loadIndex(index, slot);
+        for (int64_t r = 0; r < sp.KH; ++r)
+          for (int64_t s = 0; s < sp.KW; ++s) {
+            Tap t{o, c, kb.idx(r), kb.idx(s), Value(), r, s};
+            t.v = kb.add(kb.mul(slot, kb.idx(sp.O * kk)),
+                         kb.add(kb.mul(o, kb.idx(kk)), kb.idx(r * sp.KW + s)));
+            fn(t);
+          }
+      });
+      return;
+    case Scheme::Pattern: {
+      // Kernels of a filter are sorted by pattern: one loop per pattern, each with
+      // its 4 taps as constants, so the body is straight-line code.
+      const int64_t P = sp.numPatterns();
+      Value start = kb.mul(o, kb.loadIndex(header, kb.idx(1)));
+      for (int64_t p = 0; p < P; ++p) {
+        Value count = kb.loadIndex(patternCount, kb.add(kb.mul(o, kb.idx(P)), kb.idx(p)));
+        Value stop = kb.add(start, count);
+        kb.forLoop(start, stop, 1, [&](Value slot) {
+          Value c = kb.loadIndex(index, slot);
+          for (int64_t t = 0; t < 4; ++t) {
+            int64_t tap = sp.taps[p * 4 + t];
+            Tap w{o, c, kb.idx(tap / 3), kb.idx(tap % 3), kb.add(kb.mul(slot, kb.idx(4)), kb.idx(t)),
+                  tap / 3, tap % 3};
+            fn(w);
+          }
+        });
+        start = stop;
+      }
+      return;
+    }
+    }
+  }
+
+  /// Valid output range [lo, hi) along one axis for tap offset k:
+  /// 0 <= o*S - P + k < size.
+  std::pair<Value, Value> validRange(Value k, int64_t stride, int64_t pad, int64_t size,
+                                     int64_t outSize) {
+    Value lo = kb.max(kb.idx(0), kb.ceilDiv(kb.sub(kb.idx(pad), k), stride));
+    Value hi = kb.min(kb.idx(outSize),
+                      kb.add(kb.floorDiv(kb.sub(kb.idx(size - 1 + pad), k), stride), kb.idx(1)));
+    hi = kb.max(hi, lo);
+    return {lo, hi};
+  }
+
+  /// Runs `body(x, width)` over [lo, hi) in vectors of width vw, then 4, then 1.
+  void rowLoop(Value lo, Value hi, bool vectorize,
+               const std::function<void(Value, int64_t)> &body) {
+    SmallVector<int64_t> widths;
+    if (vectorize) {
+      if (sp.vectorWidth > 4) widths.push_back(sp.vectorWidth);
+      widths.push_back(4);
+    }
+    Value start = lo;
+    for (int64_t w : widths) {
+      Value n = kb.div(kb.sub(hi, start), kb.idx(w));
+      Value stop = kb.add(start, kb.mul(n, kb.idx(w)));
+      kb.forLoop(start, stop, w, [&](Value x) { body(x, w); });
+      start = stop;
+    }
+    kb.forLoop(start, hi, 1, [&](Value x) { body(x, 1); });
+  }
+
+  Value loadVec(Value mem, ValueRange at, int64_t w) {
+    if (w == 1) return kb.load(mem, at);
+    return b.create<vector::LoadOp>(loc, VectorType::get({w}, f32()), mem, at);
+  }
+  void storeVec(Value v, Value mem, ValueRange at, int64_t w) {
+    if (w == 1) return kb.store(v, mem, at);
+    b.create<vector::StoreOp>(loc, v, mem, at);
+  }
+  Value splat(Value s, int64_t w) {
+    return w == 1 ? s : b.create<vector::BroadcastOp>(loc, VectorType::get({w}, f32()), s);
+  }
+  Value fma(Value a, Value x, Value acc) { return b.create<math::FmaOp>(loc, a, x, acc); }
+
+  const ConvKernelSpec &spec() const { return sp; }
+
+  KernelBuilder kb;
+  OpBuilder &b;
+  Location loc;
+  const ConvKernelSpec &sp;
+  Value header, values, grads, momentum, bias, biasGrad, biasMomentum, index, groupPtr,
+      patternCount, order;
+};
+
+} // namespace
+
+func::FuncOp mest::codegen::buildConvForward(OpBuilder &b, Location loc,
+                                             const ConvKernelSpec &spec, StringRef name) {
+  OpBuilder::InsertionGuard guard(b);
+  ConvGen g(b, loc, spec);
+  KernelBuilder &kb = g.kb;
+  func::FuncOp func = g.begin(name, {g.stateType(), g.inType(), g.outType()});
+  Value in = func.getArgument(1), out = func.getArgument(2);
+  kb.parallelLoop(kb.idx(0), kb.idx(spec.N * spec.O), [&](Value no) {
+    Value n = kb.div(no, kb.idx(spec.O)), o = kb.rem(no, kb.idx(spec.O));
+    Value init = g.bias ? kb.load(g.bias, o) : kb.f32(0.0);
+    kb.forLoop(kb.idx(0), kb.idx(spec.OH), 1, [&](Value oy) {
+      g.rowLoop(kb.idx(0), kb.idx(spec.OW), true, [&](Value ox, int64_t w) {
+        g.storeVec(g.splat(init, w), out, {n, o, oy, ox}, w);
+      });
+    });
+    g.forEachWeightOfFilter(o, [&](Tap &t) {
+      Value wv = kb.load(g.values, t.v);
+      auto [oy0, oy1] = g.validRange(t.r, spec.SH, spec.PH, spec.H, spec.OH);
+      auto [ox0, ox1] = g.validRange(t.s, spec.SW, spec.PW, spec.W, spec.OW);
+      kb.forLoop(oy0, oy1, 1, [&](Value oy) {
+        Value iy = kb.add(kb.sub(kb.mul(oy, kb.idx(spec.SH)), kb.idx(spec.PH)), t.r);
+        g.rowLoop(ox0, ox1, spec.SW == 1, [&](Value ox, int64_t w) {
+          Value ix = kb.add(kb.sub(kb.mul(ox, kb.idx(spec.SW)), kb.idx(spec.PW)), t.s);
+          Value acc = g.loadVec(out, {n, o, oy, ox}, w);
+          Value x = g.loadVec(in, {n, t.c, iy, ix}, w);
+          g.storeVec(g.fma(g.splat(wv, w), x, acc), out, {n, o, oy, ox}, w);
+        });
+      });
+    });
+  });
+  g.end();
+  return func;
+}
+
+func::FuncOp mest::codegen::buildConvBackwardData(OpBuilder &b, Location loc,
+                                                  const ConvKernelSpec &spec, StringRef name) {
+  OpBuilder::InsertionGuard guard(b);
+  ConvGen g(b, loc, spec);
+  KernelBuilder &kb = g.kb;
+  func::FuncOp func = g.begin(name, {g.stateType(), g.outType(), g.inType()});
+  Value dout = func.getArgument(1), din = func.getArgument(2);
+  kb.parallelLoop(kb.idx(0), kb.idx(spec.N), [&](Value n) {
+    kb.forLoop(kb.idx(0), kb.idx(spec.C), 1, [&](Value c) {
+      kb.forLoop(kb.idx(0), kb.idx(spec.H), 1, [&](Value y) {
+        g.rowLoop(kb.idx(0), kb.idx(spec.W), true, [&](Value x, int64_t w) {
+          g.storeVec(g.splat(kb.f32(0.0), w), din, {n, c, y, x}, w);
+        });
+      });
+    });
+    kb.forLoop(kb.idx(0), kb.idx(spec.O), 1, [&](Value o) {
+      g.forEachWeightOfFilter(o, [&](Tap &t) {
+        Value wv = kb.load(g.values, t.v);
+        auto [oy0, oy1] = g.validRange(t.r, spec.SH, spec.PH, spec.H, spec.OH);
+        auto [ox0, ox1] = g.validRange(t.s, spec.SW, spec.PW, spec.W, spec.OW);
+        kb.forLoop(oy0, oy1, 1, [&](Value oy) {
+          Value iy = kb.add(kb.sub(kb.mul(oy, kb.idx(spec.SH)), kb.idx(spec.PH)), t.r);
+          g.rowLoop(ox0, ox1, spec.SW == 1, [&](Value ox, int64_t w) {
+            Value ix = kb.add(kb.sub(kb.mul(ox, kb.idx(spec.SW)), kb.idx(spec.PW)), t.s);
+            Value acc = g.loadVec(din, {n, t.c, iy, ix}, w);
+            Value d = g.loadVec(dout, {n, o, oy, ox}, w);
+            g.storeVec(g.fma(g.splat(wv, w), d, acc), din, {n, t.c, iy, ix}, w);
+          });
+        });
+      });
+    });
+  });
+  g.end();
+  return func;
+}
+
+namespace {
+
+/// Gradient of one weight: sum over images and valid output positions of
+/// dout[n, o, oy, ox] * in[n, c, iy, ix], vector partial sums then a reduction.
+Value weightGradient(ConvGen &g, Value in, Value dout, Tap &t) {
+  KernelBuilder &kb = g.kb;
+  const ConvKernelSpec &sp = g.spec();
+  auto [oy0, oy1] = g.validRange(t.r, sp.SH, sp.PH, sp.H, sp.OH);
+  auto [ox0, ox1] = g.validRange(t.s, sp.SW, sp.PW, sp.W, sp.OW);
+  const int64_t vw = sp.SW == 1 ? sp.vectorWidth : 1;
+  auto vecType = VectorType::get({vw}, g.f32());
+  Value zero = kb.f32(0.0);
+  Value zeroVec = vw == 1 ? zero
+                          : g.b.create<arith::ConstantOp>(g.loc, vecType,
+                                                          DenseElementsAttr::get(vecType, 0.0f))
+                                .getResult();
+  ValueRange sums = kb.forLoop(kb.idx(0), kb.idx(sp.N), 1, {zeroVec, zero}, [&](Value n, ValueRange acc) {
+    ValueRange rows = kb.forLoop(oy0, oy1, 1, acc, [&](Value oy, ValueRange acc2) {
+      Value iy = kb.add(kb.sub(kb.mul(oy, kb.idx(sp.SH)), kb.idx(sp.PH)), t.r);
+      auto ix = [&](Value ox) {
+        return kb.add(kb.sub(kb.mul(ox, kb.idx(sp.SW)), kb.idx(sp.PW)), t.s);
+      };
+      Value vecAcc = acc2[0], scalarAcc = acc2[1];
+      Value start = ox0;
+      if (vw > 1) {
+        Value nv = kb.div(kb.sub(ox1, ox0), kb.idx(vw));
+        Value stop = kb.add(ox0, kb.mul(nv, kb.idx(vw)));
+        vecAcc = kb.forLoop(ox0, stop, vw, {vecAcc}, [&](Value ox, ValueRange a) {
+          Value d = g.loadVec(dout, {n, t.o, oy, ox}, vw);
+          Value x = g.loadVec(in, {n, t.c, iy, ix(ox)}, vw);
+          return SmallVector<Value>{g.fma(d, x, a[0])};
+        })[0];
+        start = stop;
+      }
+      scalarAcc = kb.forLoop(start, ox1, 1, {scalarAcc}, [&](Value ox, ValueRange a) {
+        Value d = kb.load(dout, {n, t.o, oy, ox});
+        Value x = kb.load(in, {n, t.c, iy, ix(ox)});
+        return SmallVector<Value>{g.fma(d, x, a[0])};
+      })[0];
+      return SmallVector<Value>{vecAcc, scalarAcc};
+    });
+    return SmallVector<Value>{rows[0], rows[1]};
+  });
+  Value total = sums[1];
+  if (vw > 1)
+    total = g.b.create<vector::ReductionOp>(g.loc, vector::CombiningKind::ADD, sums[0], total);
+  else
+    total = g.b.create<arith::AddFOp>(g.loc, sums[0], total);
+  return total;
+}
+
+/// grads[v] = g; then SGD: d = g + wd * w; m = mu * m + d; w -= lr * m.
+void sgdAt(ConvGen &g, Value values, Value grads, Value mom, Value v, Value grad, Value lr,
+           Value mu, Value wd) {
+  KernelBuilder &kb = g.kb;
+  OpBuilder &b = g.b;
+  Location l = g.loc;
+  kb.store(grad, grads, v);
+  Value w = kb.load(values, v);
+  Value d = b.create<math::FmaOp>(l, wd, w, grad);
+  Value m = b.create<math::FmaOp>(l, mu, kb.load(mom, v), d);
+  kb.store(m, mom, v);
+  kb.store(b.create<arith::SubFOp>(l, w, b.create<arith::MulFOp>(l, lr, m)), values, v);
+}
+
+} // namespace
+
+
+func::FuncOp mest::codegen::buildConvBackwardWeight(OpBuilder &b, Location loc,
+                                                    const ConvKernelSpec &spec,
+                                                    StringRef name) {
+  OpBuilder::InsertionGuard guard(b);
+  ConvGen g(b, loc, spec);
+  KernelBuilder &kb = g.kb;
+  Type f32 = b.getF32Type();
+  func::FuncOp func =
+      g.begin(name, {g.stateType(), g.inType(), g.outType(), f32, f32, f32});
+  Value in = func.getArgument(1), dout = func.getArgument(2);
+  Value lr = func.getArgument(3), mu = func.getArgument(4), wd = func.getArgument(5);
+  auto update = [&](Tap &t) {
+    Value grad = weightGradient(g, in, dout, t);
+    sgdAt(g, g.values, g.grads, g.momentum, t.v, grad, lr, mu, wd);
+  };
+  switch (spec.scheme) {
+  case Scheme::Dense:
+    kb.parallelLoop(kb.idx(0), kb.idx(spec.O),
+                    [&](Value o) { g.forEachWeightOfFilter(o, update); });
+    break;
+  case Scheme::Unstructured:
+  case Scheme::Pattern:
+    kb.parallelLoop(kb.idx(0), kb.idx(spec.O), [&](Value i) {
+      g.forEachWeightOfFilter(kb.loadIndex(g.order, i), update);
+    });
+    break;
+  case Scheme::Block:
+    kb.parallelLoop(kb.idx(0), kb.idx(spec.O / spec.blockRows), [&](Value i) {
+      Value grp = kb.loadIndex(g.order, i);
+      for (int64_t r = 0; r < spec.blockRows; ++r)
+        g.forEachWeightOfFilter(kb.add(kb.mul(grp, kb.idx(spec.blockRows)), kb.idx(r)),
+                                update);
+    });
+    break;
+  case Scheme::Channel: {
+    // Parallel over active channels: each owns a contiguous [O, KH, KW] slice.
+    const int64_t kk = spec.KH * spec.KW;
+    kb.parallelLoop(kb.idx(0), kb.loadIndex(g.header, kb.idx(0)), [&](Value slot) {
+      Value c = kb.loadIndex(g.index, slot);
+      kb.forLoop(kb.idx(0), kb.idx(spec.O), 1, [&](Value o) {
+        for (int64_t r = 0; r < spec.KH; ++r)
+          for (int64_t s = 0; s < spec.KW; ++s) {
+            Tap t{o, c, kb.idx(r), kb.idx(s), Value(), r, s};
+            t.v = kb.add(kb.mul(slot, kb.idx(spec.O * kk)),
+                         kb.add(kb.mul(o, kb.idx(kk)), kb.idx(r * spec.KW + s)));
+            update(t);
+          }
+      });
+    });
+    break;
+  }
+  }
+  if (g.bias) {
+    kb.parallelLoop(kb.idx(0), kb.idx(spec.O), [&](Value o) {
+      Value sum = kb.forLoop(kb.idx(0), kb.idx(spec.N), 1, {kb.f32(0.0)}, [&](Value n, ValueRange a) {
+        return SmallVector<Value>{kb.forLoop(kb.idx(0), kb.idx(spec.OH), 1, a, [&](Value oy, ValueRange a2) {
+          return SmallVector<Value>{kb.forLoop(kb.idx(0), kb.idx(spec.OW), 1, a2, [&](Value ox, ValueRange a3) {
+            return SmallVector<Value>{b.create<arith::AddFOp>(loc, a3[0], kb.load(dout, {n, o, oy, ox}))};
+          })[0]};
+        })[0]};
+      })[0];
+      sgdAt(g, g.bias, g.biasGrad, g.biasMomentum, o, sum, lr, mu, wd);
+    });
+  }
+  g.end();
+  return func;
+}

@@ -1,0 +1,537 @@
+//===- LowerKernels.cpp - the mest-lower-kernels pass ---------------------===//
+//
+// Rewrites the planned step functions (tensor level, one op per layer) into the
+// ABI functions of docs/abi.md over the state block and the arena:
+//
+//   mest_model_train_step(state, arena, x, labels, lr, momentum, weight_decay,
+//                         loss, correct, margin)
+//   mest_model_eval_step(state, arena, x, labels, loss, correct, margin)
+//   mest_model_after_mutation(state, threads)
+//
+// Every tensor becomes a view of the arena at its planned offset (or a caller
+// buffer for inputs and outputs); every op becomes a call to a kernel
+// specialised for it.
+//
+//===----------------------------------------------------------------------===//
+#include "codegen/ConvKernels.h"
+#include "codegen/KernelBuilder.h"
+#include "codegen/RuntimeCalls.h"
+#include "passes/LayerCost.h"
+#include "passes/Passes.h"
+
+#include "dialect/MestDialect.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+namespace mest {
+#define GEN_PASS_DEF_MESTLOWERKERNELS
+#include "passes/Passes.h.inc"
+} // namespace mest
+
+using namespace mlir;
+using namespace mest;
+using namespace mest::codegen;
+
+namespace {
+
+std::string sanitize(StringRef name) {
+  std::string out;
+  for (char ch : name) out += std::isalnum(static_cast<unsigned char>(ch)) ? ch : '_';
+  return out;
+}
+
+/// Kernels are internal to the object: LLVM may inline them into the steps.
+void makeInternal(func::FuncOp f) {
+  f.setPrivate();
+  f->setAttr("llvm.linkage",
+             LLVM::LinkageAttr::get(f.getContext(), LLVM::Linkage::Internal));
+}
+
+int64_t attrInt(Operation *op, StringRef name) {
+  return op->getAttrOfType<IntegerAttr>(name).getInt();
+}
+
+/// The spec of a conv2d or linear layer, from its forward op.
+ConvKernelSpec convSpec(Operation *layer, int64_t stateBytes, int64_t vectorWidth) {
+  ConvKernelSpec sp;
+  WeightInfo w = getWeightInfo(layer);
+  sp.scheme = w.scheme;
+  sp.O = w.shape.O;
+  sp.C = w.shape.I;
+  sp.KH = w.shape.KH;
+  sp.KW = w.shape.KW;
+  auto in = cast<RankedTensorType>(layer->getOperand(0).getType());
+  sp.N = in.getDimSize(0);
+  if (auto conv = dyn_cast<Conv2dOp>(layer)) {
+    sp.H = in.getDimSize(2);
+    sp.W = in.getDimSize(3);
+    sp.SH = conv.getStride()[0];
+    sp.SW = conv.getStride()[1];
+    sp.PH = conv.getPadding()[0];
+    sp.PW = conv.getPadding()[1];
+    sp.bias = conv.getBias();
+  } else {
+    sp.bias = cast<LinearOp>(layer).getBias();
+  }
+  sp.OH = (sp.H + 2 * sp.PH - sp.KH) / sp.SH + 1;
+  sp.OW = (sp.W + 2 * sp.PW - sp.KW) / sp.SW + 1;
+  sp.blockRows = w.sparsity.getBlockRows();
+  for (int64_t t : w.sparsity.getPatternTaps()) sp.taps.push_back(static_cast<int32_t>(t));
+  sp.stateBytes = stateBytes;
+  sp.base = attrInt(layer, MestDialect::getStateOffsetAttrName());
+  sp.layout = getConvStateLayout(layer);
+  sp.vectorWidth = vectorWidth;
+  return sp;
+}
+
+class StepLowering {
+public:
+  StepLowering(ModuleOp module, func::FuncOp src, int64_t stateBytes, bool exportKernels,
+               int64_t vectorWidth, llvm::StringMap<func::FuncOp> &kernels)
+      : module(module), src(src), b(module.getContext()), kb(b, src.getLoc()),
+        stateBytes(stateBytes), exportKernels(exportKernels), vectorWidth(vectorWidth),
+        kernels(kernels) {}
+
+  LogicalResult run(StringRef name, bool train);
+
+private:
+  Type memrefElem(Type t) { return t.isInteger(1) ? b.getI8Type() : t; }
+  MemRefType memrefFor(Type tensor) {
+    auto t = cast<RankedTensorType>(tensor);
+    return MemRefType::get(t.getShape(), memrefElem(t.getElementType()));
+  }
+  Value mem(Value tensor) { return mems.lookup(tensor); }
+  /// [N, C] activations of linear layers seen as [N, C, 1, 1].
+  Value as4D(Value m) {
+    auto type = cast<MemRefType>(m.getType());
+    if (type.getRank() == 4) return m;
+    auto t4 = MemRefType::get({type.getDimSize(0), type.getDimSize(1), 1, 1},
+                              type.getElementType());
+    return b.create<memref::ExpandShapeOp>(loc(), t4, m,
+                                           ArrayRef<ReassociationIndices>{{0}, {1, 2, 3}});
+  }
+  Value flat(Value m) {
+    auto type = cast<MemRefType>(m.getType());
+    if (type.getRank() == 1) return m;
+    ReassociationIndices all;
+    for (int64_t i = 0; i < type.getRank(); ++i) all.push_back(i);
+    return b.create<memref::CollapseShapeOp>(loc(), m, ArrayRef<ReassociationIndices>{all});
+  }
+  Location loc() { return src.getLoc(); }
+  Value i64(int64_t v) { return b.create<arith::ConstantIntOp>(loc(), v, 64); }
+  Value f64(double v) { return b.create<arith::ConstantOp>(loc(), b.getF64FloatAttr(v)); }
+  Value ptr(Value m) { return asPointer(b, loc(), m); }
+  void call(StringRef name, ValueRange args) { callRuntime(b, loc(), module, name, args); }
+
+  func::FuncOp convKernel(Operation *layer, StringRef dir);
+  func::FuncOp flatKernel(StringRef kind, int64_t n);
+  void emitFlatSgd(Value values, Value grads, Value mom, int64_t n, Value lr, Value mu, Value wd);
+  LogicalResult lowerOp(Operation *op, ArrayRef<Value> results);
+
+  ModuleOp module;
+  func::FuncOp src;
+  OpBuilder b;
+  KernelBuilder kb;
+  int64_t stateBytes;
+  bool exportKernels;
+  int64_t vectorWidth;
+  llvm::StringMap<func::FuncOp> &kernels;
+  DenseMap<Value, Value> mems;
+  llvm::StringMap<Operation *> layers;
+  Value state, arena, lr, mu, wd;
+};
+
+func::FuncOp StepLowering::convKernel(Operation *layer, StringRef dir) {
+  std::string layerName = sanitize(layer->getAttrOfType<StringAttr>("sym_name").getValue());
+  std::string name = (exportKernels ? "mest_kernel_" : "mest_k_") + layerName + "_" + dir.str();
+  auto it = kernels.find(name);
+  if (it != kernels.end()) return it->second;
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToEnd(module.getBody());
+  ConvKernelSpec spec = convSpec(layer, stateBytes, vectorWidth);
+  func::FuncOp f = dir == "fwd"        ? buildConvForward(b, loc(), spec, name)
+                   : dir == "bwd_data" ? buildConvBackwardData(b, loc(), spec, name)
+                                       : buildConvBackwardWeight(b, loc(), spec, name);
+  if (exportKernels)
+    f.setPublic();
+  else
+    makeInternal(f);
+  kernels[name] = f;
+  return f;
+}
+
+/// Elementwise kernels over flat arrays of n floats, parallel over chunks:
+/// relu(in, out), relu_grad(y, dy, dx), add(a, b, out).
+func::FuncOp StepLowering::flatKernel(StringRef kind, int64_t n) {
+  std::string name = ("mest_k_" + kind + "_" + Twine(n)).str();
+  auto it = kernels.find(name);
+  if (it != kernels.end()) return it->second;
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToEnd(module.getBody());
+  auto type = MemRefType::get({n}, b.getF32Type());
+  int64_t arity = kind == "relu" ? 2 : 3;
+  SmallVector<Type> args(arity, type);
+  auto f = b.create<func::FuncOp>(loc(), name, b.getFunctionType(args, {}));
+  makeInternal(f);
+  b.setInsertionPointToStart(f.addEntryBlock());
+  const int64_t chunk = 8192, vw = vectorWidth;
+  auto body = [&](Value i, int64_t w) {
+    auto vt = VectorType::get({w}, b.getF32Type());
+    auto ld = [&](Value m) -> Value {
+      return w == 1 ? kb.load(m, i) : b.create<vector::LoadOp>(loc(), vt, m, i).getResult();
+    };
+    Value zero = w == 1 ? kb.f32(0.0)
+                        : b.create<arith::ConstantOp>(loc(), vt, DenseElementsAttr::get(vt, 0.0f))
+                              .getResult();
+    Value out;
+    Value a = ld(f.getArgument(0));
+    if (kind == "relu") {
+      out = b.create<arith::MaximumFOp>(loc(), a, zero);
+    } else if (kind == "relu_grad") {
+      Value pos = b.create<arith::CmpFOp>(loc(), arith::CmpFPredicate::OGT, a, zero);
+      out = b.create<arith::SelectOp>(loc(), pos, ld(f.getArgument(1)), zero);
+    } else {
+      out = b.create<arith::AddFOp>(loc(), a, ld(f.getArgument(1)));
+    }
+    Value dst = f.getArgument(arity - 1);
+    if (w == 1)
+      kb.store(out, dst, i);
+    else
+      b.create<vector::StoreOp>(loc(), out, dst, i);
+  };
+  int64_t chunks = (n + chunk - 1) / chunk;
+  kb.parallelLoop(kb.idx(0), kb.idx(chunks), [&](Value c) {
+    Value lo = kb.mul(c, kb.idx(chunk));
+    Value hi = kb.min(kb.add(lo, kb.idx(chunk)), kb.idx(n));
+    Value nv = kb.div(kb.sub(hi, lo), kb.idx(vw));
+    Value stop = kb.add(lo, kb.mul(nv, kb.idx(vw)));
+    kb.forLoop(lo, stop, vw, [&](Value i) { body(i, vw); });
+    kb.forLoop(stop, hi, 1, [&](Value i) { body(i, 1); });
+  });
+  b.create<func::ReturnOp>(loc());
+  kernels[name] = f;
+  return f;
+}
+
+void StepLowering::emitFlatSgd(Value values, Value grads, Value mom, int64_t n, Value lrV,
+                               Value muV, Value wdV) {
+  kb.forLoop(kb.idx(0), kb.idx(n), 1, [&](Value i) {
+    Value g = kb.load(grads, i), w = kb.load(values, i);
+    Value d = b.create<math::FmaOp>(loc(), wdV, w, g);
+    Value m = b.create<math::FmaOp>(loc(), muV, kb.load(mom, i), d);
+    kb.store(m, mom, i);
+    kb.store(b.create<arith::SubFOp>(loc(), w, b.create<arith::MulFOp>(loc(), lrV, m)), values,
+             i);
+  });
+}
+
+LogicalResult StepLowering::lowerOp(Operation *op, ArrayRef<Value> res) {
+  auto bnViews = [&](Operation *bn, int64_t C) {
+    int64_t base = attrInt(bn, MestDialect::getStateOffsetAttrName());
+    rt::BatchNormStateLayout l = rt::batchNormStateLayout(C);
+    Type f32 = b.getF32Type();
+    return std::array<Value, 5>{kb.stateView(state, base + l.params, 2 * C, f32),
+                                kb.stateView(state, base + l.grads, 2 * C, f32),
+                                kb.stateView(state, base + l.momentum, 2 * C, f32),
+                                kb.stateView(state, base + l.runMean, C, f32),
+                                kb.stateView(state, base + l.runVar, C, f32)};
+  };
+  auto nchw = [&](Value tensor) {
+    auto t = cast<RankedTensorType>(tensor.getType());
+    int64_t hw = t.getRank() == 4 ? t.getDimSize(2) * t.getDimSize(3) : 1;
+    return std::array<int64_t, 3>{t.getDimSize(0), t.getDimSize(1), hw};
+  };
+  auto window = [&](Value in, ArrayRef<int64_t> k, std::optional<ArrayRef<int64_t>> stride,
+                    ArrayRef<int64_t> pad) {
+    auto t = cast<RankedTensorType>(in.getType());
+    ArrayRef<int64_t> s = stride ? *stride : k;
+    return SmallVector<Value>{i64(t.getDimSize(0)), i64(t.getDimSize(1)), i64(t.getDimSize(2)),
+                              i64(t.getDimSize(3)), i64(k[0]), i64(k[1]), i64(s[0]),
+                              i64(s[1]), i64(pad[0]), i64(pad[1])};
+  };
+  return llvm::TypeSwitch<Operation *, LogicalResult>(op)
+      .Case<Conv2dOp, LinearOp>([&](Operation *layer) {
+        b.create<func::CallOp>(loc(), convKernel(layer, "fwd"),
+                               ValueRange{state, as4D(mem(layer->getOperand(0))), as4D(res[0])});
+        return success();
+      })
+      .Case([&](GradInputOp g) {
+        Operation *layer = layers.lookup(g.getLayer());
+        b.create<func::CallOp>(loc(), convKernel(layer, "bwd_data"),
+                               ValueRange{state, as4D(mem(g.getOutputGrad())), as4D(res[0])});
+        return success();
+      })
+      .Case([&](GradWeightSgdOp g) {
+        Operation *layer = layers.lookup(g.getLayer());
+        b.create<func::CallOp>(loc(), convKernel(layer, "bwd_weight"),
+                               ValueRange{state, as4D(mem(g.getInput())),
+                                          as4D(mem(g.getOutputGrad())), lr, mu, wd});
+        return success();
+      })
+      .Case([&](BatchNormTrainOp bn) {
+        auto [N, C, HW] = nchw(bn.getInput());
+        auto v = bnViews(bn, C);
+        call("mest_rt_batch_norm_train",
+             {i64(N), i64(C), i64(HW), ptr(mem(bn.getInput())), ptr(v[0]), ptr(v[3]), ptr(v[4]),
+              f64(bn->getAttrOfType<FloatAttr>("eps").getValueAsDouble()),
+              f64(bn->getAttrOfType<FloatAttr>("momentum").getValueAsDouble()), ptr(res[0]),
+              ptr(res[1]), ptr(res[2])});
+        return success();
+      })
+      .Case([&](BatchNormOp bn) {
+        auto [N, C, HW] = nchw(bn.getInput());
+        auto v = bnViews(bn, C);
+        call("mest_rt_batch_norm_eval",
+             {i64(N), i64(C), i64(HW), ptr(mem(bn.getInput())), ptr(v[0]), ptr(v[3]), ptr(v[4]),
+              f64(bn.getEps().convertToDouble()), ptr(res[0])});
+        return success();
+      })
+      .Case([&](BatchNormGradOp g) {
+        auto [N, C, HW] = nchw(g.getInput());
+        auto v = bnViews(layers.lookup(g.getLayer()), C);
+        call("mest_rt_batch_norm_backward",
+             {i64(N), i64(C), i64(HW), ptr(mem(g.getInput())), ptr(mem(g.getOutputGrad())),
+              ptr(v[0]), ptr(mem(g.getMean())), ptr(mem(g.getInvStd())), ptr(res[0]),
+              ptr(v[1])});
+        return success();
+      })
+      .Case([&](SgdOp sgd) {
+        Operation *bn = layers.lookup(sgd.getLayer());
+        int64_t C = nchw(bn->getOperand(0))[1];
+        auto v = bnViews(bn, C);
+        emitFlatSgd(v[0], v[1], v[2], 2 * C, lr, mu, wd);
+        return success();
+      })
+      .Case([&](ReluOp r) {
+        int64_t n = cast<ShapedType>(r.getType()).getNumElements();
+        b.create<func::CallOp>(loc(), flatKernel("relu", n),
+                               ValueRange{flat(mem(r.getInput())), flat(res[0])});
+        return success();
+      })
+      .Case([&](ReluGradOp r) {
+        int64_t n = cast<ShapedType>(r.getType()).getNumElements();
+        b.create<func::CallOp>(loc(), flatKernel("relu_grad", n),
+                               ValueRange{flat(mem(r.getOutput())), flat(mem(r.getOutputGrad())),
+                                          flat(res[0])});
+        return success();
+      })
+      .Case([&](AddOp a) {
+        int64_t n = cast<ShapedType>(a.getType()).getNumElements();
+        b.create<func::CallOp>(loc(), flatKernel("add", n),
+                               ValueRange{flat(mem(a.getLhs())), flat(mem(a.getRhs())),
+                                          flat(res[0])});
+        return success();
+      })
+      .Case<ReshapeOp, FlattenOp>([&](Operation *r) {
+        b.create<memref::CopyOp>(loc(), flat(mem(r->getOperand(0))), flat(res[0]));
+        return success();
+      })
+      .Case([&](MaxPool2dOp p) {
+        auto args = window(p.getInput(), p.getKernel(), p.getStride(), p.getPadding());
+        args.append({ptr(mem(p.getInput())), ptr(res[0])});
+        call("mest_rt_max_pool2d_forward_eval", args);
+        return success();
+      })
+      .Case([&](MaxPool2dTrainOp p) {
+        auto args = window(p.getInput(), p.getKernel(), p.getStride(), p.getPadding());
+        args.append({ptr(mem(p.getInput())), ptr(res[0]), ptr(res[1])});
+        call("mest_rt_max_pool2d_forward", args);
+        return success();
+      })
+      .Case([&](MaxPool2dGradOp p) {
+        auto args = window(p.getInputGrad(), p.getKernel(), p.getStride(), p.getPadding());
+        args.append({ptr(mem(p.getOutputGrad())), ptr(mem(p.getArgmax())), ptr(res[0])});
+        call("mest_rt_max_pool2d_backward", args);
+        return success();
+      })
+      .Case([&](AvgPool2dOp p) {
+        auto args = window(p.getInput(), p.getKernel(), p.getStride(), p.getPadding());
+        args.append({ptr(mem(p.getInput())), ptr(res[0])});
+        call("mest_rt_avg_pool2d_forward", args);
+        return success();
+      })
+      .Case([&](AvgPool2dGradOp p) {
+        auto args = window(p.getInputGrad(), p.getKernel(), p.getStride(), p.getPadding());
+        args.append({ptr(mem(p.getOutputGrad())), ptr(res[0])});
+        call("mest_rt_avg_pool2d_backward", args);
+        return success();
+      })
+      .Case([&](GlobalAvgPool2dOp p) {
+        auto [N, C, HW] = nchw(p.getInput());
+        call("mest_rt_global_avg_pool_forward",
+             {i64(N), i64(C), i64(HW), ptr(mem(p.getInput())), ptr(res[0])});
+        return success();
+      })
+      .Case([&](GlobalAvgPool2dGradOp p) {
+        auto [N, C, HW] = nchw(p.getInputGrad());
+        call("mest_rt_global_avg_pool_backward",
+             {i64(N), i64(C), i64(HW), ptr(mem(p.getOutputGrad())), ptr(res[0])});
+        return success();
+      })
+      .Case([&](SoftmaxCrossEntropyOp l) {
+        auto t = cast<RankedTensorType>(l.getLogits().getType());
+        call("mest_rt_softmax_xent_forward",
+             {i64(t.getDimSize(0)), i64(t.getDimSize(1)), ptr(mem(l.getLogits())),
+              ptr(mem(l.getLabels())), ptr(res[0]), ptr(res[1]), ptr(res[2])});
+        return success();
+      })
+      .Case([&](SoftmaxCrossEntropyGradOp l) {
+        auto t = cast<RankedTensorType>(l.getLogits().getType());
+        call("mest_rt_softmax_xent_backward",
+             {i64(t.getDimSize(0)), i64(t.getDimSize(1)), ptr(mem(l.getLogits())),
+              ptr(mem(l.getLabels())), ptr(res[0])});
+        return success();
+      })
+      .Default([](Operation *op) {
+        return op->emitOpError() << "has no kernel in mest-lower-kernels";
+      });
+}
+
+LogicalResult StepLowering::run(StringRef name, bool train) {
+  auto arenaAttr = src->getAttrOfType<IntegerAttr>(MestDialect::getArenaBytesAttrName());
+  if (!arenaAttr)
+    return src.emitError() << "step has no memory plan: run mest-plan-memory first";
+  int64_t arenaBytes = std::max<int64_t>(arenaAttr.getInt(), 1);
+  Block &body = src.getBody().front();
+  auto ret = cast<func::ReturnOp>(body.getTerminator());
+  // ABI arguments: state, arena, inputs, scalars, then one buffer per result.
+  SmallVector<Type> args = {MemRefType::get({stateBytes}, b.getI8Type()),
+                            MemRefType::get({arenaBytes}, b.getI8Type())};
+  for (Value a : src.getArguments())
+    args.push_back(isa<RankedTensorType>(a.getType()) ? Type(memrefFor(a.getType()))
+                                                      : a.getType());
+  for (Value r : ret.getOperands()) args.push_back(memrefFor(r.getType()));
+  b.setInsertionPointToEnd(module.getBody());
+  auto dst = b.create<func::FuncOp>(loc(), name, b.getFunctionType(args, {}));
+  Block *entry = dst.addEntryBlock();
+  b.setInsertionPointToStart(entry);
+  state = entry->getArgument(0);
+  arena = entry->getArgument(1);
+  for (auto [i, a] : llvm::enumerate(src.getArguments())) {
+    if (isa<RankedTensorType>(a.getType()))
+      mems[a] = entry->getArgument(2 + i);
+    else if (i == 2)
+      lr = entry->getArgument(2 + i);
+    else if (i == 3)
+      mu = entry->getArgument(2 + i);
+    else
+      wd = entry->getArgument(2 + i);
+  }
+  const unsigned firstOut = 2 + src.getNumArguments();
+  for (auto [i, r] : llvm::enumerate(ret.getOperands())) mems[r] = entry->getArgument(firstOut + i);
+  for (Operation &op : body)
+    if (auto layer = dyn_cast<LayerOpInterface>(op))
+      layers[layer.getLayerName()] = &op;
+    else if (auto bn = dyn_cast<BatchNormTrainOp>(op))
+      layers[bn.getLayer()] = &op;
+
+  for (Operation &op : body) {
+    if (isa<func::ReturnOp>(op)) break;
+    SmallVector<Value> results;
+    if (op.getNumResults()) {
+      auto offsets = op.getAttrOfType<DenseI64ArrayAttr>(MestDialect::getArenaOffsetsAttrName());
+      if (!offsets) return op.emitOpError() << "has no arena offsets: run mest-plan-memory";
+      for (auto [v, off] : llvm::zip(op.getResults(), offsets.asArrayRef())) {
+        if (!mems.count(v))
+          mems[v] = b.create<memref::ViewOp>(loc(), memrefFor(v.getType()), arena, kb.idx(off),
+                                             ValueRange{});
+        results.push_back(mems[v]);
+      }
+    }
+    if (failed(lowerOp(&op, results))) return failure();
+  }
+  b.create<func::ReturnOp>(loc());
+  // Exported kernels are for tests and benchmarks: provide all three for every
+  // layer, including the input gradient of the first one, which no step needs.
+  if (exportKernels && train)
+    for (auto &entry : layers)
+      if (isa<Conv2dOp, LinearOp>(entry.second))
+        for (StringRef dir : {"fwd", "bwd_data", "bwd_weight"}) convKernel(entry.second, dir);
+  return success();
+}
+
+/// mest_model_after_mutation(state, threads): the runtime regroups every layer
+/// whose policy is not `none`, with the policy the compiler chose.
+void buildAfterMutation(OpBuilder &b, ModuleOp module, func::FuncOp model, int64_t stateBytes) {
+  Location loc = model.getLoc();
+  b.setInsertionPointToEnd(module.getBody());
+  auto f = b.create<func::FuncOp>(
+      loc, "mest_model_after_mutation",
+      b.getFunctionType({MemRefType::get({stateBytes}, b.getI8Type()), b.getI32Type()}, {}));
+  Block *entry = f.addEntryBlock();
+  b.setInsertionPointToStart(entry);
+  KernelBuilder kb(b, loc);
+  auto i64 = [&](int64_t v) { return b.create<arith::ConstantIntOp>(loc, v, 64); };
+  auto i32 = [&](int64_t v) { return b.create<arith::ConstantIntOp>(loc, v, 32); };
+  model.walk([&](Operation *op) {
+    if (!isa<Conv2dOp, LinearOp>(op)) return;
+    StringRef policy = op->getAttrOfType<StringAttr>(MestDialect::getRegroupAttrName())
+                           ? op->getAttrOfType<StringAttr>(MestDialect::getRegroupAttrName())
+                                 .getValue()
+                           : "none";
+    if (policy == "none") return;
+    WeightInfo w = getWeightInfo(op);
+    bool bias = isa<Conv2dOp>(op) ? cast<Conv2dOp>(op).getBias() : cast<LinearOp>(op).getBias();
+    Value base = kb.stateView(entry->getArgument(0),
+                              attrInt(op, MestDialect::getStateOffsetAttrName()), 1,
+                              b.getI8Type());
+    callRuntime(b, loc, module, "mest_rt_regroup",
+                {base, i32(policy == "balance-nnz" ? 1 : 2), i32(static_cast<int>(w.scheme)),
+                 i64(w.shape.O), i64(w.shape.I), i64(w.shape.KH), i64(w.shape.KW),
+                 b.create<arith::ConstantOp>(loc, b.getF64FloatAttr(
+                                                      w.sparsity.getCapacitySparsity())),
+                 i64(w.sparsity.getBlockRows()), i64(w.sparsity.getNumPatterns()),
+                 i32(bias ? 1 : 0), entry->getArgument(1)});
+  });
+  b.create<func::ReturnOp>(loc);
+}
+
+struct LowerKernelsPass : public mest::impl::MestLowerKernelsBase<LowerKernelsPass> {
+  using mest::impl::MestLowerKernelsBase<LowerKernelsPass>::MestLowerKernelsBase;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SmallVector<func::FuncOp> models, steps;
+    for (auto f : module.getOps<func::FuncOp>()) {
+      if (f->hasAttr(MestDialect::getModelAttrName())) models.push_back(f);
+      if (f->hasAttr(MestDialect::getTrainStepAttrName()) ||
+          f->hasAttr(MestDialect::getEvalStepAttrName()))
+        steps.push_back(f);
+    }
+    if (models.size() != 1) {
+      module.emitError() << "mest-lower-kernels compiles exactly one mest.model per module, found "
+                         << models.size();
+      return signalPassFailure();
+    }
+    func::FuncOp model = models.front();
+    auto stateAttr = model->getAttrOfType<IntegerAttr>(MestDialect::getStateBytesAttrName());
+    if (!stateAttr) {
+      model.emitError() << "model has no storage plan: run mest-plan-storage first";
+      return signalPassFailure();
+    }
+    if (vectorWidth != 4 && vectorWidth != 8 && vectorWidth != 16) {
+      module.emitError() << "vector-width must be 4, 8 or 16, got " << vectorWidth;
+      return signalPassFailure();
+    }
+    int64_t stateBytes = std::max<int64_t>(stateAttr.getInt(), 1);
+    llvm::StringMap<func::FuncOp> kernels;
+    for (func::FuncOp step : steps) {
+      bool train = step->hasAttr(MestDialect::getTrainStepAttrName());
+      StepLowering lowering(module, step, stateBytes, exportKernels, vectorWidth, kernels);
+      if (failed(lowering.run(train ? "mest_model_train_step" : "mest_model_eval_step", train)))
+        return signalPassFailure();
+    }
+    OpBuilder b(module.getContext());
+    buildAfterMutation(b, module, model, stateBytes);
+    for (func::FuncOp step : steps) step.erase();
+    model.erase();
+  }
+};
+
+} // namespace

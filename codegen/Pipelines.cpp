@@ -1,0 +1,99 @@
+//===- Pipelines.cpp - the named pass pipelines of mest -------------------===//
+#include "codegen/Pipelines.h"
+
+#include "dialect/MestDialect.h"
+#include "passes/Passes.h"
+
+#include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
+#include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
+#include "mlir/Conversion/FuncToLLVM/ConvertFuncToLLVMPass.h"
+#include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
+#include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
+#include "mlir/Conversion/OpenMPToLLVM/ConvertOpenMPToLLVM.h"
+#include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
+#include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
+#include "mlir/Conversion/SCFToOpenMP/SCFToOpenMP.h"
+#include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
+#include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Transforms/Passes.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/OpenMP/OpenMPDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+void mest::buildCompilePipeline(OpPassManager &pm, const CompileOptions &options) {
+  pm.addPass(createMestPlanStorage());
+  pm.addPass(createMestGroupFilters());
+  pm.addPass(createMestGenerateBackward());
+  pm.addPass(createMestPlanMemory());
+  MestLowerKernelsOptions lower;
+  lower.exportKernels = options.exportKernels;
+  lower.vectorWidth = options.vectorWidth;
+  pm.addPass(createMestLowerKernels(lower));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
+void mest::buildLowerToLLVMPipeline(OpPassManager &pm, const CompileOptions &options) {
+  if (options.openmp) pm.addPass(createConvertSCFToOpenMPPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createConvertSCFToCFPass());
+  pm.addPass(arith::createArithExpandOpsPass());  // ceildivsi / floordivsi
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createConvertVectorToLLVMPass());
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  ConvertFuncToLLVMPassOptions func;
+  func.useBarePtrCallConv = true;
+  pm.addPass(createConvertFuncToLLVMPass(func));
+  if (options.openmp) pm.addPass(createConvertOpenMPToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createCanonicalizerPass());
+}
+
+namespace {
+struct PipelineOptions : public PassPipelineOptions<PipelineOptions> {
+  Option<bool> exportKernels{*this, "export-kernels",
+                             llvm::cl::desc("Give layer kernels public C names"),
+                             llvm::cl::init(false)};
+  Option<int64_t> vectorWidth{*this, "vector-width",
+                              llvm::cl::desc("Widest vector along output rows"),
+                              llvm::cl::init(8)};
+  Option<bool> openmp{*this, "openmp",
+                      llvm::cl::desc("Lower parallel loops to OpenMP (else sequential)"),
+                      llvm::cl::init(true)};
+  mest::CompileOptions get() const { return {exportKernels, vectorWidth, openmp}; }
+};
+} // namespace
+
+void mest::registerMestPipelines() {
+  PassPipelineRegistration<PipelineOptions>(
+      "mest-compile", "Plan, differentiate and lower a mest model to step functions",
+      [](OpPassManager &pm, const PipelineOptions &o) { buildCompilePipeline(pm, o.get()); });
+  PassPipelineRegistration<PipelineOptions>(
+      "mest-lower-to-llvm", "Lower generated step functions to the LLVM dialect",
+      [](OpPassManager &pm, const PipelineOptions &o) {
+        buildLowerToLLVMPipeline(pm, o.get());
+      });
+}
+
+void mest::registerCodegenDialects(DialectRegistry &registry) {
+  registry.insert<MestDialect, func::FuncDialect, arith::ArithDialect, math::MathDialect,
+                  memref::MemRefDialect, scf::SCFDialect, vector::VectorDialect,
+                  cf::ControlFlowDialect, affine::AffineDialect, omp::OpenMPDialect,
+                  LLVM::LLVMDialect>();
+}

@@ -1,0 +1,32 @@
+//===- Pipelines.h - the named pass pipelines of mest ---------------------===//
+#ifndef MEST_CODEGEN_PIPELINES_H
+#define MEST_CODEGEN_PIPELINES_H
+
+#include "mlir/Pass/PassManager.h"
+
+namespace mest {
+
+struct CompileOptions {
+  bool exportKernels = false;
+  int64_t vectorWidth = 8;
+  bool openmp = true;  // parallel loops become OpenMP worksharing loops
+};
+
+/// mest-compile: storage plan, load-balancing policy, backward generation,
+/// memory plan, kernel lowering, then cleanup. Tensor-level model in,
+/// memref/scf/vector step functions out.
+void buildCompilePipeline(mlir::OpPassManager &pm, const CompileOptions &options);
+
+/// mest-lower-to-llvm: upstream conversions to the LLVM dialect, with the
+/// bare-pointer calling convention so the step functions have plain C signatures.
+void buildLowerToLLVMPipeline(mlir::OpPassManager &pm, const CompileOptions &options);
+
+/// Registers both pipelines with mlir-opt style tools.
+void registerMestPipelines();
+
+/// Registers the dialects the pipelines produce and consume.
+void registerCodegenDialects(mlir::DialectRegistry &registry);
+
+} // namespace mest
+
+#endif // MEST_CODEGEN_PIPELINES_H

@@ -1,0 +1,27 @@
+//===- RuntimeCalls.cpp - calls from generated code into the runtime ------===//
+#include "codegen/RuntimeCalls.h"
+
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+
+using namespace mlir;
+
+Value mest::codegen::asPointer(OpBuilder &b, Location loc, Value mem) {
+  auto type = cast<MemRefType>(mem.getType());
+  auto ptrType = MemRefType::get({1}, type.getElementType());
+  return b.create<memref::ReinterpretCastOp>(loc, ptrType, mem, /*offset=*/0,
+                                             /*sizes=*/ArrayRef<int64_t>{1},
+                                             /*strides=*/ArrayRef<int64_t>{1});
+}
+
+void mest::codegen::callRuntime(OpBuilder &b, Location loc, ModuleOp module, StringRef name,
+                                ValueRange args) {
+  auto type = b.getFunctionType(args.getTypes(), {});
+  auto decl = module.lookupSymbol<func::FuncOp>(name);
+  if (!decl) {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(module.getBody());
+    decl = b.create<func::FuncOp>(loc, name, type);
+    decl.setPrivate();
+  }
+  b.create<func::CallOp>(loc, decl, args);
+}

@@ -1,0 +1,32 @@
+# mest_compile_model(<target> MODEL <file.mlir> [EXPORT_KERNELS] [OPTIONS <mestc flags>...])
+#
+# Compiles a mest model ahead of time with mestc into <target>, a static library
+# holding the generated object and the model descriptor, with the model's header
+# (model.h) and the runtime on its public interface.
+find_package(OpenMP REQUIRED)
+
+function(mest_compile_model target)
+  cmake_parse_arguments(ARG "EXPORT_KERNELS" "MODEL" "OPTIONS" ${ARGN})
+  if(NOT ARG_MODEL)
+    message(FATAL_ERROR "mest_compile_model(${target}): MODEL <file.mlir> is required")
+  endif()
+  get_filename_component(model ${ARG_MODEL} ABSOLUTE)
+  set(dir ${CMAKE_CURRENT_BINARY_DIR}/${target}.mest)
+  set(flags ${ARG_OPTIONS})
+  if(ARG_EXPORT_KERNELS)
+    list(APPEND flags --export-kernels)
+  endif()
+  add_custom_command(
+    OUTPUT ${dir}/model.o ${dir}/model.h
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${dir}
+    COMMAND mestc ${model} -o ${dir}/model.o --emit-header ${dir}/model.h ${flags}
+    DEPENDS mestc ${model}
+    COMMENT "mestc: compiling ${ARG_MODEL}"
+    VERBATIM)
+  file(GENERATE OUTPUT ${dir}/descriptor.c
+       CONTENT "#define MEST_DEFINE_MODEL_DESCRIPTOR\n#include \"model.h\"\n")
+  set_source_files_properties(${dir}/model.o PROPERTIES EXTERNAL_OBJECT TRUE GENERATED TRUE)
+  add_library(${target} STATIC ${dir}/model.o ${dir}/model.h ${dir}/descriptor.c)
+  target_include_directories(${target} PUBLIC ${dir} ${PROJECT_SOURCE_DIR})
+  target_link_libraries(${target} PUBLIC mest_runtime OpenMP::OpenMP_CXX)
+endfunction()

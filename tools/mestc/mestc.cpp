@@ -1,0 +1,140 @@
+//===- mestc.cpp - compile a mest model ahead of time ---------------------===//
+//
+//   mestc model.mlir -o model.o --emit-header model.h [--target aarch64-linux-gnu]
+//
+// Plans storage and memory, derives the training step at compile time, lowers
+// every layer to specialised kernels and emits an object file with the C ABI of
+// runtime/abi/mest_abi.h.
+//
+//===----------------------------------------------------------------------===//
+#include "codegen/EmitObject.h"
+#include "codegen/ModelHeader.h"
+#include "codegen/Pipelines.h"
+#include "passes/Passes.h"
+
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Transforms/Passes.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/WithColor.h"
+#include "llvm/Support/xxhash.h"
+
+using namespace mlir;
+namespace cl = llvm::cl;
+
+static cl::OptionCategory cat("mestc options");
+static cl::opt<std::string> input(cl::Positional, cl::desc("<model.mlir>"), cl::Required,
+                                  cl::cat(cat));
+static cl::opt<std::string> output("o", cl::desc("Output file (object, or IR with --emit)"),
+                                   cl::value_desc("file"), cl::init("model.o"), cl::cat(cat));
+static cl::opt<std::string> header("emit-header", cl::desc("Also write the model's C header"),
+                                   cl::value_desc("file"), cl::cat(cat));
+static cl::opt<std::string> emit("emit",
+                                 cl::desc("What to write: obj (default), llvm (LLVM IR), "
+                                          "mlir-steps (after kernel lowering), mlir-llvm "
+                                          "(LLVM dialect)"),
+                                 cl::init("obj"), cl::cat(cat));
+static cl::opt<std::string> triple("target", cl::desc("Target triple (default: the host), "
+                                                      "e.g. aarch64-linux-gnu"),
+                                   cl::cat(cat));
+static cl::opt<std::string> cpu("cpu", cl::desc("Target CPU (default: host, or generic when "
+                                                "cross-compiling)"),
+                                cl::cat(cat));
+static cl::opt<std::string> features("features", cl::desc("Target features, e.g. +avx2,+fma"),
+                                     cl::cat(cat));
+static cl::opt<bool> exportKernels("export-kernels",
+                                   cl::desc("Export each layer kernel as "
+                                            "mest_kernel_<layer>_<fwd|bwd_data|bwd_weight>"),
+                                   cl::cat(cat));
+static cl::opt<int64_t> vectorWidth("vector-width",
+                                    cl::desc("Widest vector in floats (4, 8 or 16)"),
+                                    cl::init(8), cl::cat(cat));
+static cl::opt<bool> noOpenMP("no-openmp", cl::desc("Sequential code, no OpenMP calls"),
+                              cl::cat(cat));
+static cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimisation level"), cl::init(3),
+                                  cl::Prefix, cl::cat(cat));
+
+[[noreturn]] static void fail(const llvm::Twine &msg) {
+  llvm::WithColor::error(llvm::errs(), "mestc") << msg << "\n";
+  std::exit(1);
+}
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(cat);
+  cl::ParseCommandLineOptions(argc, argv,
+                              "mestc: compile a mest model into a training-step object\n\n"
+                              "  mestc model.mlir -o model.o --emit-header model.h\n");
+  if (!llvm::is_contained({"obj", "llvm", "mlir-steps", "mlir-llvm"}, emit.getValue()))
+    fail("--emit must be obj, llvm, mlir-steps or mlir-llvm, got '" + emit + "'");
+
+  DialectRegistry registry;
+  mest::registerCodegenDialects(registry);
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+  llvm::SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+  std::string err;
+  auto file = openInputFile(input, &err);
+  if (!file) fail(err);
+  sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  if (!module) return 1;
+
+  // The identity of the compiled model: its IR and the options that shape code.
+  std::string text;
+  llvm::raw_string_ostream ts(text);
+  module->print(ts);
+  ts << vectorWidth << noOpenMP;
+  const uint64_t fingerprint = llvm::xxh3_64bits(text);
+
+  mest::CompileOptions options{exportKernels, vectorWidth, !noOpenMP};
+  PassManager plan(&context);
+  plan.addPass(mest::createMestPlanStorage());
+  plan.addPass(mest::createMestGroupFilters());
+  plan.addPass(mest::createMestGenerateBackward());
+  plan.addPass(mest::createMestPlanMemory());
+  {
+    // The memory plan's remark is for mest-opt users; mestc stays quiet.
+    ScopedDiagnosticHandler quiet(&context, [](Diagnostic &d) {
+      return success(d.getSeverity() == DiagnosticSeverity::Remark);
+    });
+    if (failed(plan.run(*module))) return 1;
+  }
+  if (!header.empty()) {
+    FailureOr<std::string> text = mest::writeModelHeader(*module, fingerprint);
+    if (failed(text)) return 1;
+    auto out = openOutputFile(header, &err);
+    if (!out) fail(err);
+    out->os() << *text;
+    out->keep();
+  }
+
+  PassManager lower(&context);
+  mest::MestLowerKernelsOptions kernelOptions;
+  kernelOptions.exportKernels = exportKernels;
+  kernelOptions.vectorWidth = vectorWidth;
+  lower.addPass(mest::createMestLowerKernels(kernelOptions));
+  lower.addPass(createCanonicalizerPass());
+  lower.addPass(createCSEPass());
+  if (emit != "mlir-steps") mest::buildLowerToLLVMPipeline(lower, options);
+  if (failed(lower.run(*module))) return 1;
+
+  auto out = openOutputFile(output, &err);
+  if (!out) fail(err);
+  if (emit == "mlir-steps" || emit == "mlir-llvm") {
+    module->print(out->os());
+  } else {
+    mest::TargetOptions target{triple, cpu, features, optLevel};
+    if (failed(mest::emitObject(*module, target, emit == "llvm", out->os(), err)))
+      fail(err);
+  }
+  out->keep();
+  return 0;
+}
