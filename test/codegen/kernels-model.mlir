@@ -1,3 +1,10 @@
+// RUN: mest-opt %s --mest-compile=export-kernels=1 | FileCheck %s
+// CHECK-DAG: func.func @mest_kernel_dense3x3_bwd_data(
+// CHECK-DAG: func.func @mest_kernel_pattern_s1_fwd(
+// CHECK-DAG: func.func @mest_kernel_fc_dense_bwd_weight(
+// CHECK-DAG: func.func @mest_model_train_step(
+// CHECK-DAG: func.func @mest_model_eval_step(
+// CHECK-DAG: func.func @mest_model_after_mutation(
 // A chain of layers that covers every scheme of the code generator: strides 1
 // and 2, padding 0, 1 and 2, kernels 1x1, 3x3 and 5x5, odd sizes, channel counts
 // that are not multiples of 8, biases, linear layers. Compiled with
