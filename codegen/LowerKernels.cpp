@@ -516,7 +516,8 @@ struct LowerKernelsPass : public mest::impl::MestLowerKernelsBase<LowerKernelsPa
       return signalPassFailure();
     }
     if (vectorWidth != 4 && vectorWidth != 8 && vectorWidth != 16) {
-      module.emitError() << "vector-width must be 4, 8 or 16, got " << vectorWidth;
+      module.emitError() << "vector-width must be 4, 8 or 16, got "
+                         << static_cast<int64_t>(vectorWidth);
       return signalPassFailure();
     }
     int64_t stateBytes = std::max<int64_t>(stateAttr.getInt(), 1);

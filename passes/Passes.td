@@ -112,7 +112,8 @@ def MestLowerKernels : Pass<"mest-lower-kernels", "::mlir::ModuleOp"> {
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::memref::MemRefDialect",
                            "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect",
-                           "::mlir::func::FuncDialect", "::mlir::math::MathDialect"];
+                           "::mlir::func::FuncDialect", "::mlir::math::MathDialect",
+                           "::mlir::LLVM::LLVMDialect"];
 }
 
 #endif // MEST_PASSES_TD

@@ -16,4 +16,5 @@ config.substitutions.append(("%mest_obj_root", config.mest_obj_root))
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
 tool_dirs = [config.mest_tools_dir, config.llvm_tools_dir]
-llvm_config.add_tool_substitutions(["mest-opt", "mest-model", "FileCheck", "not", "count"], tool_dirs)
+llvm_config.add_tool_substitutions(
+    ["mest-opt", "mest-model", "mestc", "FileCheck", "not", "count", "llvm-objdump"], tool_dirs)

@@ -1,0 +1,49 @@
+// RUN: mest-opt %s --mest-generate-backward | FileCheck %s
+
+// A residual block: the gradient of %1 is the sum of the add's gradient and
+// the conv's input gradient; the first conv gets no input gradient.
+func.func @res(%x: tensor<2x4x6x6xf32>) -> tensor<2x3xf32> attributes {mest.model} {
+  %0 = mest.conv2d @c1(%x) {out_channels = 4 : i64, kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>} : tensor<2x4x6x6xf32> -> tensor<2x4x6x6xf32>
+  %1 = mest.relu %0 : tensor<2x4x6x6xf32>
+  %2 = mest.conv2d @c2(%1) {out_channels = 4 : i64, kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>, sparsity = #mest.sparsity<pattern, target = 0.8>} : tensor<2x4x6x6xf32> -> tensor<2x4x6x6xf32>
+  %3 = mest.batch_norm @bn(%2) : tensor<2x4x6x6xf32>
+  %4 = mest.add %3, %1 : tensor<2x4x6x6xf32>
+  %5 = mest.max_pool2d %4 {kernel = array<i64: 2, 2>} : tensor<2x4x6x6xf32> -> tensor<2x4x3x3xf32>
+  %6 = mest.flatten %5 : tensor<2x4x3x3xf32> -> tensor<2x36xf32>
+  %7 = mest.linear @fc(%6) {out_features = 3 : i64} : tensor<2x36xf32> -> tensor<2x3xf32>
+  return %7 : tensor<2x3xf32>
+}
+
+// CHECK-LABEL: func.func @res_train(
+// CHECK-SAME: %[[X:[a-z0-9_]+]]: tensor<2x4x6x6xf32>, %[[L:[a-z0-9_]+]]: tensor<2xi32>, %[[LR:[a-z0-9_]+]]: f32, %[[MU:[a-z0-9_]+]]: f32, %[[WD:[a-z0-9_]+]]: f32) -> (tensor<2xf32>, tensor<2xi1>, tensor<2xf32>) attributes {mest.train_step = @res}
+// CHECK: %[[C1:[a-z0-9_]+]] = mest.conv2d @c1(%[[X]])
+// CHECK: %[[R1:[a-z0-9_]+]] = mest.relu %[[C1]]
+// CHECK: %[[C2:[a-z0-9_]+]] = mest.conv2d @c2(%[[R1]])
+// CHECK: %[[BN:[a-z0-9_]+]], %[[MEAN:[a-z0-9_]+]], %[[INV:[a-z0-9_]+]] = mest.batch_norm_train @bn(%[[C2]])
+// CHECK: %[[ADD:[a-z0-9_]+]] = mest.add %[[BN]], %[[R1]]
+// CHECK: %[[P:[a-z0-9_]+]], %[[ARG:[a-z0-9_]+]] = mest.max_pool2d_train %[[ADD]]
+// CHECK: %[[F:[a-z0-9_]+]] = mest.flatten %[[P]]
+// CHECK: %[[Z:[a-z0-9_]+]] = mest.linear @fc(%[[F]])
+// CHECK: %[[LOSS:[a-z0-9_]+]], %[[OK:[a-z0-9_]+]], %[[MARGIN:[a-z0-9_]+]] = mest.softmax_cross_entropy %[[Z]], %[[L]]
+// CHECK: %[[DZ:[a-z0-9_]+]] = mest.softmax_cross_entropy_grad %[[Z]], %[[L]]
+// CHECK: %[[DF:[a-z0-9_]+]] = mest.grad_input @fc(%[[DZ]])
+// CHECK: mest.grad_weight_sgd @fc(%[[F]], %[[DZ]], %[[LR]], %[[MU]], %[[WD]])
+// CHECK: %[[DP:[a-z0-9_]+]] = mest.reshape %[[DF]]
+// CHECK: %[[DADD:[a-z0-9_]+]] = mest.max_pool2d_grad %[[DP]], %[[ARG]]
+// CHECK: %[[DC2:[a-z0-9_]+]] = mest.batch_norm_grad @bn(%[[C2]], %[[DADD]], %[[MEAN]], %[[INV]])
+// CHECK: mest.sgd @bn(%[[LR]], %[[MU]], %[[WD]])
+// CHECK: %[[DR1A:[a-z0-9_]+]] = mest.grad_input @c2(%[[DC2]])
+// CHECK: %[[DR1:[a-z0-9_]+]] = mest.add %[[DADD]], %[[DR1A]]
+// CHECK: mest.grad_weight_sgd @c2(%[[R1]], %[[DC2]],
+// CHECK: %[[DC1:[a-z0-9_]+]] = mest.relu_grad %[[R1]], %[[DR1]]
+// CHECK-NOT: mest.grad_input @c1
+// CHECK: mest.grad_weight_sgd @c1(%[[X]], %[[DC1]],
+// CHECK: return %[[LOSS]], %[[OK]], %[[MARGIN]]
+
+// CHECK-LABEL: func.func @res_eval(
+// CHECK-SAME: attributes {mest.eval_step = @res}
+// CHECK: mest.batch_norm @bn(
+// CHECK: mest.max_pool2d %
+// CHECK: mest.softmax_cross_entropy
+// CHECK-NOT: grad
+// CHECK: return

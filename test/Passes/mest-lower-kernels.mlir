@@ -1,0 +1,48 @@
+// RUN: mest-opt %s --mest-plan-storage --mest-group-filters --mest-generate-backward --mest-plan-memory --mest-lower-kernels --mlir-print-op-on-diagnostic=false 2>/dev/null | FileCheck %s
+// RUN: not mest-opt %s --mest-lower-kernels 2>&1 | FileCheck %s --check-prefix=NOPLAN
+// RUN: not mest-opt %s --mest-plan-storage --mest-lower-kernels=vector-width=5 2>&1 | FileCheck %s --check-prefix=WIDTH
+
+// The ABI functions over the state block (3456 bytes: see mest-plan-storage.mlir)
+// and the arena, with caller buffers for inputs and outputs (i1 as i8).
+// CHECK-LABEL: func.func @mest_model_train_step(
+// CHECK-SAME: memref<3456xi8>, %{{.*}}: memref<{{[0-9]+}}xi8>, %{{.*}}: memref<2x4x6x6xf32>, %{{.*}}: memref<2xi32>, %{{.*}}: f32, %{{.*}}: f32, %{{.*}}: f32, %{{.*}}: memref<2xf32>, %{{.*}}: memref<2xi8>, %{{.*}}: memref<2xf32>)
+// CHECK: call @mest_k_c_fwd(
+// CHECK: call @mest_rt_batch_norm_train(
+// CHECK: call @mest_rt_global_avg_pool_forward(
+// CHECK: call @mest_k_fc_fwd(
+// CHECK: call @mest_rt_softmax_xent_forward(
+// CHECK: call @mest_rt_softmax_xent_backward(
+// CHECK: call @mest_k_fc_bwd_data(
+// CHECK: call @mest_k_fc_bwd_weight(
+// CHECK: call @mest_rt_global_avg_pool_backward(
+// CHECK: call @mest_rt_batch_norm_backward(
+// The first layer's input is the model input: no backward-data kernel for it.
+// CHECK-NOT: call @mest_k_c_bwd_data
+// CHECK: call @mest_k_c_bwd_weight(
+
+// The unstructured conv: parallel over (image, filter), its weights read through
+// the row pointers and columns of its storage.
+// CHECK-LABEL: func.func private @mest_k_c_fwd(
+// CHECK-SAME: attributes {llvm.linkage = #llvm.linkage<internal>}
+// CHECK: scf.parallel
+// CHECK: memref.view %arg0[%{{.*}}][] : memref<3456xi8> to memref<9xi32>
+// CHECK: vector.load
+// CHECK: math.fma
+
+// CHECK-LABEL: func.func @mest_model_eval_step(
+// CHECK: call @mest_rt_batch_norm_eval(
+
+// CHECK-LABEL: func.func @mest_model_after_mutation(
+// CHECK-SAME: memref<3456xi8>, %{{.*}}: i32)
+// CHECK: call @mest_rt_regroup(
+
+// NOPLAN: error: model has no storage plan: run mest-plan-storage first
+// WIDTH: error: vector-width must be 4, 8 or 16, got 5
+
+func.func @tiny(%x: tensor<2x4x6x6xf32>) -> tensor<2x3xf32> attributes {mest.model} {
+  %0 = mest.conv2d @c(%x) {out_channels = 8 : i64, kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>, sparsity = #mest.sparsity<unstructured, target = 0.9, capacity = 0.5>} : tensor<2x4x6x6xf32> -> tensor<2x8x6x6xf32>
+  %1 = mest.batch_norm @b(%0) : tensor<2x8x6x6xf32>
+  %2 = mest.global_avg_pool2d %1 : tensor<2x8x6x6xf32> -> tensor<2x8xf32>
+  %3 = mest.linear @fc(%2) {out_features = 3 : i64} : tensor<2x8xf32> -> tensor<2x3xf32>
+  return %3 : tensor<2x3xf32>
+}
