@@ -40,11 +40,14 @@ FailureOr<std::string> mest::writeModelHeader(ModuleOp planned, uint64_t fingerp
     std::string name = layer.getLayerName().str();
     if (auto bn = dyn_cast<BatchNormOp>(op)) {
       int64_t C = bn.getInput().getType().getDimSize(1);
+      auto t = bn.getInput().getType();
+      int64_t h = t.getRank() == 4 ? t.getDimSize(2) : 1, w = t.getRank() == 4 ? t.getDimSize(3) : 1;
       ls << llvm::formatv("  {{\"{0}\", MEST_LAYER_BATCH_NORM, MEST_SCHEME_DENSE, {1}, {1}, 1, 1, "
+                          "{6}, {7}, {6}, {7}, 1, 1, 0, 0, "
                           "0.0, 0.0, 0, 0, 0, 0, MEST_REGROUP_NONE, {2}, {3}, {4}, {5}},\n",
                           name, C, offset, getLayerStateBytes(op),
                           cDouble(bn.getEps().convertToDouble()),
-                          cDouble(bn.getMomentum().convertToDouble()));
+                          cDouble(bn.getMomentum().convertToDouble()), h, w);
     } else {
       WeightInfo w = getWeightInfo(op);
       SparsityAttr sp = w.sparsity;
@@ -63,14 +66,24 @@ FailureOr<std::string> mest::writeModelHeader(ModuleOp planned, uint64_t fingerp
         if (added) ts << "static const int32_t " << it->second << "[] = {" << list << "};\n";
         tapsName = it->second;
       }
+      auto inT = cast<RankedTensorType>(op->getOperand(0).getType());
+      auto outT = cast<RankedTensorType>(op->getResult(0).getType());
+      auto plane = [](RankedTensorType t) {
+        return t.getRank() == 4 ? llvm::formatv("{0}, {1}", t.getDimSize(2), t.getDimSize(3)).str()
+                                : std::string("1, 1");
+      };
+      std::string window = "1, 1, 0, 0";
+      if (auto conv = dyn_cast<Conv2dOp>(op))
+        window = llvm::formatv("{0}, {1}, {2}, {3}", conv.getStride()[0], conv.getStride()[1],
+                               conv.getPadding()[0], conv.getPadding()[1]);
       ls << llvm::formatv(
-          "  {{\"{0}\", {1}, MEST_SCHEME_{2}, {3}, {4}, {5}, {6}, {7}, {8}, {9}, {10}, {11}, {12}, "
+          "  {{\"{0}\", {1}, MEST_SCHEME_{2}, {3}, {4}, {5}, {6}, {16}, {17}, {18}, {7}, {8}, {9}, {10}, {11}, {12}, "
           "{13}, {14}, {15}, 0.0, 0.0},\n",
           name, isa<Conv2dOp>(op) ? "MEST_LAYER_CONV2D" : "MEST_LAYER_LINEAR",
           StringRef(stringifyScheme(sp.getScheme())).upper(), w.shape.O, w.shape.I, w.shape.KH,
           w.shape.KW, cDouble(sp.getTargetSparsity()), cDouble(sp.getCapacitySparsity()),
           sp.getBlockRows(), sp.getScheme() == Scheme::pattern ? sp.getNumPatterns() : 0, tapsName,
-          bias ? 1 : 0, regroup, offset, getLayerStateBytes(op));
+          bias ? 1 : 0, regroup, offset, getLayerStateBytes(op), plane(inT), plane(outT), window);
     }
     ++count;
     return WalkResult::advance();

@@ -33,6 +33,8 @@ typedef struct mest_layer_desc {
   int64_t out_channels;      /* O (batch norm: C) */
   int64_t in_channels;       /* I */
   int64_t kernel_h, kernel_w;
+  int64_t in_h, in_w, out_h, out_w; /* activation planes (1 x 1 for linear layers) */
+  int32_t stride_h, stride_w, pad_h, pad_w;
   double target, capacity;   /* sparsities */
   int32_t block_rows;
   int32_t num_patterns;

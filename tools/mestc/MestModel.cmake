@@ -1,4 +1,5 @@
-# mest_compile_model(<target> MODEL <file.mlir> [EXPORT_KERNELS] [OPTIONS <mestc flags>...])
+# mest_compile_model(<target> MODEL <file.mlir> [EXPORT_KERNELS] [EXCLUDE_FROM_ALL]
+#                    [OPTIONS <mestc flags>...])
 #
 # Compiles a mest model ahead of time with mestc into <target>, a static library
 # holding the generated object and the model descriptor, with the model's header
@@ -6,7 +7,7 @@
 find_package(OpenMP REQUIRED)
 
 function(mest_compile_model target)
-  cmake_parse_arguments(ARG "EXPORT_KERNELS" "MODEL" "OPTIONS" ${ARGN})
+  cmake_parse_arguments(ARG "EXPORT_KERNELS;EXCLUDE_FROM_ALL" "MODEL" "OPTIONS" ${ARGN})
   if(NOT ARG_MODEL)
     message(FATAL_ERROR "mest_compile_model(${target}): MODEL <file.mlir> is required")
   endif()
@@ -26,7 +27,11 @@ function(mest_compile_model target)
   file(GENERATE OUTPUT ${dir}/descriptor.c
        CONTENT "#define MEST_DEFINE_MODEL_DESCRIPTOR\n#include \"model.h\"\n")
   set_source_files_properties(${dir}/model.o PROPERTIES EXTERNAL_OBJECT TRUE GENERATED TRUE)
-  add_library(${target} STATIC ${dir}/model.o ${dir}/model.h ${dir}/descriptor.c)
+  set(exclude)
+  if(ARG_EXCLUDE_FROM_ALL)
+    set(exclude EXCLUDE_FROM_ALL)
+  endif()
+  add_library(${target} STATIC ${exclude} ${dir}/model.o ${dir}/model.h ${dir}/descriptor.c)
   target_include_directories(${target} PUBLIC ${dir} ${PROJECT_SOURCE_DIR})
   target_link_libraries(${target} PUBLIC mest_runtime OpenMP::OpenMP_CXX)
 endfunction()
