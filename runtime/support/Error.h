@@ -3,6 +3,7 @@
 #define MEST_RUNTIME_SUPPORT_ERROR_H
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <stdexcept>
 #include <string>

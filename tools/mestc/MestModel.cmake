@@ -35,3 +35,15 @@ function(mest_compile_model target)
   target_include_directories(${target} PUBLIC ${dir} ${PROJECT_SOURCE_DIR})
   target_link_libraries(${target} PUBLIC mest_runtime OpenMP::OpenMP_CXX)
 endfunction()
+
+# mest_add_training_binary(<name> MODEL <file.mlir> [OPTIONS <mestc flags>...])
+#
+# A training binary: the model compiled ahead of time, linked with the runtime
+# and the training driver (run it with --help).
+function(mest_add_training_binary name)
+  cmake_parse_arguments(ARG "" "MODEL" "OPTIONS" ${ARGN})
+  mest_compile_model(${name}_model MODEL ${ARG_MODEL} OPTIONS ${ARG_OPTIONS})
+  add_executable(${name} ${PROJECT_SOURCE_DIR}/runtime/driver/Main.cpp)
+  target_link_libraries(${name} PRIVATE mest_driver ${name}_model)
+  target_compile_options(${name} PRIVATE -fexceptions)
+endfunction()

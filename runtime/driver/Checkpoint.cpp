@@ -1,0 +1,155 @@
+//===- Checkpoint.cpp - atomic, checked files of model state --------------===//
+#include "runtime/driver/Checkpoint.h"
+
+#include "runtime/support/Error.h"
+
+#include <zlib.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace mest::rt {
+
+namespace {
+
+constexpr char kMagic[8] = {'M', 'E', 'S', 'T', 'C', 'K', 'P', 'T'};
+constexpr uint32_t kVersion = 1;
+
+struct Header {
+  char magic[8];
+  uint32_t version, kind;
+  uint64_t fingerprint, payloadBytes;
+  uint32_t crc, sections;
+};
+
+const char *kindName(FileKind k) {
+  switch (k) {
+  case FileKind::Checkpoint: return "checkpoint";
+  case FileKind::Model: return "model";
+  case FileKind::Statistics: return "forgetting statistics";
+  }
+  return "unknown";
+}
+
+void writeAll(int fd, const void *data, size_t n, const std::string &path) {
+  const char *p = static_cast<const char *>(data);
+  while (n > 0) {
+    ssize_t w = ::write(fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) throw Error(fmt::format("{}: write failed: {}", path, std::strerror(errno)));
+    p += w, n -= static_cast<size_t>(w);
+  }
+}
+
+} // namespace
+
+void CheckpointFile::put(const std::string &tag, const void *data, size_t bytes) {
+  auto *p = static_cast<const uint8_t *>(data);
+  sections[tag].assign(p, p + bytes);
+}
+
+const std::vector<uint8_t> &CheckpointFile::get(const std::string &tag, size_t bytes,
+                                                const std::string &path) const {
+  auto it = sections.find(tag);
+  if (it == sections.end())
+    throw Error(fmt::format("{}: section '{}' is missing", path, tag));
+  if (it->second.size() != bytes)
+    throw Error(fmt::format("{}: section '{}' has {} bytes, expected {}", path, tag,
+                            it->second.size(), bytes));
+  return it->second;
+}
+
+void writeCheckpoint(const std::string &path, const CheckpointFile &file) {
+  std::vector<uint8_t> payload;
+  for (const auto &[tag, bytes] : file.sections) {
+    char name[4] = {};
+    std::memcpy(name, tag.data(), std::min<size_t>(4, tag.size()));
+    uint64_t size = bytes.size();
+    payload.insert(payload.end(), name, name + 4);
+    payload.insert(payload.end(), reinterpret_cast<uint8_t *>(&size),
+                   reinterpret_cast<uint8_t *>(&size) + 8);
+    payload.insert(payload.end(), bytes.begin(), bytes.end());
+  }
+  Header h{};
+  std::memcpy(h.magic, kMagic, 8);
+  h.version = kVersion;
+  h.kind = static_cast<uint32_t>(file.kind);
+  h.fingerprint = file.fingerprint;
+  h.payloadBytes = payload.size();
+  h.crc = static_cast<uint32_t>(crc32(0L, payload.data(), static_cast<uInt>(payload.size())));
+  h.sections = static_cast<uint32_t>(file.sections.size());
+
+  const std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw Error(fmt::format("{}: cannot create: {}", tmp, std::strerror(errno)));
+  try {
+    writeAll(fd, &h, sizeof h, tmp);
+    writeAll(fd, payload.data(), payload.size(), tmp);
+    if (::fsync(fd) != 0) throw Error(fmt::format("{}: fsync failed: {}", tmp, std::strerror(errno)));
+  } catch (...) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw;
+  }
+  ::close(fd);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    throw Error(fmt::format("{}: cannot rename into place: {}", path, std::strerror(errno)));
+  }
+  std::string dir = path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/'));
+  int dfd = ::open(dir.empty() ? "/" : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+}
+
+CheckpointFile readCheckpoint(const std::string &path, FileKind kind, uint64_t fingerprint) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw Error(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
+  std::vector<uint8_t> data;
+  uint8_t buf[1 << 16];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0) data.insert(data.end(), buf, buf + n);
+  ::close(fd);
+  if (data.size() < sizeof(Header) || std::memcmp(data.data(), kMagic, 8) != 0)
+    throw Error(fmt::format("{}: not a mest {} file (bad magic or too short)", path, kindName(kind)));
+  Header h;
+  std::memcpy(&h, data.data(), sizeof h);
+  if (h.version != kVersion)
+    throw Error(fmt::format("{}: format version {}, this binary reads version {}", path,
+                            h.version, kVersion));
+  if (h.kind != static_cast<uint32_t>(kind))
+    throw Error(fmt::format("{}: is a mest {} file, expected a {}", path,
+                            kindName(static_cast<FileKind>(h.kind)), kindName(kind)));
+  if (h.fingerprint != fingerprint)
+    throw Error(fmt::format("{}: made for another model (fingerprint {:016x}, this binary's "
+                            "model is {:016x})",
+                            path, h.fingerprint, fingerprint));
+  if (data.size() != sizeof(Header) + h.payloadBytes)
+    throw Error(fmt::format("{}: truncated or padded: {} bytes, expected {}", path, data.size(),
+                            sizeof(Header) + h.payloadBytes));
+  const uint8_t *payload = data.data() + sizeof(Header);
+  if (static_cast<uint32_t>(crc32(0L, payload, static_cast<uInt>(h.payloadBytes))) != h.crc)
+    throw Error(fmt::format("{}: checksum mismatch: the file is corrupt", path));
+  CheckpointFile file;
+  file.kind = kind;
+  file.fingerprint = h.fingerprint;
+  size_t at = 0;
+  for (uint32_t s = 0; s < h.sections; ++s) {
+    if (at + 12 > h.payloadBytes) throw Error(fmt::format("{}: section table is corrupt", path));
+    std::string tag(reinterpret_cast<const char *>(payload + at), 4);
+    tag.erase(tag.find_last_not_of('\0') + 1);
+    uint64_t size;
+    std::memcpy(&size, payload + at + 4, 8);
+    at += 12;
+    if (at + size > h.payloadBytes) throw Error(fmt::format("{}: section '{}' is corrupt", path, tag));
+    file.sections[tag].assign(payload + at, payload + at + size);
+    at += size;
+  }
+  return file;
+}
+
+} // namespace mest::rt

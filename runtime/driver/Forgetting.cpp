@@ -1,0 +1,80 @@
+//===- Forgetting.cpp - per-example forgetting statistics -----------------===//
+#include "runtime/driver/Forgetting.h"
+
+#include "runtime/driver/Checkpoint.h"
+#include "runtime/support/Error.h"
+
+#include <algorithm>
+#include <limits>
+#include <cstring>
+#include <numeric>
+
+namespace mest::rt {
+
+void Forgetting::record(int64_t example, bool correct, float loss, float margin) {
+  ExampleStats &s = stats_[example];
+  if (s.presentations > 0 && s.lastCorrect && !correct && s.forgets < UINT16_MAX) ++s.forgets;
+  if (s.presentations < UINT16_MAX) ++s.presentations;
+  s.lastCorrect = correct;
+  s.learned |= correct;
+  s.loss = loss;
+  s.margin = margin;
+}
+
+std::vector<int64_t> Forgetting::removalOrder() const {
+  std::vector<int64_t> order(stats_.size());
+  std::iota(order.begin(), order.end(), 0);
+  auto key = [&](int64_t i) {
+    return stats_[i].learned ? int64_t(stats_[i].forgets) : std::numeric_limits<int64_t>::max();
+  };
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int64_t a, int64_t b) { return key(a) < key(b); });
+  return order;
+}
+
+int64_t Forgetting::unforgettable() const {
+  return std::count_if(stats_.begin(), stats_.end(),
+                       [](const ExampleStats &s) { return s.learned && s.forgets == 0; });
+}
+
+std::vector<int64_t> Forgetting::histogram(int bins, int64_t *neverLearned) const {
+  std::vector<int64_t> h(bins, 0);
+  int64_t never = 0;
+  for (const ExampleStats &s : stats_) {
+    if (!s.learned) {
+      ++never;
+      continue;
+    }
+    ++h[std::min<int>(s.forgets, bins - 1)];
+  }
+  if (neverLearned) *neverLearned = never;
+  return h;
+}
+
+void Forgetting::save(const std::string &path, const std::string &dataset) const {
+  // The checkpoint container brings atomic writes, the version and the checksum.
+  CheckpointFile f;
+  f.kind = FileKind::Statistics;
+  int64_t n = size();
+  f.putValue("NEXM", n);
+  f.put("DSET", dataset.data(), dataset.size());
+  f.put("STAT", stats_.data(), stats_.size() * sizeof(ExampleStats));
+  writeCheckpoint(path, f);
+}
+
+Forgetting Forgetting::load(const std::string &path, int64_t expected, std::string *dataset) {
+  CheckpointFile f = readCheckpoint(path, FileKind::Statistics, 0);
+  int64_t n;
+  std::memcpy(&n, f.get("NEXM", sizeof n, path).data(), sizeof n);
+  if (n != expected)
+    throw Error(fmt::format("{}: statistics of {} examples, but the training set has {}", path,
+                            n, expected));
+  Forgetting out(n);
+  const auto &bytes = f.get("STAT", n * sizeof(ExampleStats), path);
+  std::memcpy(out.stats_.data(), bytes.data(), bytes.size());
+  if (dataset && f.has("DSET"))
+    dataset->assign(f.sections.at("DSET").begin(), f.sections.at("DSET").end());
+  return out;
+}
+
+} // namespace mest::rt

@@ -1,0 +1,59 @@
+//===- Model.h - a compiled model's state, as the driver sees it ----------===//
+//
+// Owns the state block and the arena of a compiled model (sizes from its
+// descriptor) and gives CompressedWeights views of its sparse layers: the one
+// place where the driver touches parameters.
+//
+//===----------------------------------------------------------------------===//
+#ifndef MEST_RUNTIME_DRIVER_MODEL_H
+#define MEST_RUNTIME_DRIVER_MODEL_H
+
+#include "runtime/abi/mest_abi.h"
+#include "runtime/formats/CompressedWeights.h"
+#include "runtime/mutation/Mutation.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace mest::rt {
+
+/// The WeightSpec of a conv2d or linear layer of a descriptor.
+WeightSpec weightSpecOf(const mest_layer_desc &layer);
+
+class Model {
+public:
+  explicit Model(const mest_model_desc *desc);
+  ~Model();
+  Model(const Model &) = delete;
+  Model &operator=(const Model &) = delete;
+
+  const mest_model_desc &desc() const { return *desc_; }
+  uint8_t *state() { return state_; }
+  uint8_t *arena() { return arena_; }
+
+  /// Conv2d and linear layers, in model order (dense ones included).
+  std::vector<std::unique_ptr<CompressedWeights>> &weights() { return weights_; }
+  bool isSparse(const CompressedWeights &w) const { return w.spec.scheme != Scheme::Dense; }
+
+  /// Fresh parameters: Kaiming-normal convolutions (at their target sparsity),
+  /// N(0, 0.01) linear layers with zero bias, batch norm scale 1 and shift 0,
+  /// running mean 0 and variance 1; then the regrouping hook.
+  void initialize(Rng &rng, int threads);
+  /// Calls the compiled regrouping hook; returns its wall time in ms.
+  double afterMutation(int threads);
+
+  MutationScratch &scratch() { return *scratch_; }
+  int64_t totalWeights() const;   // all conv/linear weights, dense count
+  int64_t activeWeights() const;  // those stored now
+
+private:
+  const mest_model_desc *desc_;
+  uint8_t *state_ = nullptr, *arena_ = nullptr;
+  std::vector<std::unique_ptr<CompressedWeights>> weights_;
+  std::unique_ptr<MutationScratch> scratch_;
+};
+
+} // namespace mest::rt
+
+#endif // MEST_RUNTIME_DRIVER_MODEL_H

@@ -1,0 +1,513 @@
+//===- Trainer.cpp - MEST dynamic sparse training of a compiled model -----===//
+#include "runtime/driver/Trainer.h"
+
+#include "runtime/driver/Checkpoint.h"
+#include "runtime/driver/Dataset.h"
+#include "runtime/driver/Forgetting.h"
+#include "runtime/driver/Model.h"
+#include "runtime/driver/Plot.h"
+#include "runtime/driver/Schedule.h"
+#include "runtime/support/Error.h"
+#include "runtime/support/Memory.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <numeric>
+#include <sstream>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace mest::rt {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds(Clock::time_point since) {
+  return std::chrono::duration<double>(Clock::now() - since).count();
+}
+
+double peakRssMb() {
+  struct rusage u;
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_maxrss / 1024.0;
+}
+
+std::string formatTime(double s) {
+  int t = static_cast<int>(s + 0.5);
+  return t >= 3600 ? fmt::format("{}:{:02}:{:02}", t / 3600, t / 60 % 60, t % 60)
+                   : fmt::format("{}:{:02}", t / 60, t % 60);
+}
+
+void makeDirs(const std::string &dir) {
+  std::string at;
+  std::stringstream ss(dir);
+  std::string part;
+  if (!dir.empty() && dir[0] == '/') at = "/";
+  while (std::getline(ss, part, '/')) {
+    if (part.empty()) continue;
+    at += part + "/";
+    if (::mkdir(at.c_str(), 0755) != 0 && errno != EEXIST)
+      throw Error(fmt::format("{}: cannot create directory: {}", at, std::strerror(errno)));
+  }
+}
+
+/// Progress on a terminal (one rewritten line) or plain lines when not a TTY.
+class Progress {
+public:
+  explicit Progress(bool quiet) : quiet_(quiet), tty_(::isatty(2)) {}
+  void batch(int epoch, int epochs, int64_t b, int64_t batches, double loss, double acc,
+             double imgPerSec, double etaSec) {
+    if (quiet_) return;
+    if (tty_) {
+      int filled = static_cast<int>(20.0 * (b + 1) / batches);
+      std::fprintf(stderr,
+                   "\repoch %d/%d [%-20s] %lld/%lld loss %.4f acc %5.1f%% %6.0f img/s left %s   ",
+                   epoch + 1, epochs, std::string(filled, '=').c_str(),
+                   static_cast<long long>(b + 1), static_cast<long long>(batches), loss,
+                   100 * acc, imgPerSec, formatTime(etaSec).c_str());
+    } else if ((b + 1) % std::max<int64_t>(1, batches / 4) == 0 || b + 1 == batches) {
+      std::fprintf(stderr, "epoch %d/%d batch %lld/%lld loss %.4f acc %.1f%% %.0f img/s left %s\n",
+                   epoch + 1, epochs, static_cast<long long>(b + 1),
+                   static_cast<long long>(batches), loss, 100 * acc, imgPerSec,
+                   formatTime(etaSec).c_str());
+    }
+  }
+  void endLine() {
+    if (!quiet_ && tty_) std::fprintf(stderr, "\n");
+  }
+  void line(const std::string &s) {
+    if (!quiet_) std::fprintf(stderr, "%s\n", s.c_str());
+  }
+
+private:
+  bool quiet_, tty_;
+};
+
+/// What a checkpoint stores besides the state block.
+struct RunState {
+  int32_t nextEpoch = 0, bestEpoch = -1;
+  double bestAccuracy = 0.0;
+  int64_t examplesProcessed = 0;
+  Rng::State dataRng{}, mutationRng{};
+  int32_t removed = 0, reserved = 0;
+};
+
+struct EvalResult {
+  double accuracy = 0.0, loss = 0.0;
+};
+
+EvalResult evaluate(Model &model, const Dataset &data, const DataSource &src) {
+  const mest_model_desc &d = model.desc();
+  const int64_t B = d.batch;
+  std::vector<float> x(B * d.in_channels * d.in_height * d.in_width), loss(B), margin(B);
+  std::vector<int32_t> y(B);
+  std::vector<uint8_t> correct(B);
+  std::vector<int64_t> index(B);
+  Rng unused(0);
+  EvalResult r;
+  for (int64_t at = 0; at < data.count; at += B) {
+    const int64_t n = std::min(B, data.count - at);
+    for (int64_t i = 0; i < B; ++i) index[i] = at + (i < n ? i : 0);  // pad the last batch
+    makeBatch(data, src, index.data(), B, false, unused, x.data(), y.data());
+    mest_model_eval_step(model.state(), model.arena(), x.data(), y.data(), loss.data(),
+                         correct.data(), margin.data());
+    for (int64_t i = 0; i < n; ++i) r.accuracy += correct[i], r.loss += loss[i];
+  }
+  r.accuracy /= double(data.count);
+  r.loss /= double(data.count);
+  return r;
+}
+
+MutationSchedule buildSchedule(const Options &o, Model &model, Progress &progress) {
+  MutationMode mode = o.mutation == "auto" ? MutationMode::Ems : parseMutationMode(o.mutation);
+  auto make = [&](MutationMode m) {
+    MutationSchedule s = MutationSchedule::defaults(m, o.epochs);
+    if (!o.pruneTo.empty() || !o.growTo.empty()) {
+      if (o.pruneTo.empty() || o.growTo.empty())
+        throw Error("--prune-to and --grow-to go together");
+      s.pruneTo = parseNumberList(o.pruneTo, "--prune-to");
+      s.growTo = parseNumberList(o.growTo, "--grow-to");
+      s.relative = false;
+      if (m == MutationMode::None) s.mode = MutationMode::Mest;
+    }
+    if (o.mutateEvery > 0) s.every = o.mutateEvery;
+    if (!o.decayEpochs.empty()) {
+      s.decayEpochs.clear();
+      for (double e : parseNumberList(o.decayEpochs, "--decay-epochs")) s.decayEpochs.push_back(int(e));
+    }
+    return s;
+  };
+  // The schedule must fit every layer's compiled capacity: refuse before training.
+  auto check = [&](const MutationSchedule &s) -> std::string {
+    for (auto &w : model.weights()) {
+      if (!model.isSparse(*w)) continue;
+      double target = w->spec.target;
+      for (int e = 0; e < o.epochs; ++e) {
+        if (!s.isEvent(e)) continue;
+        double p = s.pruneSparsity(e, target), g = s.growSparsity(e, target);
+        if (!(p >= 0 && p < 1 && g >= 0 && g < 1))
+          return fmt::format("layer {}: epoch {} prunes to {} and grows to {}: sparsities must "
+                             "be in [0, 1)", w->spec.name, e, p, g);
+        if (g > p + 1e-12)
+          return fmt::format("layer {}: epoch {} grows to sparsity {} after pruning to {}: "
+                             "grow_to must not be sparser than prune_to", w->spec.name, e, g, p);
+      }
+      double densest = s.densest(o.epochs, target);
+      if (domainUnitsAt(*w, densest) > (w->spec.scheme == Scheme::Pattern ? w->capacityPerFilter
+                                                                             : w->capacityUnits))
+        return fmt::format("mutation schedule '{}' grows layer {} to sparsity {:.4f}, denser "
+                           "than its compiled capacity {:.4f}; compile the model with "
+                           "--capacity {:.4f} (mest-model) or choose a schedule that stays "
+                           "within it (e.g. --mutation em)",
+                           mutationModeName(s.mode), w->spec.name, densest, w->spec.capacity,
+                           densest);
+    }
+    return "";
+  };
+  MutationSchedule s = make(mode);
+  std::string problem = check(s);
+  if (!problem.empty() && o.mutation == "auto" && o.pruneTo.empty()) {
+    s = make(MutationMode::Em);
+    std::string second = check(s);
+    if (second.empty()) {
+      progress.line("mutation: ems needs more capacity than compiled; using em");
+      problem.clear();
+    }
+  }
+  if (!problem.empty()) throw Error(problem);
+  return s;
+}
+
+std::string configKey(const Options &o, const MutationSchedule &s) {
+  return fmt::format("data={} val={} train-limit={} test-limit={} augment={} epochs={} lr={} "
+                     "momentum={} wd={} lr-schedule={} steps={} gamma={} seed={} mutation=[{}] "
+                     "remove-epoch={} remove={}",
+                     o.data, o.valSplit, o.trainLimit, o.testLimit, o.augment, o.epochs, o.lr,
+                     o.momentum, o.weightDecay, o.lrSchedule, o.lrSteps, o.lrGamma, o.seed,
+                     s.describe(), o.removeEpoch, o.remove);
+}
+
+int64_t parseRemoveCount(const std::string &text, int64_t examples) {
+  char *end = nullptr;
+  double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end || v < 0)
+    throw Error(fmt::format("--remove: '{}' is not a count or a fraction", text));
+  int64_t n = v < 1.0 && text.find('.') != std::string::npos ? int64_t(std::llround(v * examples))
+                                                              : int64_t(v);
+  if (n >= examples)
+    throw Error(fmt::format("--remove {}: would drop all {} training examples", text, examples));
+  return n;
+}
+
+void printHistogram(const Forgetting &f, Progress &progress, const std::string &plot) {
+  int64_t never = 0;
+  std::vector<int64_t> h = f.histogram(11, &never);
+  std::string line = "forgetting events:";
+  std::vector<std::string> labels;
+  for (size_t k = 0; k < h.size(); ++k) {
+    line += fmt::format(" {}{}:{}", k, k + 1 == h.size() ? "+" : "", h[k]);
+    labels.push_back(fmt::format("{}{}", k, k + 1 == h.size() ? "+" : ""));
+  }
+  line += fmt::format(" never-learned:{}", never);
+  progress.line(line);
+  if (!plot.empty()) {
+    labels.push_back("never");
+    h.push_back(never);
+    writeBarChartSvg(plot, "Forgetting events per training example", labels, h,
+                     "forgetting events", "examples");
+    progress.line("wrote " + plot);
+  }
+}
+
+/// Rewrites the metrics file keeping only epochs before `epoch` (resume).
+void truncateMetrics(const std::string &path, int epoch) {
+  std::ifstream in(path);
+  if (!in) return;
+  std::string line, kept;
+  while (std::getline(in, line)) {
+    auto at = line.find("\"epoch\": ");
+    if (at != std::string::npos && std::atoi(line.c_str() + at + 9) < epoch) kept += line + "\n";
+  }
+  std::ofstream(path, std::ios::trunc) << kept;
+}
+
+int evalOnly(const Options &o, Model &model, const Dataset &test, const DataSource &src) {
+  CheckpointFile f;
+  try {
+    f = readCheckpoint(o.evalOnly, FileKind::Model, model.desc().fingerprint);
+  } catch (const Error &e) {
+    if (std::string(e.what()).find("expected a model") == std::string::npos) throw;
+    f = readCheckpoint(o.evalOnly, FileKind::Checkpoint, model.desc().fingerprint);
+  }
+  const auto &state = f.get("STAT", model.desc().state_bytes, o.evalOnly);
+  std::copy(state.begin(), state.end(), model.state());
+  model.afterMutation(omp_get_max_threads());
+  EvalResult r = evaluate(model, test, src);
+  std::printf("%s: %s accuracy %.2f%% loss %.4f on %lld examples; sparsity %.4f\n",
+              o.evalOnly.c_str(), test.name.c_str(), 100 * r.accuracy, r.loss,
+              static_cast<long long>(test.count),
+              1.0 - double(model.activeWeights()) / model.totalWeights());
+  return 0;
+}
+
+int reportOnly(const Options &o) {
+  std::string dataset;
+  CheckpointFile probe = readCheckpoint(o.report, FileKind::Statistics, 0);
+  int64_t n;
+  std::memcpy(&n, probe.get("NEXM", sizeof n, o.report).data(), sizeof n);
+  Forgetting f = Forgetting::load(o.report, n, &dataset);
+  Progress progress(false);
+  std::printf("%s: %lld examples of %s; unforgettable (learned, never forgotten): %lld\n",
+              o.report.c_str(), static_cast<long long>(n), dataset.c_str(),
+              static_cast<long long>(f.unforgettable()));
+  printHistogram(f, progress, o.plot);
+  if (!o.remove.empty()) {
+    int64_t k = parseRemoveCount(o.remove, n);
+    std::vector<int64_t> order = f.removalOrder();
+    std::printf("--remove %s drops %lld examples; the first: %s\n", o.remove.c_str(),
+                static_cast<long long>(k),
+                fmt::format("{}", fmt::join(order.begin(), order.begin() + std::min<int64_t>(k, 20), " ")).c_str());
+  }
+  return 0;
+}
+
+} // namespace
+
+int runTrainingBinary(const Options &o) {
+  if (!o.report.empty()) return reportOnly(o);
+  const mest_model_desc *desc = mest_model_descriptor();
+  if (o.threads > 0) omp_set_num_threads(o.threads);
+  const int threads = omp_get_max_threads();
+  Progress progress(o.quiet);
+
+  DataSource src = parseDataSource(o.data);
+  if (o.augment >= 0) src.augment = o.augment == 1;
+  Dataset train = loadTrainSet(src), test = loadTestSet(src);
+  if (train.channels != desc->in_channels || train.height != desc->in_height ||
+      train.width != desc->in_width || train.classes != desc->classes)
+    throw Error(fmt::format("model {} takes {}x{}x{} images and {} classes, but {} has {}x{}x{} "
+                            "and {} classes; generate the model with mest-model --input {}x{}x{} "
+                            "--classes {}",
+                            desc->name, desc->in_channels, desc->in_height, desc->in_width,
+                            desc->classes, src.kind, train.channels, train.height, train.width,
+                            train.classes, train.channels, train.height, train.width,
+                            train.classes));
+  truncate(train, o.trainLimit);
+  truncate(test, o.testLimit);
+  if (o.valSplit > 0) test = splitValidation(train, o.valSplit);
+  if (train.count < desc->batch)
+    throw Error(fmt::format("{} has {} examples, fewer than one batch of {}", train.name,
+                            train.count, desc->batch));
+
+  Model model(desc);
+  if (!o.evalOnly.empty()) return evalOnly(o, model, test, src);
+
+  MutationSchedule schedule = buildSchedule(o, model, progress);
+  LearningRate lr;
+  lr.kind = o.lrSchedule == "step" ? LrSchedule::Step : LrSchedule::Cosine;
+  lr.base = o.lr, lr.gamma = o.lrGamma, lr.epochs = o.epochs;
+  if (!o.lrSteps.empty())
+    for (double e : parseNumberList(o.lrSteps, "--lr-steps")) lr.steps.push_back(int(e));
+
+  makeDirs(o.out);
+  const std::string ckptPath = o.out + "/checkpoint.mest", metricsPath = o.out + "/metrics.jsonl";
+  const std::string exportPath = o.exportPath.empty() ? o.out + "/model.mest" : o.exportPath;
+  const std::string config = configKey(o, schedule);
+
+  RunState run;
+  Rng dataRng(o.seed), mutationRng(o.seed ^ 0x6d757461746f6eull);
+  Forgetting forgetting(train.count);
+  std::vector<int64_t> kept(train.count);
+  std::iota(kept.begin(), kept.end(), 0);
+  if (o.resume) {
+    std::string path = o.resumeFrom.empty() ? ckptPath : o.resumeFrom;
+    CheckpointFile f = readCheckpoint(path, FileKind::Checkpoint, desc->fingerprint);
+    const auto &cfg = f.sections.count("CONF") ? f.sections.at("CONF") : std::vector<uint8_t>{};
+    if (std::string(cfg.begin(), cfg.end()) != config)
+      throw Error(fmt::format("{}: made with other options; resume with the same ones.\n  "
+                              "checkpoint: {}\n  now:        {}",
+                              path, std::string(cfg.begin(), cfg.end()), config));
+    const auto &state = f.get("STAT", desc->state_bytes, path);
+    std::copy(state.begin(), state.end(), model.state());
+    std::memcpy(&run, f.get("RUN", sizeof run, path).data(), sizeof run);
+    const auto &fg = f.get("FGT", train.count * sizeof(ExampleStats), path);
+    std::memcpy(forgetting.stats().data(), fg.data(), fg.size());
+    if (run.removed) {
+      const auto &k = f.sections.at("KEEP");
+      kept.resize(k.size() / sizeof(int64_t));
+      std::memcpy(kept.data(), k.data(), k.size());
+    }
+    dataRng.restore(run.dataRng);
+    mutationRng.restore(run.mutationRng);
+    model.afterMutation(threads);
+    truncateMetrics(metricsPath, run.nextEpoch);
+    progress.line(fmt::format("resumed from {} at epoch {}", path, run.nextEpoch + 1));
+  } else {
+    Rng init(o.seed ^ 0x696e6974ull);
+    model.initialize(init, threads);
+    std::ofstream(metricsPath, std::ios::trunc);
+  }
+  progress.line(fmt::format("model {}: {} weights in conv/linear layers, {} stored ({:.2f}% "
+                            "sparse); state {:.2f} MiB, arena {:.2f} MiB; {} threads",
+                            desc->name, model.totalWeights(), model.activeWeights(),
+                            100.0 * (1 - double(model.activeWeights()) / model.totalWeights()),
+                            desc->state_bytes / 1048576.0, desc->arena_bytes / 1048576.0,
+                            threads));
+  progress.line(fmt::format("data {}: {} train, {} {}; mutation {}", src.kind, train.count,
+                            test.count, o.valSplit > 0 ? "validation" : "test", schedule.describe()));
+
+  auto save = [&](int nextEpoch) {
+    run.nextEpoch = nextEpoch;
+    run.dataRng = dataRng.save();
+    run.mutationRng = mutationRng.save();
+    CheckpointFile f;
+    f.kind = FileKind::Checkpoint;
+    f.fingerprint = desc->fingerprint;
+    f.put("STAT", model.state(), desc->state_bytes);
+    f.putValue("RUN", run);
+    f.put("CONF", config.data(), config.size());
+    f.put("FGT", forgetting.stats().data(), forgetting.stats().size() * sizeof(ExampleStats));
+    if (run.removed) f.put("KEEP", kept.data(), kept.size() * sizeof(int64_t));
+    writeCheckpoint(ckptPath, f);
+  };
+
+  const int64_t B = desc->batch, imageFloats = desc->in_channels * desc->in_height * desc->in_width;
+  std::vector<float> x(B * imageFloats), loss(B), margin(B);
+  std::vector<int32_t> y(B);
+  std::vector<uint8_t> correct(B);
+  const auto runStart = Clock::now();
+  EvalResult last;
+  for (int epoch = run.nextEpoch; epoch < o.epochs; ++epoch) {
+    const auto epochStart = Clock::now();
+    // 1. Mutation event, before any batch of the epoch.
+    int64_t pruned = 0, grown = 0;
+    double regroupMs = 0, mutateMs = 0;
+    if (schedule.isEvent(epoch)) {
+      auto t = Clock::now();
+      for (auto &w : model.weights()) {
+        if (!model.isSparse(*w)) continue;
+        pruned += prune(*w, schedule.pruneSparsity(epoch, w->spec.target), model.scratch()).pruned *
+                  w->unitSize;
+        grown += grow(*w, schedule.growSparsity(epoch, w->spec.target), mutationRng,
+                      model.scratch()).grown * w->unitSize;
+      }
+      mutateMs = seconds(t) * 1000;
+      regroupMs = model.afterMutation(threads);
+      progress.line(fmt::format("epoch {}: mutation (phase {}) pruned {} and grew {} weights in "
+                                "{:.1f} ms, regrouped in {:.2f} ms; sparsity {:.4f}",
+                                epoch + 1, schedule.phase(epoch), pruned, grown, mutateMs,
+                                regroupMs, 1 - double(model.activeWeights()) / model.totalWeights()));
+    }
+    // 2. Data efficiency: drop the least-forgotten examples, once.
+    if (epoch == o.removeEpoch && !run.removed) {
+      Forgetting *use = &forgetting;
+      Forgetting loaded;
+      struct stat st;
+      if (!o.forgettingStats.empty() && ::stat(o.forgettingStats.c_str(), &st) == 0 &&
+          epoch == 0) {
+        loaded = Forgetting::load(o.forgettingStats, train.count);
+        use = &loaded;
+        progress.line("loaded forgetting statistics from " + o.forgettingStats);
+      } else if (!o.forgettingStats.empty()) {
+        forgetting.save(o.forgettingStats, train.name);
+        progress.line("saved forgetting statistics to " + o.forgettingStats);
+      }
+      int64_t n = parseRemoveCount(o.remove, train.count);
+      std::vector<int64_t> order = use->removalOrder();
+      std::vector<uint8_t> drop(train.count, 0);
+      for (int64_t i = 0; i < n; ++i) drop[order[i]] = 1;
+      kept.clear();
+      for (int64_t i = 0; i < train.count; ++i)
+        if (!drop[i]) kept.push_back(i);
+      run.removed = 1;
+      progress.line(fmt::format("epoch {}: removed {} of {} training examples ({} unforgettable); "
+                                "{} remain",
+                                epoch + 1, n, train.count, use->unforgettable(), kept.size()));
+      printHistogram(*use, progress, o.plot);
+    }
+    // 3. Train over the shuffled (kept) examples; the last partial batch is dropped.
+    std::vector<int64_t> order = kept;
+    for (int64_t i = static_cast<int64_t>(order.size()) - 1; i > 0; --i)
+      std::swap(order[i], order[dataRng.below(uint64_t(i) + 1)]);
+    const int64_t batches = static_cast<int64_t>(order.size()) / B;
+    const float rate = static_cast<float>(lr.at(epoch));
+    double lossSum = 0, correctSum = 0;
+    const auto trainStart = Clock::now();
+    for (int64_t b = 0; b < batches; ++b) {
+      makeBatch(train, src, &order[b * B], B, src.augment, dataRng, x.data(), y.data());
+      mest_model_train_step(model.state(), model.arena(), x.data(), y.data(), rate,
+                            static_cast<float>(o.momentum), static_cast<float>(o.weightDecay),
+                            loss.data(), correct.data(), margin.data());
+      for (int64_t i = 0; i < B; ++i) {
+        forgetting.record(order[b * B + i], correct[i] != 0, loss[i], margin[i]);
+        lossSum += loss[i], correctSum += correct[i];
+      }
+      double elapsed = seconds(trainStart), perBatch = elapsed / (b + 1);
+      progress.batch(epoch, o.epochs, b, batches, lossSum / ((b + 1) * B),
+                     correctSum / ((b + 1) * B), (b + 1) * B / elapsed,
+                     perBatch * (batches - b - 1) + perBatch * batches * (o.epochs - epoch - 1));
+    }
+    progress.endLine();
+    const double trainSeconds = seconds(trainStart);
+    run.examplesProcessed += batches * B;
+    // 4. Evaluate and log.
+    last = evaluate(model, test, src);
+    if (last.accuracy > run.bestAccuracy || run.bestEpoch < 0)
+      run.bestAccuracy = last.accuracy, run.bestEpoch = epoch;
+    std::string layers;
+    for (auto &w : model.weights())
+      layers += fmt::format("{}\"{}\": {:.4f}", layers.empty() ? "" : ", ", w->spec.name, w->sparsity());
+    std::ofstream(metricsPath, std::ios::app) << fmt::format(
+        "{{\"epoch\": {}, \"lr\": {:.6g}, \"train_loss\": {:.5f}, \"train_accuracy\": {:.5f}, "
+        "\"test_loss\": {:.5f}, \"test_accuracy\": {:.5f}, \"examples_used\": {}, "
+        "\"examples_processed\": {}, \"active_weights\": {}, \"sparsity\": {:.5f}, "
+        "\"mutation\": {{\"event\": {}, \"pruned\": {}, \"grown\": {}, \"mutate_ms\": {:.2f}, "
+        "\"regroup_ms\": {:.3f}}}, \"epoch_seconds\": {:.2f}, \"train_seconds\": {:.2f}, "
+        "\"images_per_second\": {:.1f}, \"peak_rss_mb\": {:.1f}, \"layer_sparsity\": {{{}}}}}\n",
+        epoch, rate, lossSum / (batches * B), correctSum / (batches * B), last.loss,
+        last.accuracy, kept.size(), run.examplesProcessed, model.activeWeights(),
+        1 - double(model.activeWeights()) / model.totalWeights(), schedule.isEvent(epoch),
+        pruned, grown, mutateMs, regroupMs, seconds(epochStart), trainSeconds,
+        batches * B / trainSeconds, peakRssMb(), layers);
+    progress.line(fmt::format("epoch {}/{}: train loss {:.4f} acc {:.2f}% | {} acc {:.2f}% | "
+                              "lr {:.4g} | {:.1f} s",
+                              epoch + 1, o.epochs, lossSum / (batches * B),
+                              100 * correctSum / (batches * B), o.valSplit > 0 ? "val" : "test",
+                              100 * last.accuracy, rate, seconds(epochStart)));
+    if ((o.checkpointEvery > 0 && (epoch + 1) % o.checkpointEvery == 0) || epoch + 1 == o.epochs)
+      save(epoch + 1);
+  }
+  // 5. Export the trained sparse model and summarise.
+  CheckpointFile exported;
+  exported.kind = FileKind::Model;
+  exported.fingerprint = desc->fingerprint;
+  exported.put("STAT", model.state(), desc->state_bytes);
+  writeCheckpoint(exportPath, exported);
+  std::printf("\nsummary: %s on %s, %d epochs, mutation %s\n", desc->name, src.kind.c_str(),
+              o.epochs, mutationModeName(schedule.mode));
+  std::printf("  final %s accuracy %.2f%%, best %.2f%% (epoch %d)\n",
+              o.valSplit > 0 ? "validation" : "test", 100 * last.accuracy,
+              100 * run.bestAccuracy, run.bestEpoch + 1);
+  std::printf("  sparsity %.4f overall (%lld of %lld conv/linear weights stored)\n",
+              1 - double(model.activeWeights()) / model.totalWeights(),
+              static_cast<long long>(model.activeWeights()),
+              static_cast<long long>(model.totalWeights()));
+  for (auto &w : model.weights())
+    if (model.isSparse(*w))
+      std::printf("    %-24s %-12s %.4f\n", w->spec.name.c_str(), schemeName(w->spec.scheme),
+                  w->sparsity());
+  std::printf("  examples processed %lld; time %s this run; peak resident memory %.1f MiB\n",
+              static_cast<long long>(run.examplesProcessed), formatTime(seconds(runStart)).c_str(),
+              peakRssMb());
+  std::printf("  model: %s; metrics: %s; checkpoint: %s\n", exportPath.c_str(),
+              metricsPath.c_str(), ckptPath.c_str());
+  return 0;
+}
+
+} // namespace mest::rt
