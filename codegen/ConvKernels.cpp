@@ -164,30 +164,46 @@ public:
     return {lo, hi};
   }
 
-  /// Runs `body(x, width)` over [lo, hi) in vectors of width vw, then 4, then 1.
+  /// Runs `body(x, width, mask)` over [lo, hi): full vectors of `vectorWidth`,
+  /// then one masked vector for the remainder (mask is null for full vectors);
+  /// scalars (width 1) when not vectorised.
   void rowLoop(Value lo, Value hi, bool vectorize,
-               const std::function<void(Value, int64_t)> &body) {
-    SmallVector<int64_t> widths;
-    if (vectorize) {
-      if (sp.vectorWidth > 4) widths.push_back(sp.vectorWidth);
-      widths.push_back(4);
+               const std::function<void(Value, int64_t, Value)> &body) {
+    if (!vectorize) {
+      kb.forLoop(lo, hi, 1, [&](Value x) { body(x, 1, Value()); });
+      return;
     }
-    Value start = lo;
-    for (int64_t w : widths) {
-      Value n = kb.div(kb.sub(hi, start), kb.idx(w));
-      Value stop = kb.add(start, kb.mul(n, kb.idx(w)));
-      kb.forLoop(start, stop, w, [&](Value x) { body(x, w); });
-      start = stop;
-    }
-    kb.forLoop(start, hi, 1, [&](Value x) { body(x, 1); });
+    const int64_t w = sp.vectorWidth;
+    Value n = kb.div(kb.sub(hi, lo), kb.idx(w));
+    Value stop = kb.add(lo, kb.mul(n, kb.idx(w)));
+    kb.forLoop(lo, stop, w, [&](Value x) { body(x, w, Value()); });
+    Value rest = kb.sub(hi, stop);
+    Value any = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sgt, rest, kb.idx(0));
+    b.create<scf::IfOp>(loc, any, [&](OpBuilder &nb, Location) {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+      Value mask = b.create<vector::CreateMaskOp>(loc, VectorType::get({w}, b.getI1Type()),
+                                                  ValueRange{rest});
+      body(stop, w, mask);
+      b.create<scf::YieldOp>(loc);
+    });
   }
 
-  Value loadVec(Value mem, ValueRange at, int64_t w) {
+  Value loadVec(Value mem, ValueRange at, int64_t w, Value mask = Value()) {
     if (w == 1) return kb.load(mem, at);
-    return b.create<vector::LoadOp>(loc, VectorType::get({w}, f32()), mem, at);
+    auto type = VectorType::get({w}, f32());
+    if (mask) {
+      Value zero = b.create<arith::ConstantOp>(loc, type, DenseElementsAttr::get(type, 0.0f));
+      return b.create<vector::MaskedLoadOp>(loc, type, mem, at, mask, zero);
+    }
+    return b.create<vector::LoadOp>(loc, type, mem, at);
   }
-  void storeVec(Value v, Value mem, ValueRange at, int64_t w) {
+  void storeVec(Value v, Value mem, ValueRange at, int64_t w, Value mask = Value()) {
     if (w == 1) return kb.store(v, mem, at);
+    if (mask) {
+      b.create<vector::MaskedStoreOp>(loc, mem, at, mask, v);
+      return;
+    }
     b.create<vector::StoreOp>(loc, v, mem, at);
   }
   Value splat(Value s, int64_t w) {
@@ -218,8 +234,8 @@ func::FuncOp mest::codegen::buildConvForward(OpBuilder &b, Location loc,
     Value n = kb.div(no, kb.idx(spec.O)), o = kb.rem(no, kb.idx(spec.O));
     Value init = g.bias ? kb.load(g.bias, o) : kb.f32(0.0);
     kb.forLoop(kb.idx(0), kb.idx(spec.OH), 1, [&](Value oy) {
-      g.rowLoop(kb.idx(0), kb.idx(spec.OW), true, [&](Value ox, int64_t w) {
-        g.storeVec(g.splat(init, w), out, {n, o, oy, ox}, w);
+      g.rowLoop(kb.idx(0), kb.idx(spec.OW), true, [&](Value ox, int64_t w, Value mask) {
+        g.storeVec(g.splat(init, w), out, {n, o, oy, ox}, w, mask);
       });
     });
     g.forEachWeightOfFilter(o, [&](Tap &t) {
@@ -228,11 +244,11 @@ func::FuncOp mest::codegen::buildConvForward(OpBuilder &b, Location loc,
       auto [ox0, ox1] = g.validRange(t.s, spec.SW, spec.PW, spec.W, spec.OW);
       kb.forLoop(oy0, oy1, 1, [&](Value oy) {
         Value iy = kb.add(kb.sub(kb.mul(oy, kb.idx(spec.SH)), kb.idx(spec.PH)), t.r);
-        g.rowLoop(ox0, ox1, spec.SW == 1, [&](Value ox, int64_t w) {
+        g.rowLoop(ox0, ox1, spec.SW == 1, [&](Value ox, int64_t w, Value mask) {
           Value ix = kb.add(kb.sub(kb.mul(ox, kb.idx(spec.SW)), kb.idx(spec.PW)), t.s);
-          Value acc = g.loadVec(out, {n, o, oy, ox}, w);
-          Value x = g.loadVec(in, {n, t.c, iy, ix}, w);
-          g.storeVec(g.fma(g.splat(wv, w), x, acc), out, {n, o, oy, ox}, w);
+          Value acc = g.loadVec(out, {n, o, oy, ox}, w, mask);
+          Value x = g.loadVec(in, {n, t.c, iy, ix}, w, mask);
+          g.storeVec(g.fma(g.splat(wv, w), x, acc), out, {n, o, oy, ox}, w, mask);
         });
       });
     });
@@ -251,8 +267,8 @@ func::FuncOp mest::codegen::buildConvBackwardData(OpBuilder &b, Location loc,
   kb.parallelLoop(kb.idx(0), kb.idx(spec.N), [&](Value n) {
     kb.forLoop(kb.idx(0), kb.idx(spec.C), 1, [&](Value c) {
       kb.forLoop(kb.idx(0), kb.idx(spec.H), 1, [&](Value y) {
-        g.rowLoop(kb.idx(0), kb.idx(spec.W), true, [&](Value x, int64_t w) {
-          g.storeVec(g.splat(kb.f32(0.0), w), din, {n, c, y, x}, w);
+        g.rowLoop(kb.idx(0), kb.idx(spec.W), true, [&](Value x, int64_t w, Value mask) {
+          g.storeVec(g.splat(kb.f32(0.0), w), din, {n, c, y, x}, w, mask);
         });
       });
     });
@@ -263,11 +279,11 @@ func::FuncOp mest::codegen::buildConvBackwardData(OpBuilder &b, Location loc,
         auto [ox0, ox1] = g.validRange(t.s, spec.SW, spec.PW, spec.W, spec.OW);
         kb.forLoop(oy0, oy1, 1, [&](Value oy) {
           Value iy = kb.add(kb.sub(kb.mul(oy, kb.idx(spec.SH)), kb.idx(spec.PH)), t.r);
-          g.rowLoop(ox0, ox1, spec.SW == 1, [&](Value ox, int64_t w) {
+          g.rowLoop(ox0, ox1, spec.SW == 1, [&](Value ox, int64_t w, Value mask) {
             Value ix = kb.add(kb.sub(kb.mul(ox, kb.idx(spec.SW)), kb.idx(spec.PW)), t.s);
-            Value acc = g.loadVec(din, {n, t.c, iy, ix}, w);
-            Value d = g.loadVec(dout, {n, o, oy, ox}, w);
-            g.storeVec(g.fma(g.splat(wv, w), d, acc), din, {n, t.c, iy, ix}, w);
+            Value acc = g.loadVec(din, {n, t.c, iy, ix}, w, mask);
+            Value d = g.loadVec(dout, {n, o, oy, ox}, w, mask);
+            g.storeVec(g.fma(g.splat(wv, w), d, acc), din, {n, t.c, iy, ix}, w, mask);
           });
         });
       });
@@ -300,7 +316,6 @@ Value weightGradient(ConvGen &g, Value in, Value dout, Tap &t) {
         return kb.add(kb.sub(kb.mul(ox, kb.idx(sp.SW)), kb.idx(sp.PW)), t.s);
       };
       Value vecAcc = acc2[0], scalarAcc = acc2[1];
-      Value start = ox0;
       if (vw > 1) {
         Value nv = kb.div(kb.sub(ox1, ox0), kb.idx(vw));
         Value stop = kb.add(ox0, kb.mul(nv, kb.idx(vw)));
@@ -309,13 +324,20 @@ Value weightGradient(ConvGen &g, Value in, Value dout, Tap &t) {
           Value x = g.loadVec(in, {n, t.c, iy, ix(ox)}, vw);
           return SmallVector<Value>{g.fma(d, x, a[0])};
         })[0];
-        start = stop;
+        // The remainder as one masked vector: masked-off lanes load 0.
+        Value rest = kb.sub(ox1, stop);
+        Value mask = g.b.create<vector::CreateMaskOp>(
+            g.loc, VectorType::get({vw}, g.b.getI1Type()), ValueRange{rest});
+        Value d = g.loadVec(dout, {n, t.o, oy, stop}, vw, mask);
+        Value x = g.loadVec(in, {n, t.c, iy, ix(stop)}, vw, mask);
+        vecAcc = g.fma(d, x, vecAcc);
+      } else {
+        scalarAcc = kb.forLoop(ox0, ox1, 1, {scalarAcc}, [&](Value ox, ValueRange a) {
+          Value d = kb.load(dout, {n, t.o, oy, ox});
+          Value x = kb.load(in, {n, t.c, iy, ix(ox)});
+          return SmallVector<Value>{g.fma(d, x, a[0])};
+        })[0];
       }
-      scalarAcc = kb.forLoop(start, ox1, 1, {scalarAcc}, [&](Value ox, ValueRange a) {
-        Value d = kb.load(dout, {n, t.o, oy, ox});
-        Value x = kb.load(in, {n, t.c, iy, ix(ox)});
-        return SmallVector<Value>{g.fma(d, x, a[0])};
-      })[0];
       return SmallVector<Value>{vecAcc, scalarAcc};
     });
     return SmallVector<Value>{rows[0], rows[1]};

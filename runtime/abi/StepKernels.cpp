@@ -2,7 +2,8 @@
 //
 // The C functions mest-lower-kernels calls for layers it does not generate yet
 // (batch norm, pooling, the loss) and for regrouping after mutation. Thin
-// wrappers over the reference kernels: plain pointers and sizes, no state.
+// wrappers over the reference kernels: plain pointers and sizes, no state;
+// batch norm runs its per-channel reference kernel in parallel over channels.
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/kernels/Reference.h"
@@ -25,19 +26,26 @@ extern "C" {
 void mest_rt_batch_norm_train(int64_t N, int64_t C, int64_t HW, const float *in, float *params,
                               float *runMean, float *runVar, double eps, double momentum,
                               float *out, float *mean, float *invStd) {
-  batchNormForwardTrain(N, C, HW, in, params, params + C, eps, momentum, runMean, runVar, out,
-                        mean, invStd);
+#pragma omp parallel for schedule(static)
+  for (int64_t c = 0; c < C; ++c)
+    batchNormForwardTrainChannel(c, N, C, HW, in, params, params + C, eps, momentum, runMean,
+                                 runVar, out, mean, invStd);
 }
 
 void mest_rt_batch_norm_eval(int64_t N, int64_t C, int64_t HW, const float *in, float *params,
                              float *runMean, float *runVar, double eps, float *out) {
-  batchNormForwardEval(N, C, HW, in, params, params + C, eps, runMean, runVar, out);
+#pragma omp parallel for schedule(static)
+  for (int64_t c = 0; c < C; ++c)
+    batchNormForwardEvalChannel(c, N, C, HW, in, params, params + C, eps, runMean, runVar, out);
 }
 
 void mest_rt_batch_norm_backward(int64_t N, int64_t C, int64_t HW, const float *in,
                                  const float *dout, float *params, const float *mean,
                                  const float *invStd, float *din, float *dparams) {
-  batchNormBackward(N, C, HW, in, dout, params, mean, invStd, din, dparams, dparams + C);
+#pragma omp parallel for schedule(static)
+  for (int64_t c = 0; c < C; ++c)
+    batchNormBackwardChannel(c, N, C, HW, in, dout, params, mean, invStd, din, dparams,
+                             dparams + C);
 }
 
 void mest_rt_max_pool2d_forward(int64_t N, int64_t C, int64_t H, int64_t W, int64_t KH,

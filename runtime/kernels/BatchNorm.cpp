@@ -9,8 +9,17 @@ void batchNormForwardTrain(int64_t N, int64_t C, int64_t HW, const float *in,
                            const float *gamma, const float *beta, double eps, double momentum,
                            float *runMean, float *runVar, float *out, float *saveMean,
                            float *saveInvStd) {
+  for (int64_t c = 0; c < C; ++c)
+    batchNormForwardTrainChannel(c, N, C, HW, in, gamma, beta, eps, momentum, runMean, runVar,
+                                 out, saveMean, saveInvStd);
+}
+
+void batchNormForwardTrainChannel(int64_t c, int64_t N, int64_t C, int64_t HW, const float *in,
+                                  const float *gamma, const float *beta, double eps,
+                                  double momentum, float *runMean, float *runVar, float *out,
+                                  float *saveMean, float *saveInvStd) {
   const int64_t count = N * HW;
-  for (int64_t c = 0; c < C; ++c) {
+  {
     double sum = 0.0, sq = 0.0;
     for (int64_t n = 0; n < N; ++n)
       for (int64_t i = 0; i < HW; ++i) sum += in[(n * C + c) * HW + i];
@@ -39,7 +48,14 @@ void batchNormForwardTrain(int64_t N, int64_t C, int64_t HW, const float *in,
 void batchNormForwardEval(int64_t N, int64_t C, int64_t HW, const float *in, const float *gamma,
                           const float *beta, double eps, const float *runMean,
                           const float *runVar, float *out) {
-  for (int64_t c = 0; c < C; ++c) {
+  for (int64_t c = 0; c < C; ++c)
+    batchNormForwardEvalChannel(c, N, C, HW, in, gamma, beta, eps, runMean, runVar, out);
+}
+
+void batchNormForwardEvalChannel(int64_t c, int64_t N, int64_t C, int64_t HW, const float *in,
+                                 const float *gamma, const float *beta, double eps,
+                                 const float *runMean, const float *runVar, float *out) {
+  {
     const double invStd = 1.0 / std::sqrt(double(runVar[c]) + eps);
     for (int64_t n = 0; n < N; ++n)
       for (int64_t i = 0; i < HW; ++i) {
@@ -52,8 +68,16 @@ void batchNormForwardEval(int64_t N, int64_t C, int64_t HW, const float *in, con
 void batchNormBackward(int64_t N, int64_t C, int64_t HW, const float *in, const float *dout,
                        const float *gamma, const float *saveMean, const float *saveInvStd,
                        float *din, float *dgamma, float *dbeta) {
+  for (int64_t c = 0; c < C; ++c)
+    batchNormBackwardChannel(c, N, C, HW, in, dout, gamma, saveMean, saveInvStd, din, dgamma,
+                             dbeta);
+}
+
+void batchNormBackwardChannel(int64_t c, int64_t N, int64_t C, int64_t HW, const float *in,
+                              const float *dout, const float *gamma, const float *saveMean,
+                              const float *saveInvStd, float *din, float *dgamma, float *dbeta) {
   const double count = double(N * HW);
-  for (int64_t c = 0; c < C; ++c) {
+  {
     double sumDy = 0.0, sumDyXhat = 0.0;
     for (int64_t n = 0; n < N; ++n)
       for (int64_t i = 0; i < HW; ++i) {

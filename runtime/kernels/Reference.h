@@ -62,6 +62,18 @@ void batchNormBackward(int64_t N, int64_t C, int64_t HW, const float *in, const 
                        const float *gamma, const float *saveMean, const float *saveInvStd,
                        float *din, float *dgamma, float *dbeta);
 
+/// The same for one channel c: the unit the runtime parallelises over.
+void batchNormForwardTrainChannel(int64_t c, int64_t N, int64_t C, int64_t HW, const float *in,
+                                  const float *gamma, const float *beta, double eps,
+                                  double momentum, float *runMean, float *runVar, float *out,
+                                  float *saveMean, float *saveInvStd);
+void batchNormForwardEvalChannel(int64_t c, int64_t N, int64_t C, int64_t HW, const float *in,
+                                 const float *gamma, const float *beta, double eps,
+                                 const float *runMean, const float *runVar, float *out);
+void batchNormBackwardChannel(int64_t c, int64_t N, int64_t C, int64_t HW, const float *in,
+                              const float *dout, const float *gamma, const float *saveMean,
+                              const float *saveInvStd, float *din, float *dgamma, float *dbeta);
+
 // Elementwise.
 void reluForward(int64_t n, const float *in, float *out);
 /// din = dout where out > 0, else 0.
