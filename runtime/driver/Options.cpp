@@ -121,7 +121,7 @@ Options parseOptions(int argc, char **argv, const char *modelName, int64_t batch
   if (o.checkpointEvery < 0) throw Error("--checkpoint-every must be >= 0");
   if (o.removeEpoch >= o.epochs)
     throw Error(fmt::format("--remove-epoch {} is not before the last epoch ({} epochs)", o.removeEpoch, o.epochs));
-  if ((o.removeEpoch >= 0) != !o.remove.empty())
+  if (o.report.empty() && (o.removeEpoch >= 0) != !o.remove.empty())
     throw Error("--remove-epoch and --remove go together");
   return o;
 }

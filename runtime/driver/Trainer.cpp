@@ -17,7 +17,9 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <numeric>
+#include <optional>
 #include <sstream>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -205,7 +207,9 @@ int64_t parseRemoveCount(const std::string &text, int64_t examples) {
   return n;
 }
 
-void printHistogram(const Forgetting &f, Progress &progress, const std::string &plot) {
+/// Logs the forgetting histogram (and plots it) through `print`.
+void printHistogram(const Forgetting &f, const std::function<void(const std::string &)> &print,
+                    const std::string &plot) {
   int64_t never = 0;
   std::vector<int64_t> h = f.histogram(11, &never);
   std::string line = "forgetting events:";
@@ -215,13 +219,13 @@ void printHistogram(const Forgetting &f, Progress &progress, const std::string &
     labels.push_back(fmt::format("{}{}", k, k + 1 == h.size() ? "+" : ""));
   }
   line += fmt::format(" never-learned:{}", never);
-  progress.line(line);
+  print(line);
   if (!plot.empty()) {
     labels.push_back("never");
     h.push_back(never);
     writeBarChartSvg(plot, "Forgetting events per training example", labels, h,
                      "forgetting events", "examples");
-    progress.line("wrote " + plot);
+    print("wrote " + plot);
   }
 }
 
@@ -262,11 +266,11 @@ int reportOnly(const Options &o) {
   int64_t n;
   std::memcpy(&n, probe.get("NEXM", sizeof n, o.report).data(), sizeof n);
   Forgetting f = Forgetting::load(o.report, n, &dataset);
-  Progress progress(false);
+  auto print = [](const std::string &s) { std::printf("%s\n", s.c_str()); };
   std::printf("%s: %lld examples of %s; unforgettable (learned, never forgotten): %lld\n",
               o.report.c_str(), static_cast<long long>(n), dataset.c_str(),
               static_cast<long long>(f.unforgettable()));
-  printHistogram(f, progress, o.plot);
+  printHistogram(f, print, o.plot);
   if (!o.remove.empty()) {
     int64_t k = parseRemoveCount(o.remove, n);
     std::vector<int64_t> order = f.removalOrder();
@@ -323,6 +327,16 @@ int runTrainingBinary(const Options &o) {
   RunState run;
   Rng dataRng(o.seed), mutationRng(o.seed ^ 0x6d757461746f6eull);
   Forgetting forgetting(train.count);
+  // An existing statistics file is loaded (phase 1 of an earlier run) and never
+  // overwritten; otherwise the run's own statistics are saved at the removal.
+  std::optional<Forgetting> preloaded;
+  struct stat statsFile;
+  if (!o.forgettingStats.empty() && ::stat(o.forgettingStats.c_str(), &statsFile) == 0) {
+    if (o.removeEpoch < 0)
+      throw Error(fmt::format("--forgetting-stats {} exists: loading it needs --remove-epoch and "
+                              "--remove", o.forgettingStats));
+    preloaded = Forgetting::load(o.forgettingStats, train.count);
+  }
   std::vector<int64_t> kept(train.count);
   std::iota(kept.begin(), kept.end(), 0);
   if (o.resume) {
@@ -406,14 +420,9 @@ int runTrainingBinary(const Options &o) {
     }
     // 2. Data efficiency: drop the least-forgotten examples, once.
     if (epoch == o.removeEpoch && !run.removed) {
-      Forgetting *use = &forgetting;
-      Forgetting loaded;
-      struct stat st;
-      if (!o.forgettingStats.empty() && ::stat(o.forgettingStats.c_str(), &st) == 0 &&
-          epoch == 0) {
-        loaded = Forgetting::load(o.forgettingStats, train.count);
-        use = &loaded;
-        progress.line("loaded forgetting statistics from " + o.forgettingStats);
+      Forgetting *use = preloaded ? &*preloaded : &forgetting;
+      if (preloaded) {
+        progress.line("using forgetting statistics loaded from " + o.forgettingStats);
       } else if (!o.forgettingStats.empty()) {
         forgetting.save(o.forgettingStats, train.name);
         progress.line("saved forgetting statistics to " + o.forgettingStats);
@@ -429,7 +438,7 @@ int runTrainingBinary(const Options &o) {
       progress.line(fmt::format("epoch {}: removed {} of {} training examples ({} unforgettable); "
                                 "{} remain",
                                 epoch + 1, n, train.count, use->unforgettable(), kept.size()));
-      printHistogram(*use, progress, o.plot);
+      printHistogram(*use, [&](const std::string &s) { progress.line(s); }, o.plot);
     }
     // 3. Train over the shuffled (kept) examples; the last partial batch is dropped.
     std::vector<int64_t> order = kept;
