@@ -169,11 +169,9 @@ public:
   /// on AMD Zen; `mask` is for callers that only load.
   void rowLoop(Value lo, Value hi, bool vectorize,
                const std::function<void(Value, int64_t, Value)> &body) {
-    SmallVector<int64_t> widths;
-    if (vectorize) {
-      if (sp.vectorWidth > 4) widths.push_back(sp.vectorWidth);
-      widths.push_back(4);
-    }
+    SmallVector<int64_t> widths;  // e.g. 16, 8, 4
+    if (vectorize)
+      for (int64_t w = sp.vectorWidth; w >= 4; w /= 2) widths.push_back(w);
     Value start = lo;
     for (int64_t w : widths) {
       Value n = kb.div(kb.sub(hi, start), kb.idx(w));

@@ -3,9 +3,10 @@
 // The C functions mest-lower-kernels calls for layers it does not generate yet
 // (batch norm, pooling, the loss) and for regrouping after mutation. Thin
 // wrappers over the reference kernels: plain pointers and sizes, no state;
-// batch norm runs its per-channel reference kernel in parallel over channels.
+// batch norm runs the fast per-channel kernels (Fast.h) in parallel over channels.
 //
 //===----------------------------------------------------------------------===//
+#include "runtime/kernels/Fast.h"
 #include "runtime/kernels/Reference.h"
 #include "runtime/mutation/Regroup.h"
 
@@ -28,8 +29,8 @@ void mest_rt_batch_norm_train(int64_t N, int64_t C, int64_t HW, const float *in,
                               float *out, float *mean, float *invStd) {
 #pragma omp parallel for schedule(static)
   for (int64_t c = 0; c < C; ++c)
-    batchNormForwardTrainChannel(c, N, C, HW, in, params, params + C, eps, momentum, runMean,
-                                 runVar, out, mean, invStd);
+    fast::batchNormForwardTrainChannel(c, N, C, HW, in, params, params + C, eps, momentum,
+                                       runMean, runVar, out, mean, invStd);
 }
 
 void mest_rt_batch_norm_eval(int64_t N, int64_t C, int64_t HW, const float *in, float *params,
@@ -44,8 +45,8 @@ void mest_rt_batch_norm_backward(int64_t N, int64_t C, int64_t HW, const float *
                                  const float *invStd, float *din, float *dparams) {
 #pragma omp parallel for schedule(static)
   for (int64_t c = 0; c < C; ++c)
-    batchNormBackwardChannel(c, N, C, HW, in, dout, params, mean, invStd, din, dparams,
-                             dparams + C);
+    fast::batchNormBackwardChannel(c, N, C, HW, in, dout, params, mean, invStd, din, dparams,
+                                   dparams + C);
 }
 
 void mest_rt_max_pool2d_forward(int64_t N, int64_t C, int64_t H, int64_t W, int64_t KH,

@@ -24,6 +24,7 @@
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
 #include "llvm/Support/xxhash.h"
+#include "llvm/TargetParser/Host.h"
 
 using namespace mlir;
 namespace cl = llvm::cl;
@@ -53,8 +54,9 @@ static cl::opt<bool> exportKernels("export-kernels",
                                             "mest_kernel_<layer>_<fwd|bwd_data|bwd_weight>"),
                                    cl::cat(cat));
 static cl::opt<int64_t> vectorWidth("vector-width",
-                                    cl::desc("Widest vector in floats (4, 8 or 16)"),
-                                    cl::init(8), cl::cat(cat));
+                                    cl::desc("Widest vector in floats (4, 8 or 16; default: "
+                                             "16 with AVX-512, 4 on aarch64, else 8)"),
+                                    cl::init(0), cl::cat(cat));
 static cl::opt<bool> noOpenMP("no-openmp", cl::desc("Sequential code, no OpenMP calls"),
                               cl::cat(cat));
 static cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimisation level"), cl::init(3),
@@ -87,6 +89,17 @@ int main(int argc, char **argv) {
   OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
   if (!module) return 1;
 
+  if (vectorWidth == 0) {
+    // The target's widest float vector: AVX-512 (named in --cpu/--features or
+    // present on the host when neither is given), NEON on aarch64, else AVX2.
+    bool avx512 = features.find("+avx512f") != std::string::npos ||
+                  llvm::StringRef(cpu).contains("avx512") || llvm::StringRef(cpu) == "znver4";
+    if (triple.empty() && cpu.empty() && features.empty()) {
+      llvm::StringMap<bool> host = llvm::sys::getHostCPUFeatures();
+      avx512 = host.lookup("avx512f");
+    }
+    vectorWidth = llvm::StringRef(triple).starts_with("aarch64") ? 4 : avx512 ? 16 : 8;
+  }
   // The identity of the compiled model: its IR and the options that shape code.
   std::string text;
   llvm::raw_string_ostream ts(text);

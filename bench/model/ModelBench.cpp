@@ -1,0 +1,164 @@
+// Benchmarks of one compiled model (compiled with --export-kernels), printing
+// one JSON object per measurement:
+//   kernels   every conv kernel (forward, backward-data, backward-weight with
+//             fused SGD) on random data at the model's target sparsity;
+//   step      the whole compiled training step: median, min and max of
+//             --steps steps after --warmup, plus the planned bytes;
+//   mutation  one mutation event (prune +2 points, grow back) and regrouping,
+//             and the same as a fraction of a CIFAR epoch (50000 / batch steps).
+// Usage: <bench> kernels|step|mutation [--reps N] [--steps N] [--warmup N]
+#include "runtime/abi/mest_abi.h"
+#include "runtime/driver/Model.h"
+#include "runtime/support/Memory.h"
+
+#include <dlfcn.h>
+#include <fmt/format.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <sys/resource.h>
+#include <vector>
+
+using namespace mest::rt;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string symbolName(const char *layer, const char *dir) {
+  std::string s = "mest_kernel_";
+  for (const char *p = layer; *p; ++p) s += std::isalnum(static_cast<unsigned char>(*p)) ? *p : '_';
+  return s + "_" + dir;
+}
+
+struct Stats {
+  double median, min, max;
+};
+template <typename Fn> Stats time(Fn &&fn, int reps, int warmup = 1) {
+  for (int i = 0; i < warmup; ++i) fn();
+  std::vector<double> t;
+  for (int i = 0; i < reps; ++i) {
+    auto a = Clock::now();
+    fn();
+    t.push_back(std::chrono::duration<double, std::milli>(Clock::now() - a).count());
+  }
+  std::sort(t.begin(), t.end());
+  return {t[t.size() / 2], t.front(), t.back()};
+}
+
+int argInt(int argc, char **argv, const char *name, int def) {
+  for (int i = 2; i + 1 < argc; ++i)
+    if (!std::strcmp(argv[i], name)) return std::atoi(argv[i + 1]);
+  return def;
+}
+
+const char *schemeOf(const mest_model_desc &d) {
+  static const char *names[] = {"dense", "unstructured", "channel", "block", "pattern"};
+  for (int i = 0; i < d.num_layers; ++i)
+    if (d.layers[i].kind == MEST_LAYER_CONV2D && d.layers[i].scheme != MEST_SCHEME_DENSE)
+      return names[d.layers[i].scheme];
+  return "dense";
+}
+
+double targetOf(const mest_model_desc &d) {
+  for (int i = 0; i < d.num_layers; ++i)
+    if (d.layers[i].scheme != MEST_SCHEME_DENSE) return d.layers[i].target;
+  return 0.0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  const std::string mode = argc > 1 ? argv[1] : "kernels";
+  const mest_model_desc *d = mest_model_descriptor();
+  const int threads = omp_get_max_threads();
+  Model model(d);
+  Rng rng(1);
+  model.initialize(rng, threads);
+  const std::string head = fmt::format("\"model\": \"{}\", \"scheme\": \"{}\", \"target\": {}, "
+                                       "\"threads\": {}, \"batch\": {}",
+                                       d->name, schemeOf(*d), targetOf(*d), threads, d->batch);
+  if (mode == "kernels") {
+    const int reps = argInt(argc, argv, "--reps", 20);
+    for (int i = 0, w = 0; i < d->num_layers; ++i) {
+      const mest_layer_desc &l = d->layers[i];
+      if (l.kind == MEST_LAYER_BATCH_NORM) continue;
+      CompressedWeights &cw = *model.weights()[w++];
+      if (l.kind != MEST_LAYER_CONV2D) continue;
+      using Fwd = void (*)(uint8_t *, const float *, float *);
+      using Bwd = void (*)(uint8_t *, const float *, const float *, float, float, float);
+      auto fwd = reinterpret_cast<Fwd>(dlsym(RTLD_DEFAULT, symbolName(l.name, "fwd").c_str()));
+      auto bwdData = reinterpret_cast<Fwd>(dlsym(RTLD_DEFAULT, symbolName(l.name, "bwd_data").c_str()));
+      auto bwdWeight = reinterpret_cast<Bwd>(dlsym(RTLD_DEFAULT, symbolName(l.name, "bwd_weight").c_str()));
+      if (!fwd || !bwdData || !bwdWeight) {
+        fmt::print(stderr, "kernels of {} not found: compile with --export-kernels\n", l.name);
+        return 1;
+      }
+      const int64_t N = d->batch;
+      std::vector<float> in(N * l.in_channels * l.in_h * l.in_w), out(N * l.out_channels * l.out_h * l.out_w);
+      for (float &v : in) v = float(rng.normal());
+      for (float &v : out) v = float(rng.normal());
+      std::vector<float> din(in.size());
+      Stats f = time([&] { fwd(model.state(), in.data(), out.data()); }, reps);
+      Stats bd = time([&] { bwdData(model.state(), out.data(), din.data()); }, reps);
+      Stats bw = time([&] { bwdWeight(model.state(), in.data(), out.data(), 0.0f, 0.0f, 0.0f); }, reps);
+      double macs = double(cw.activeWeights()) * N * l.out_h * l.out_w;
+      fmt::print("{{\"kind\": \"kernel\", {}, \"layer\": \"{}\", \"O\": {}, \"I\": {}, \"k\": {}, "
+                 "\"hw\": {}, \"stride\": {}, \"sparsity\": {:.4f}, \"fwd_ms\": {:.4f}, "
+                 "\"bwd_data_ms\": {:.4f}, \"bwd_weight_ms\": {:.4f}, \"fwd_gflops\": {:.2f}}}\n",
+                 head, l.name, l.out_channels, l.in_channels, l.kernel_h, l.out_h, l.stride_h,
+                 cw.sparsity(), f.median, bd.median, bw.median, 2 * macs / f.median / 1e6);
+    }
+  } else if (mode == "step") {
+    const int steps = argInt(argc, argv, "--steps", 20), warmup = argInt(argc, argv, "--warmup", 3);
+    const int64_t B = d->batch;
+    std::vector<float> x(B * d->in_channels * d->in_height * d->in_width), loss(B), margin(B);
+    std::vector<int32_t> y(B);
+    std::vector<uint8_t> correct(B);
+    for (float &v : x) v = float(rng.normal());
+    for (int32_t &v : y) v = int32_t(rng.below(d->classes));
+    Stats s = time([&] {
+      mest_model_train_step(model.state(), model.arena(), x.data(), y.data(), 0.01f, 0.9f, 1e-4f,
+                            loss.data(), correct.data(), margin.data());
+    }, steps, warmup);
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    int64_t params = 0, values = 0, metadata = 0;
+    for (auto &w : model.weights()) {
+      ConvStateLayout l = w->spec.layout();
+      params += 4 * l.capacityValues;
+      values += 4 * l.capacityValues;
+      metadata += l.total - 12 * l.capacityValues;
+    }
+    int64_t bnBytes = d->state_bytes - (3 * values + metadata);
+    fmt::print("{{\"kind\": \"step\", {}, \"median_ms\": {:.3f}, \"min_ms\": {:.3f}, "
+               "\"max_ms\": {:.3f}, \"steps\": {}, \"peak_rss_mb\": {:.1f}, \"state_bytes\": {}, "
+               "\"arena_bytes\": {}, \"weights_bytes\": {}, \"gradients_bytes\": {}, "
+               "\"momentum_bytes\": {}, \"metadata_bytes\": {}, \"other_state_bytes\": {}, "
+               "\"active_weights\": {}, \"total_weights\": {}}}\n",
+               head, s.median, s.min, s.max, steps, u.ru_maxrss / 1024.0, d->state_bytes,
+               d->arena_bytes, params, values, values, metadata, bnBytes, model.activeWeights(),
+               model.totalWeights());
+  } else if (mode == "mutation") {
+    const int reps = argInt(argc, argv, "--reps", 5);
+    double target = targetOf(*d);
+    Stats m = time([&] {
+      for (auto &w : model.weights()) {
+        if (!model.isSparse(*w)) continue;
+        prune(*w, target + 0.02, model.scratch());
+        grow(*w, target, rng, model.scratch());
+      }
+    }, reps);
+    Stats r = time([&] { model.afterMutation(threads); }, reps);
+    fmt::print("{{\"kind\": \"mutation\", {}, \"mutate_ms\": {:.3f}, \"regroup_ms\": {:.3f}}}\n",
+               head, m.median, r.median);
+  } else {
+    fmt::print(stderr, "usage: {} kernels|step|mutation [--reps N] [--steps N] [--warmup N]\n", argv[0]);
+    return 2;
+  }
+  return 0;
+}

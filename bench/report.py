@@ -1,0 +1,144 @@
+#!/usr/bin/python3
+"""Turns the JSON lines of scripts/bench.sh into bench.json, bench.md and PNG plots.
+Usage: report.py RESULTS_DIR"""
+import json
+import os
+import sys
+from collections import defaultdict
+
+out = sys.argv[1]
+rows = []
+for name in sorted(os.listdir(out)):
+    if name.endswith(".jsonl"):
+        with open(os.path.join(out, name)) as f:
+            rows += [json.loads(line) for line in f if line.strip().startswith("{")]
+with open(os.path.join(out, "bench.json"), "w") as f:
+    json.dump(rows, f, indent=1)
+
+kernels = [r for r in rows if r["kind"] == "kernel" and r["k"] == 3 and r["layer"] != "conv1"]
+steps = [r for r in rows if r["kind"] == "step"]
+torch_steps = [r for r in rows if r["kind"] == "torch_step"]
+onednn = {(r["O"], r["I"], r["hw"], r["stride"]): r for r in rows if r["kind"] == "onednn"}
+mutations = [r for r in rows if r["kind"] == "mutation"]
+md = []
+threads = (steps or kernels or [{"threads": "?"}])[0]["threads"]
+md.append(f"All figures from one `scripts/bench.sh` invocation, {threads} threads, batch 64, "
+          "ResNet-32 (16/32/64) on 3x32x32 inputs. Ratios compare runs of the same invocation.\n")
+
+# 1. Kernels: per shape, scheme, sparsity; time summed over the layers of that shape.
+def key(r):
+    return (r["O"], r["I"], r["hw"], r["stride"])
+agg = defaultdict(lambda: [0.0, 0.0, 0.0, 0, 0.0])
+for r in kernels:
+    a = agg[(key(r), r["scheme"], r["target"])]
+    a[0] += r["fwd_ms"]; a[1] += r["bwd_data_ms"]; a[2] += r["bwd_weight_ms"]; a[3] += 1
+    a[4] = r["sparsity"]
+md.append("## Kernels (generated), per 3x3 conv shape\n")
+md.append("Times are per layer (median). `x dense` = mest's generated dense kernel / this kernel; "
+          "`x oneDNN` = oneDNN 2.6 (its own fastest layouts) / this kernel.\n")
+md.append("| shape O,I,out,stride | scheme | target | sparsity | fwd ms | bwd-data ms | bwd-weight ms "
+          "| fwd x dense | bwd-data x dense | bwd-weight x dense | fwd x oneDNN |")
+md.append("|---|---|---|---|---|---|---|---|---|---|---|")
+shapes = sorted({k[0] for k in agg})
+schemes = ["dense", "unstructured", "channel", "block", "pattern"]
+for shape in shapes:
+    d = agg.get((shape, "dense", 0.0))
+    for s in schemes:
+        for (k, sch, t), a in sorted(agg.items(), key=lambda kv: kv[0][2]):
+            if k != shape or sch != s:
+                continue
+            n = a[3]
+            f, bd, bw = a[0] / n, a[1] / n, a[2] / n
+            cells = [f"{shape}", s, f"{t:.2f}", f"{a[4]:.3f}", f"{f:.3f}", f"{bd:.3f}", f"{bw:.3f}"]
+            if d:
+                cells += [f"{d[0] / d[3] / f:.2f}", f"{d[1] / d[3] / bd:.2f}", f"{d[2] / d[3] / bw:.2f}"]
+            else:
+                cells += ["", "", ""]
+            o = onednn.get(shape)
+            cells.append(f"{o['fwd_ms'] / f:.2f}" if o else "")
+            md.append("| " + " | ".join(cells) + " |")
+if onednn:
+    md.append("\noneDNN 2.6 on the same shapes:\n")
+    md.append("| shape | fwd ms | bwd-data ms | bwd-weight ms | fwd GFLOP/s |")
+    md.append("|---|---|---|---|---|")
+    for k, o in sorted(onednn.items()):
+        md.append(f"| {k} | {o['fwd_ms']:.3f} | {o['bwd_data_ms']:.3f} | {o['bwd_weight_ms']:.3f} | {o['fwd_gflops']:.1f} |")
+
+# 2. Training step.
+best_torch = min(torch_steps, key=lambda r: r["median_ms"]) if torch_steps else None
+dense_step = next((r for r in steps if r["scheme"] == "dense"), None)
+md.append("\n## Training step (forward, loss, backward, SGD update)\n")
+md.append("| model | median ms (min-max) | x PyTorch dense | x mest dense | peak RSS MiB |")
+md.append("|---|---|---|---|---|")
+for r in sorted(steps, key=lambda r: (r["scheme"], r["target"])):
+    md.append(f"| mest {r['scheme']} {r['target']:.2f} | {r['median_ms']:.1f} ({r['min_ms']:.1f}-{r['max_ms']:.1f}) | "
+              f"{best_torch['median_ms'] / r['median_ms']:.2f} | "
+              f"{dense_step['median_ms'] / r['median_ms']:.2f} | {r['peak_rss_mb']:.1f} |"
+              if best_torch and dense_step else f"| mest {r['scheme']} | {r['median_ms']:.1f} | | | |")
+for r in torch_steps:
+    md.append(f"| PyTorch {r['torch']} dense, {r['layout']} | {r['median_ms']:.1f} ({r['min_ms']:.1f}-{r['max_ms']:.1f}) | "
+              f"{best_torch['median_ms'] / r['median_ms']:.2f} | | {r['peak_rss_mb']:.1f} |")
+
+# 3. Memory plan.
+md.append("\n## Memory planned by mest (bytes)\n")
+md.append("| model | weights | gradients | momentum | sparse metadata | batch norm etc. | activations (arena) | peak RSS MiB |")
+md.append("|---|---|---|---|---|---|---|---|")
+for r in sorted(steps, key=lambda r: (r["scheme"], r["target"])):
+    md.append(f"| {r['scheme']} {r['target']:.2f} | {r['weights_bytes']} | {r['gradients_bytes']} | {r['momentum_bytes']} | "
+              f"{r['metadata_bytes']} | {r['other_state_bytes']} | {r['arena_bytes']} | {r['peak_rss_mb']:.1f} |")
+
+# 4. Mutation.
+md.append("\n## Mutation event and regrouping\n")
+md.append("| model | mutate ms | regroup ms | fraction of a CIFAR epoch (782 steps) |")
+md.append("|---|---|---|---|")
+step_of = {(r["scheme"], r["target"]): r for r in steps}
+for r in sorted(mutations, key=lambda r: (r["scheme"], r["target"])):
+    st = step_of.get((r["scheme"], r["target"]))
+    frac = (r["mutate_ms"] + r["regroup_ms"]) / (st["median_ms"] * 782) if st else float("nan")
+    md.append(f"| {r['scheme']} {r['target']:.2f} | {r['mutate_ms']:.2f} | {r['regroup_ms']:.3f} | {frac:.5f} |")
+
+with open(os.path.join(out, "bench.md"), "w") as f:
+    f.write("\n".join(md) + "\n")
+
+# Plots.
+try:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+except ImportError:
+    print("matplotlib missing: no plots")
+    sys.exit(0)
+fig, ax = plt.subplots(figsize=(7, 4.5))
+for s in schemes[1:]:
+    pts = []
+    for t in sorted({tt for (_, sch, tt) in agg if sch == s}):
+        tot = sum(a[0] for (k, sch, tt), a in agg.items() if sch == s and tt == t)
+        dense = sum(a[0] for (k, sch, tt), a in agg.items() if sch == "dense")
+        if tot and dense:
+            pts.append((t, dense / tot))
+    if pts:
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=s)
+ax.axhline(1.0, color="grey", lw=0.8)
+ax.set_xlabel("target sparsity"); ax.set_ylabel("forward speed-up vs mest dense")
+ax.set_title("Generated sparse conv kernels, ResNet-32 3x3 layers, batch 64")
+ax.legend(); fig.tight_layout(); fig.savefig(os.path.join(out, "speedup.png"), dpi=110)
+
+if steps:
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    conv = defaultdict(float)
+    for r in rows:
+        if r["kind"] == "kernel":
+            conv[(r["scheme"], r["target"])] += r["fwd_ms"] + r["bwd_weight_ms"] + (0 if r["layer"] == "conv1" else r["bwd_data_ms"])
+    names, cv, other = [], [], []
+    for r in sorted(steps, key=lambda r: (r["scheme"], r["target"])):
+        if r["target"] not in (0.0, 0.9):
+            continue
+        c = conv[(r["scheme"], r["target"])]
+        names.append(f"{r['scheme']}\n{r['target']:.2f}"); cv.append(c); other.append(max(0.0, r["median_ms"] - c))
+    ax.bar(names, cv, label="convolutions (fwd, bwd-data, bwd-weight+SGD)")
+    ax.bar(names, other, bottom=cv, label="batch norm, ReLU, add, pooling, loss, SGD of BN")
+    if best_torch:
+        ax.axhline(best_torch["median_ms"], color="red", ls="--", label="PyTorch dense step")
+    ax.set_ylabel("ms per training step"); ax.set_title("Training step by layer kind (ResNet-32, batch 64)")
+    ax.legend(fontsize=8); fig.tight_layout(); fig.savefig(os.path.join(out, "step-breakdown.png"), dpi=110)
+print("wrote", os.path.join(out, "bench.md"))

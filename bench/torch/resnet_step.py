@@ -1,0 +1,91 @@
+#!/usr/bin/python3
+"""PyTorch dense baseline: the training step of the ResNet-32 that mest-model
+writes (stem conv, 3 stages of 5 basic blocks with 1x1 projection shortcuts, global
+average pooling, linear), same batch and input, SGD with momentum and weight decay.
+Median, min and max of --steps steps after --warmup, for NCHW and channels_last,
+and the process's peak resident memory. Prints one JSON object per layout.
+Runs under Debian's /usr/bin/python3 (python3-torch 1.13)."""
+import argparse
+import json
+import resource
+import time
+
+import torch
+import torch.nn as nn
+
+
+class Block(nn.Module):
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.shortcut = nn.Sequential()
+        if stride != 1 or cin != cout:
+            self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, 0, bias=False),
+                                          nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        y = torch.relu(self.bn1(self.conv1(x)))
+        return torch.relu(self.bn2(self.conv2(y)) + self.shortcut(x))
+
+
+class ResNet(nn.Module):
+    def __init__(self, depth=32, width=16, channels=3, classes=10):
+        super().__init__()
+        n = (depth - 2) // 6
+        self.conv1 = nn.Conv2d(channels, width, 3, 1, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
+        layers, cin = [], width
+        for stage in range(3):
+            cout = width << stage
+            for i in range(n):
+                layers.append(Block(cin, cout, 2 if stage > 0 and i == 0 else 1))
+                cin = cout
+        self.layers = nn.Sequential(*layers)
+        self.fc = nn.Linear(cin, classes)
+
+    def forward(self, x):
+        x = self.layers(torch.relu(self.bn1(self.conv1(x))))
+        return self.fc(torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1))
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--steps", type=int, default=20)
+    p.add_argument("--warmup", type=int, default=3)
+    p.add_argument("--layout", choices=["nchw", "channels_last", "both"], default="both")
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(0)
+    layouts = ["nchw", "channels_last"] if a.layout == "both" else [a.layout]
+    for layout in layouts:
+        fmt = torch.channels_last if layout == "channels_last" else torch.contiguous_format
+        model = ResNet().to(memory_format=fmt)
+        opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4)
+        x = torch.randn(a.batch, 3, 32, 32).to(memory_format=fmt)
+        y = torch.randint(0, 10, (a.batch,))
+        loss_fn = nn.CrossEntropyLoss()
+        times = []
+        for i in range(a.warmup + a.steps):
+            t = time.perf_counter()
+            opt.zero_grad(set_to_none=True)
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            opt.step()
+            if i >= a.warmup:
+                times.append((time.perf_counter() - t) * 1000)
+        times.sort()
+        print(json.dumps({
+            "kind": "torch_step", "layout": layout, "threads": a.threads, "batch": a.batch,
+            "median_ms": times[len(times) // 2], "min_ms": times[0], "max_ms": times[-1],
+            "steps": a.steps, "torch": torch.__version__,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+            "params": sum(p.numel() for p in model.parameters())}), flush=True)
+
+
+if __name__ == "__main__":
+    main()

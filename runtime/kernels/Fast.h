@@ -1,0 +1,26 @@
+//===- Fast.h - tuned runtime kernels the generated code calls ------------===//
+//
+// Faster versions of reference kernels for layers the compiler does not
+// generate yet. Same signatures and semantics as Reference.h (one channel at a
+// time for batch norm), float arithmetic with double only where sums need it;
+// tested against the reference (test/unit/FastKernelTest.cpp).
+//
+//===----------------------------------------------------------------------===//
+#ifndef MEST_RUNTIME_KERNELS_FAST_H
+#define MEST_RUNTIME_KERNELS_FAST_H
+
+#include <cstdint>
+
+namespace mest::rt::fast {
+
+void batchNormForwardTrainChannel(int64_t c, int64_t N, int64_t C, int64_t HW, const float *in,
+                                  const float *gamma, const float *beta, double eps,
+                                  double momentum, float *runMean, float *runVar, float *out,
+                                  float *saveMean, float *saveInvStd);
+void batchNormBackwardChannel(int64_t c, int64_t N, int64_t C, int64_t HW, const float *in,
+                              const float *dout, const float *gamma, const float *saveMean,
+                              const float *saveInvStd, float *din, float *dgamma, float *dbeta);
+
+} // namespace mest::rt::fast
+
+#endif // MEST_RUNTIME_KERNELS_FAST_H

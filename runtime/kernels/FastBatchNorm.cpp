@@ -1,0 +1,69 @@
+//===- FastBatchNorm.cpp - batch norm in two vectorisable passes ----------===//
+//
+// Forward: one pass for the sum and the sum of squares (float within a plane,
+// double across planes), one pass y = x * scale + shift. Backward: one pass for
+// sum(dy) and sum(dy * x), one pass dx = k1 * dy + k2 * x + k3, which is the
+// reference formula with xhat = (x - mean) * inv_std expanded.
+//
+//===----------------------------------------------------------------------===//
+#include "runtime/kernels/Fast.h"
+
+#include <cmath>
+
+namespace mest::rt::fast {
+
+void batchNormForwardTrainChannel(int64_t c, int64_t N, int64_t C, int64_t HW, const float *in,
+                                  const float *gamma, const float *beta, double eps,
+                                  double momentum, float *runMean, float *runVar, float *out,
+                                  float *saveMean, float *saveInvStd) {
+  double sum = 0.0, sq = 0.0;
+  for (int64_t n = 0; n < N; ++n) {
+    const float *x = in + (n * C + c) * HW;
+    float s = 0.0f, q = 0.0f;
+#pragma omp simd reduction(+ : s, q)
+    for (int64_t i = 0; i < HW; ++i) s += x[i], q += x[i] * x[i];
+    sum += s, sq += q;
+  }
+  const double count = double(N * HW), mean = sum / count;
+  const double var = std::max(0.0, sq / count - mean * mean);
+  const double invStd = 1.0 / std::sqrt(var + eps);
+  const float scale = float(gamma[c] * invStd), shift = float(beta[c] - mean * gamma[c] * invStd);
+  for (int64_t n = 0; n < N; ++n) {
+    const float *x = in + (n * C + c) * HW;
+    float *y = out + (n * C + c) * HW;
+#pragma omp simd
+    for (int64_t i = 0; i < HW; ++i) y[i] = x[i] * scale + shift;
+  }
+  saveMean[c] = float(mean);
+  saveInvStd[c] = float(invStd);
+  const double unbiased = count > 1 ? var * count / (count - 1) : var;
+  runMean[c] = float((1.0 - momentum) * runMean[c] + momentum * mean);
+  runVar[c] = float((1.0 - momentum) * runVar[c] + momentum * unbiased);
+}
+
+void batchNormBackwardChannel(int64_t c, int64_t N, int64_t C, int64_t HW, const float *in,
+                              const float *dout, const float *gamma, const float *saveMean,
+                              const float *saveInvStd, float *din, float *dgamma, float *dbeta) {
+  double sumDy = 0.0, sumDyX = 0.0;
+  for (int64_t n = 0; n < N; ++n) {
+    const float *x = in + (n * C + c) * HW, *dy = dout + (n * C + c) * HW;
+    float s = 0.0f, p = 0.0f;
+#pragma omp simd reduction(+ : s, p)
+    for (int64_t i = 0; i < HW; ++i) s += dy[i], p += dy[i] * x[i];
+    sumDy += s, sumDyX += p;
+  }
+  const double M = double(N * HW), mean = saveMean[c], is = saveInvStd[c], g = gamma[c];
+  const double sumDyXhat = is * (sumDyX - mean * sumDy);
+  dgamma[c] = float(sumDyXhat);
+  dbeta[c] = float(sumDy);
+  const float k1 = float(g * is), k2 = float(-g * is * is * sumDyXhat / M),
+              k3 = float(-g * is * sumDy / M + g * is * is * sumDyXhat / M * mean);
+  for (int64_t n = 0; n < N; ++n) {
+    const float *x = in + (n * C + c) * HW, *dy = dout + (n * C + c) * HW;
+    float *dx = din + (n * C + c) * HW;
+#pragma omp simd
+    for (int64_t i = 0; i < HW; ++i) dx[i] = k1 * dy[i] + k2 * x[i] + k3;
+  }
+}
+
+} // namespace mest::rt::fast

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The benchmark instrument (make bench): mest's generated kernels and training
+# steps (ResNet-32, batch 64, every scheme at 80/90/95/98% and dense), oneDNN
+# dense kernels and the PyTorch dense training step, all in this one invocation
+# on this machine with the same thread count. Writes JSON lines, bench.json,
+# bench.md and PNG plots to bench/results/latest (or $MEST_BENCH_OUT).
+# Usage: scripts/bench.sh [BUILD_DIR]   (MEST_BENCH_THREADS, default: all cores)
+set -euo pipefail
+build=${1:-build}
+threads=${MEST_BENCH_THREADS:-$(nproc)}
+out=${MEST_BENCH_OUT:-bench/results/latest}
+mkdir -p "$out" && rm -f "$out"/*.jsonl
+echo "building the benchmark models (first time: a few minutes)..."
+cmake --build "$build" --target mest-bench -- -j "$(nproc)"
+export OMP_NUM_THREADS=$threads
+for b in "$build"/bench/bench-resnet32-*; do
+  [ -f "$b" ] && [ -x "$b" ] || continue
+  name=$(basename "$b")
+  echo "== $name"
+  "$b" kernels --reps 10 >> "$out/mest-kernels.jsonl"
+  "$b" step --steps 20 --warmup 3 >> "$out/mest-steps.jsonl"
+  "$b" mutation >> "$out/mest-mutation.jsonl"
+done
+if [ -x "$build/bench/bench-onednn" ]; then
+  echo "== oneDNN"
+  "$build/bench/bench-onednn" 20 >> "$out/onednn.jsonl"
+fi
+echo "== PyTorch"
+for layout in nchw channels_last; do
+  /usr/bin/python3 bench/torch/resnet_step.py --threads "$threads" --layout $layout >> "$out/torch.jsonl"
+done
+/usr/bin/python3 bench/report.py "$out"

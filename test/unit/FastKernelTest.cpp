@@ -1,0 +1,38 @@
+// The runtime's fast kernels against the reference ones.
+#include "TestUtil.h"
+
+#include "runtime/kernels/Fast.h"
+
+using namespace mest::test;
+
+TEST_CASE("fast batch norm equals the reference, forward and backward", "[kernels][bn][fast]") {
+  Rng rng(21);
+  for (auto [N, C, HW] : {std::tuple<int64_t, int64_t, int64_t>{4, 3, 49}, {2, 5, 1024}, {8, 2, 1}}) {
+    const int64_t n = N * C * HW;
+    auto in = randomVector(n, rng, 2.0), dout = randomVector(n, rng);
+    for (float &v : in) v += 0.5f;  // a non-zero mean
+    auto gamma = randomVector(C, rng), beta = randomVector(C, rng);
+    std::vector<float> out(n), ref(n), mean(C), inv(C), refMean(C), refInv(C);
+    std::vector<float> rm(C, 0.1f), rv(C, 1.5f), refRm(rm), refRv(rv);
+    batchNormForwardTrain(N, C, HW, in.data(), gamma.data(), beta.data(), 1e-5, 0.1, refRm.data(),
+                          refRv.data(), ref.data(), refMean.data(), refInv.data());
+    for (int64_t c = 0; c < C; ++c)
+      fast::batchNormForwardTrainChannel(c, N, C, HW, in.data(), gamma.data(), beta.data(), 1e-5,
+                                         0.1, rm.data(), rv.data(), out.data(), mean.data(),
+                                         inv.data());
+    CHECK(maxRelError(out.data(), ref.data(), n) < 1e-4);
+    CHECK(maxRelError(mean.data(), refMean.data(), C) < 1e-5);
+    CHECK(maxRelError(inv.data(), refInv.data(), C) < 1e-4);
+    CHECK(maxRelError(rv.data(), refRv.data(), C) < 1e-4);
+    std::vector<float> din(n), refDin(n), dg(C), db(C), refDg(C), refDb(C);
+    batchNormBackward(N, C, HW, in.data(), dout.data(), gamma.data(), refMean.data(), refInv.data(),
+                      refDin.data(), refDg.data(), refDb.data());
+    for (int64_t c = 0; c < C; ++c)
+      fast::batchNormBackwardChannel(c, N, C, HW, in.data(), dout.data(), gamma.data(),
+                                     refMean.data(), refInv.data(), din.data(), dg.data(),
+                                     db.data());
+    CHECK(maxRelError(din.data(), refDin.data(), n) < 1e-4);
+    CHECK(maxRelError(dg.data(), refDg.data(), C) < 1e-4);
+    CHECK(maxRelError(db.data(), refDb.data(), C) < 1e-4);
+  }
+}
