@@ -6,8 +6,8 @@
 // output positions where the tap lands inside the input; those ranges are
 // computed per tap (constants when the tap is static: dense, channel, pattern),
 // so no padding copy and no per-element bounds checks. Output rows are
-// processed in vectors of `vectorWidth` (then 4, then scalars) when the stride
-// along the row is 1.
+// processed in vectors of `vectorWidth`, then halves down to 4, then scalars;
+// strided rows load (or update) the contiguous span and shuffle.
 //
 // Parallelism: forward over (image, filter) pairs and backward-data over images,
 // so threads always get equal work whatever the sparsity; backward-weight over
@@ -199,6 +199,35 @@ public:
     }
     b.create<vector::StoreOp>(loc, v, mem, at);
   }
+  /// w elements at stride `stride` from `at` (last index), as one contiguous
+  /// load of the span and a shuffle: stride-2 rows stay vectorised.
+  Value loadStrided(Value mem, SmallVector<Value> at, int64_t w, int64_t stride) {
+    if (w == 1 || stride == 1) return loadVec(mem, at, w);
+    const int64_t span = (w - 1) * stride + 1;
+    Value v = b.create<vector::LoadOp>(loc, VectorType::get({span}, f32()), mem, at);
+    SmallVector<int64_t> pick;
+    for (int64_t i = 0; i < w; ++i) pick.push_back(i * stride);
+    return b.create<vector::ShuffleOp>(loc, v, v, pick);
+  }
+  /// mem[at + stride * i] += a * x[i] for i < w: read-modify-write of the span,
+  /// with x spread to every stride-th lane and zeros between.
+  void addStrided(Value mem, SmallVector<Value> at, Value a, Value x, int64_t w, int64_t stride) {
+    if (w == 1 || stride == 1) {
+      storeVec(fma(splat(a, w), x, loadVec(mem, at, w)), mem, at, w);
+      return;
+    }
+    const int64_t span = (w - 1) * stride + 1;
+    auto vt = VectorType::get({w}, f32());
+    Value zero = b.create<arith::ConstantOp>(loc, vt, DenseElementsAttr::get(vt, 0.0f));
+    SmallVector<int64_t> spread;
+    for (int64_t j = 0; j < span; ++j) spread.push_back(j % stride == 0 ? j / stride : w);
+    Value wide = b.create<vector::ShuffleOp>(loc, x, zero, spread);
+    auto st = VectorType::get({span}, f32());
+    Value cur = b.create<vector::LoadOp>(loc, st, mem, at);
+    Value aw = b.create<vector::BroadcastOp>(loc, st, a);
+    b.create<vector::StoreOp>(loc, fma(aw, wide, cur), mem, at);
+  }
+
   Value splat(Value s, int64_t w) {
     return w == 1 ? s : b.create<vector::BroadcastOp>(loc, VectorType::get({w}, f32()), s);
   }
@@ -237,11 +266,11 @@ func::FuncOp mest::codegen::buildConvForward(OpBuilder &b, Location loc,
       auto [ox0, ox1] = g.validRange(t.s, spec.SW, spec.PW, spec.W, spec.OW);
       kb.forLoop(oy0, oy1, 1, [&](Value oy) {
         Value iy = kb.add(kb.sub(kb.mul(oy, kb.idx(spec.SH)), kb.idx(spec.PH)), t.r);
-        g.rowLoop(ox0, ox1, spec.SW == 1, [&](Value ox, int64_t w, Value mask) {
+        g.rowLoop(ox0, ox1, true, [&](Value ox, int64_t w, Value) {
           Value ix = kb.add(kb.sub(kb.mul(ox, kb.idx(spec.SW)), kb.idx(spec.PW)), t.s);
-          Value acc = g.loadVec(out, {n, o, oy, ox}, w, mask);
-          Value x = g.loadVec(in, {n, t.c, iy, ix}, w, mask);
-          g.storeVec(g.fma(g.splat(wv, w), x, acc), out, {n, o, oy, ox}, w, mask);
+          Value acc = g.loadVec(out, {n, o, oy, ox}, w);
+          Value x = g.loadStrided(in, {n, t.c, iy, ix}, w, spec.SW);
+          g.storeVec(g.fma(g.splat(wv, w), x, acc), out, {n, o, oy, ox}, w);
         });
       });
     });
@@ -272,11 +301,10 @@ func::FuncOp mest::codegen::buildConvBackwardData(OpBuilder &b, Location loc,
         auto [ox0, ox1] = g.validRange(t.s, spec.SW, spec.PW, spec.W, spec.OW);
         kb.forLoop(oy0, oy1, 1, [&](Value oy) {
           Value iy = kb.add(kb.sub(kb.mul(oy, kb.idx(spec.SH)), kb.idx(spec.PH)), t.r);
-          g.rowLoop(ox0, ox1, spec.SW == 1, [&](Value ox, int64_t w, Value mask) {
+          g.rowLoop(ox0, ox1, true, [&](Value ox, int64_t w, Value) {
             Value ix = kb.add(kb.sub(kb.mul(ox, kb.idx(spec.SW)), kb.idx(spec.PW)), t.s);
-            Value acc = g.loadVec(din, {n, t.c, iy, ix}, w, mask);
-            Value d = g.loadVec(dout, {n, o, oy, ox}, w, mask);
-            g.storeVec(g.fma(g.splat(wv, w), d, acc), din, {n, t.c, iy, ix}, w, mask);
+            Value d = g.loadVec(dout, {n, o, oy, ox}, w);
+            g.addStrided(din, {n, t.c, iy, ix}, wv, d, w, spec.SW);
           });
         });
       });
@@ -295,7 +323,7 @@ Value weightGradient(ConvGen &g, Value in, Value dout, Tap &t) {
   const ConvKernelSpec &sp = g.spec();
   auto [oy0, oy1] = g.validRange(t.r, sp.SH, sp.PH, sp.H, sp.OH);
   auto [ox0, ox1] = g.validRange(t.s, sp.SW, sp.PW, sp.W, sp.OW);
-  const int64_t vw = sp.SW == 1 ? sp.vectorWidth : 1;
+  const int64_t vw = sp.vectorWidth;
   auto vecType = VectorType::get({vw}, g.f32());
   Value zero = kb.f32(0.0);
   Value zeroVec = vw == 1 ? zero
@@ -314,16 +342,24 @@ Value weightGradient(ConvGen &g, Value in, Value dout, Tap &t) {
         Value stop = kb.add(ox0, kb.mul(nv, kb.idx(vw)));
         vecAcc = kb.forLoop(ox0, stop, vw, {vecAcc}, [&](Value ox, ValueRange a) {
           Value d = g.loadVec(dout, {n, t.o, oy, ox}, vw);
-          Value x = g.loadVec(in, {n, t.c, iy, ix(ox)}, vw);
+          Value x = g.loadStrided(in, {n, t.c, iy, ix(ox)}, vw, sp.SW);
           return SmallVector<Value>{g.fma(d, x, a[0])};
         })[0];
-        // The remainder as one masked vector: masked-off lanes load 0.
-        Value rest = kb.sub(ox1, stop);
-        Value mask = g.b.create<vector::CreateMaskOp>(
-            g.loc, VectorType::get({vw}, g.b.getI1Type()), ValueRange{rest});
-        Value d = g.loadVec(dout, {n, t.o, oy, stop}, vw, mask);
-        Value x = g.loadVec(in, {n, t.c, iy, ix(stop)}, vw, mask);
-        vecAcc = g.fma(d, x, vecAcc);
+        if (sp.SW == 1) {
+          // The remainder as one masked vector: masked-off lanes load 0.
+          Value rest = kb.sub(ox1, stop);
+          Value mask = g.b.create<vector::CreateMaskOp>(
+              g.loc, VectorType::get({vw}, g.b.getI1Type()), ValueRange{rest});
+          Value d = g.loadVec(dout, {n, t.o, oy, stop}, vw, mask);
+          Value x = g.loadVec(in, {n, t.c, iy, ix(stop)}, vw, mask);
+          vecAcc = g.fma(d, x, vecAcc);
+        } else {
+          scalarAcc = kb.forLoop(stop, ox1, 1, {scalarAcc}, [&](Value ox, ValueRange a) {
+            Value d = kb.load(dout, {n, t.o, oy, ox});
+            Value x = kb.load(in, {n, t.c, iy, ix(ox)});
+            return SmallVector<Value>{g.fma(d, x, a[0])};
+          })[0];
+        }
       } else {
         scalarAcc = kb.forLoop(ox0, ox1, 1, {scalarAcc}, [&](Value ox, ValueRange a) {
           Value d = kb.load(dout, {n, t.o, oy, ox});

@@ -61,10 +61,10 @@ ConvGeom geometry(const std::string &name) {
     return c;
   };
   static const std::map<std::string, ConvGeom> table = {
-      {"dense3x3", g(5, 9, 13, 8, 3, 1, 1)},        {"pattern_s1", g(8, 9, 13, 12, 3, 1, 1)},
-      {"unstructured_s2", g(12, 9, 13, 8, 3, 2, 1)}, {"block_p0", g(8, 5, 7, 8, 3, 1, 0)},
-      {"channel_5x5", g(8, 3, 5, 12, 5, 1, 2)},     {"pattern_s2", g(12, 3, 5, 16, 3, 2, 1)},
-      {"unstructured_1x1", g(16, 2, 3, 20, 1, 1, 0)}, {"block_5x5", g(20, 2, 3, 8, 5, 1, 2)},
+      {"dense3x3", g(5, 9, 37, 8, 3, 1, 1)},        {"pattern_s1", g(8, 9, 37, 12, 3, 1, 1)},
+      {"unstructured_s2", g(12, 9, 37, 8, 3, 2, 1)}, {"block_p0", g(8, 5, 19, 8, 3, 1, 0)},
+      {"channel_5x5", g(8, 3, 17, 12, 5, 1, 2)},    {"pattern_s2", g(12, 3, 17, 16, 3, 2, 1)},
+      {"unstructured_1x1", g(16, 2, 9, 20, 1, 1, 0)}, {"block_5x5", g(20, 2, 9, 8, 5, 1, 2)},
       {"fc_block", ConvGeom::linear(3, 8, 12)},     {"fc_unstructured", ConvGeom::linear(3, 12, 7)},
       {"fc_dense", ConvGeom::linear(3, 7, 5)}};
   return table.at(name);

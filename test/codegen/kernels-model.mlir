@@ -7,19 +7,20 @@
 // CHECK-DAG: func.func @mest_model_after_mutation(
 // A chain of layers that covers every scheme of the code generator: strides 1
 // and 2, padding 0, 1 and 2, kernels 1x1, 3x3 and 5x5, odd sizes, channel counts
-// that are not multiples of 8, biases, linear layers. Compiled with
+// that are not multiples of 8, biases, linear layers; rows wide enough for
+// 16-, 8- and 4-wide vectors, strided or not, plus scalar remainders. Compiled with
 // --export-kernels by test/codegen/CMakeLists.txt; GeneratedKernelTest.cpp checks
 // each kernel against the runtime's reference kernels.
-func.func @kernels(%x: tensor<3x5x9x13xf32>) -> tensor<3x5xf32> attributes {mest.model} {
-  %0 = mest.conv2d @dense3x3(%x) {out_channels = 8 : i64, kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>, bias = true} : tensor<3x5x9x13xf32> -> tensor<3x8x9x13xf32>
-  %1 = mest.conv2d @pattern_s1(%0) {out_channels = 12 : i64, kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>, sparsity = #mest.sparsity<pattern, target = 0.7>} : tensor<3x8x9x13xf32> -> tensor<3x12x9x13xf32>
-  %2 = mest.conv2d @unstructured_s2(%1) {out_channels = 8 : i64, kernel = array<i64: 3, 3>, stride = array<i64: 2, 2>, padding = array<i64: 1, 1>, sparsity = #mest.sparsity<unstructured, target = 0.8>} : tensor<3x12x9x13xf32> -> tensor<3x8x5x7xf32>
-  %3 = mest.conv2d @block_p0(%2) {out_channels = 8 : i64, kernel = array<i64: 3, 3>, sparsity = #mest.sparsity<block, target = 0.75>} : tensor<3x8x5x7xf32> -> tensor<3x8x3x5xf32>
-  %4 = mest.conv2d @channel_5x5(%3) {out_channels = 12 : i64, kernel = array<i64: 5, 5>, padding = array<i64: 2, 2>, sparsity = #mest.sparsity<channel, target = 0.5>} : tensor<3x8x3x5xf32> -> tensor<3x12x3x5xf32>
-  %5 = mest.conv2d @pattern_s2(%4) {out_channels = 16 : i64, kernel = array<i64: 3, 3>, stride = array<i64: 2, 2>, padding = array<i64: 1, 1>, sparsity = #mest.sparsity<pattern, target = 0.8, capacity = 0.7>} : tensor<3x12x3x5xf32> -> tensor<3x16x2x3xf32>
-  %6 = mest.conv2d @unstructured_1x1(%5) {out_channels = 20 : i64, kernel = array<i64: 1, 1>, bias = true, sparsity = #mest.sparsity<unstructured, target = 0.6>} : tensor<3x16x2x3xf32> -> tensor<3x20x2x3xf32>
-  %7 = mest.conv2d @block_5x5(%6) {out_channels = 8 : i64, kernel = array<i64: 5, 5>, padding = array<i64: 2, 2>, sparsity = #mest.sparsity<block, target = 0.9>} : tensor<3x20x2x3xf32> -> tensor<3x8x2x3xf32>
-  %8 = mest.global_avg_pool2d %7 : tensor<3x8x2x3xf32> -> tensor<3x8xf32>
+func.func @kernels(%x: tensor<3x5x9x37xf32>) -> tensor<3x5xf32> attributes {mest.model} {
+  %0 = mest.conv2d @dense3x3(%x) {out_channels = 8 : i64, kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>, bias = true} : tensor<3x5x9x37xf32> -> tensor<3x8x9x37xf32>
+  %1 = mest.conv2d @pattern_s1(%0) {out_channels = 12 : i64, kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>, sparsity = #mest.sparsity<pattern, target = 0.7>} : tensor<3x8x9x37xf32> -> tensor<3x12x9x37xf32>
+  %2 = mest.conv2d @unstructured_s2(%1) {out_channels = 8 : i64, kernel = array<i64: 3, 3>, stride = array<i64: 2, 2>, padding = array<i64: 1, 1>, sparsity = #mest.sparsity<unstructured, target = 0.8>} : tensor<3x12x9x37xf32> -> tensor<3x8x5x19xf32>
+  %3 = mest.conv2d @block_p0(%2) {out_channels = 8 : i64, kernel = array<i64: 3, 3>, sparsity = #mest.sparsity<block, target = 0.75>} : tensor<3x8x5x19xf32> -> tensor<3x8x3x17xf32>
+  %4 = mest.conv2d @channel_5x5(%3) {out_channels = 12 : i64, kernel = array<i64: 5, 5>, padding = array<i64: 2, 2>, sparsity = #mest.sparsity<channel, target = 0.5>} : tensor<3x8x3x17xf32> -> tensor<3x12x3x17xf32>
+  %5 = mest.conv2d @pattern_s2(%4) {out_channels = 16 : i64, kernel = array<i64: 3, 3>, stride = array<i64: 2, 2>, padding = array<i64: 1, 1>, sparsity = #mest.sparsity<pattern, target = 0.8, capacity = 0.7>} : tensor<3x12x3x17xf32> -> tensor<3x16x2x9xf32>
+  %6 = mest.conv2d @unstructured_1x1(%5) {out_channels = 20 : i64, kernel = array<i64: 1, 1>, bias = true, sparsity = #mest.sparsity<unstructured, target = 0.6>} : tensor<3x16x2x9xf32> -> tensor<3x20x2x9xf32>
+  %7 = mest.conv2d @block_5x5(%6) {out_channels = 8 : i64, kernel = array<i64: 5, 5>, padding = array<i64: 2, 2>, sparsity = #mest.sparsity<block, target = 0.9>} : tensor<3x20x2x9xf32> -> tensor<3x8x2x9xf32>
+  %8 = mest.global_avg_pool2d %7 : tensor<3x8x2x9xf32> -> tensor<3x8xf32>
   %9 = mest.linear @fc_block(%8) {out_features = 12 : i64, bias = false, sparsity = #mest.sparsity<block, target = 0.5>} : tensor<3x8xf32> -> tensor<3x12xf32>
   %10 = mest.linear @fc_unstructured(%9) {out_features = 7 : i64, sparsity = #mest.sparsity<unstructured, target = 0.5>} : tensor<3x12xf32> -> tensor<3x7xf32>
   %11 = mest.linear @fc_dense(%10) {out_features = 5 : i64} : tensor<3x7xf32> -> tensor<3x5xf32>
