@@ -118,16 +118,8 @@ public:
       return;
     }
     case Scheme::Channel:
-      kb.forLoop(kb.idx(0), kb.loadIndex(header, kb.idx(0)), 1, [&](Value slot) {
-        Value c = kb.loadIndex(index, slot);
-        for (int64_t r = 0; r < sp.KH; ++r)
-          for (int64_t s = 0; s < sp.KW; ++s) {
-            Tap t{o, c, kb.idx(r), kb.idx(s), Value(), r, s};
-            t.v = kb.add(kb.mul(slot, kb.idx(sp.O * kk)),
-                         kb.add(kb.mul(o, kb.idx(kk)), kb.idx(r * sp.KW + s)));
-            fn(t);
-          }
-      });
+      kb.forLoop(kb.idx(0), kb.loadIndex(header, kb.idx(0)), 1,
+                 [&](Value slot) { forEachWeightOfChannelSlot(slot, o, fn); });
       return;
     case Scheme::Pattern: {
       // Kernels of a filter are sorted by pattern: one loop per pattern, each with
@@ -151,6 +143,20 @@ public:
       return;
     }
     }
+  }
+
+  /// Channel scheme: the weights of filter `o` in active-channel slot `slot`,
+  /// whose values are the [O, KH, KW] slice of that channel.
+  void forEachWeightOfChannelSlot(Value slot, Value o, const std::function<void(Tap &)> &fn) {
+    const int64_t kk = sp.KH * sp.KW;
+    Value c = kb.loadIndex(index, slot);
+    for (int64_t r = 0; r < sp.KH; ++r)
+      for (int64_t s = 0; s < sp.KW; ++s) {
+        Tap t{o, c, kb.idx(r), kb.idx(s), Value(), r, s};
+        t.v = kb.add(kb.mul(slot, kb.idx(sp.O * kk)),
+                     kb.add(kb.mul(o, kb.idx(kk)), kb.idx(r * sp.KW + s)));
+        fn(t);
+      }
   }
 
   /// Valid output range [lo, hi) along one axis for tap offset k:
@@ -430,23 +436,13 @@ func::FuncOp mest::codegen::buildConvBackwardWeight(OpBuilder &b, Location loc,
                                 update);
     });
     break;
-  case Scheme::Channel: {
+  case Scheme::Channel:
     // Parallel over active channels: each owns a contiguous [O, KH, KW] slice.
-    const int64_t kk = spec.KH * spec.KW;
     kb.parallelLoop(kb.idx(0), kb.loadIndex(g.header, kb.idx(0)), [&](Value slot) {
-      Value c = kb.loadIndex(g.index, slot);
-      kb.forLoop(kb.idx(0), kb.idx(spec.O), 1, [&](Value o) {
-        for (int64_t r = 0; r < spec.KH; ++r)
-          for (int64_t s = 0; s < spec.KW; ++s) {
-            Tap t{o, c, kb.idx(r), kb.idx(s), Value(), r, s};
-            t.v = kb.add(kb.mul(slot, kb.idx(spec.O * kk)),
-                         kb.add(kb.mul(o, kb.idx(kk)), kb.idx(r * spec.KW + s)));
-            update(t);
-          }
-      });
+      kb.forLoop(kb.idx(0), kb.idx(spec.O), 1,
+                 [&](Value o) { g.forEachWeightOfChannelSlot(slot, o, update); });
     });
     break;
-  }
   }
   if (g.bias) {
     kb.parallelLoop(kb.idx(0), kb.idx(spec.O), [&](Value o) {

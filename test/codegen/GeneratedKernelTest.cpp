@@ -3,6 +3,7 @@
 // random masks, for the layers of kernels-model.mlir.
 #include "model.h"
 
+#include "runtime/driver/Model.h"
 #include "runtime/formats/CompressedWeights.h"
 #include "runtime/kernels/Reference.h"
 #include "runtime/mutation/Mutation.h"
@@ -70,22 +71,6 @@ ConvGeom geometry(const std::string &name) {
   return table.at(name);
 }
 
-WeightSpec specOf(const mest_layer_desc &d) {
-  WeightSpec s;
-  s.name = d.name;
-  s.shape = {d.out_channels, d.in_channels, d.kernel_h, d.kernel_w};
-  s.scheme = static_cast<Scheme>(d.scheme);
-  s.target = d.target;
-  s.capacity = d.capacity;
-  s.blockRows = d.block_rows;
-  s.bias = d.has_bias != 0;
-  if (d.num_patterns) {
-    s.patterns.count = d.num_patterns;
-    for (int p = 0; p < d.num_patterns; ++p)
-      for (int t = 0; t < 4; ++t) s.patterns.taps[p][t] = d.pattern_taps[p * 4 + t];
-  }
-  return s;
-}
 
 std::vector<float> random(int64_t n, Rng &rng) {
   std::vector<float> v(n);
@@ -121,7 +106,7 @@ TEST_CASE("generated kernels equal the reference kernels", "[codegen]") {
       ConvGeom g = geometry(d.name);
       REQUIRE(g.O == d.out_channels);
       REQUIRE(g.C == d.in_channels);
-      CompressedWeights w(specOf(d), state.bytes + d.state_offset);
+      CompressedWeights w(weightSpecOf(d), state.bytes + d.state_offset);
       MutationScratch scratch({&w});
       initialize(w, 1.0, rng, scratch);
       // A mutation event so storage is not in its initial order only.

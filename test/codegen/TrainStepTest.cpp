@@ -3,6 +3,7 @@
 // parameter, gradient, momentum and running statistic after 1 and 10 steps.
 #include "model.h"
 
+#include "runtime/driver/Model.h"
 #include "runtime/formats/CompressedWeights.h"
 #include "runtime/kernels/Reference.h"
 #include "runtime/mutation/Mutation.h"
@@ -29,17 +30,6 @@ const mest_layer_desc &layer(const char *name) {
   return d->layers[0];
 }
 
-WeightSpec specOf(const mest_layer_desc &d) {
-  WeightSpec s;
-  s.name = d.name;
-  s.shape = {d.out_channels, d.in_channels, d.kernel_h, d.kernel_w};
-  s.scheme = static_cast<Scheme>(d.scheme);
-  s.target = d.target;
-  s.capacity = d.capacity;
-  s.blockRows = d.block_rows;
-  s.bias = d.has_bias != 0;
-  return s;
-}
 
 /// Views of one copy of the model's state.
 struct Params {
@@ -47,7 +37,7 @@ struct Params {
   std::map<std::string, std::unique_ptr<CompressedWeights>> conv;
   explicit Params(uint8_t *s) : state(s) {
     for (const char *n : {"conv1", "conv2", "conv3", "fc"})
-      conv[n] = std::make_unique<CompressedWeights>(specOf(layer(n)), s + layer(n).state_offset);
+      conv[n] = std::make_unique<CompressedWeights>(weightSpecOf(layer(n)), s + layer(n).state_offset);
   }
   CompressedWeights &w(const char *n) { return *conv.at(n); }
   float *bn(const char *n, int64_t off) {
