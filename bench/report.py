@@ -19,6 +19,7 @@ kernels = [r for r in rows if r["kind"] == "kernel" and r["k"] == 3 and r["layer
 steps = [r for r in rows if r["kind"] == "step"]
 torch_steps = [r for r in rows if r["kind"] == "torch_step"]
 onednn = {(r["O"], r["I"], r["hw"], r["stride"]): r for r in rows if r["kind"] == "onednn"}
+halide = {(r["O"], r["I"], r["hw"], r["stride"]): r for r in rows if r["kind"] == "halide"}
 mutations = [r for r in rows if r["kind"] == "mutation"]
 md = []
 threads = (steps or kernels or [{"threads": "?"}])[0]["threads"]
@@ -57,12 +58,19 @@ for shape in shapes:
             o = onednn.get(shape)
             cells.append(f"{o['fwd_ms'] / f:.2f}" if o else "")
             md.append("| " + " | ".join(cells) + " |")
-if onednn:
-    md.append("\noneDNN 2.6 on the same shapes:\n")
-    md.append("| shape | fwd ms | bwd-data ms | bwd-weight ms | fwd GFLOP/s |")
+if onednn or halide:
+    md.append("\nDense baselines on the same shapes (oneDNN 2.6 in its own layouts; the Halide 14 "
+              "generator of runtime/kernels/halide; mest's generated dense kernel):\n")
+    md.append("| shape | oneDNN fwd / bwd-data / bwd-weight ms | oneDNN fwd GFLOP/s | Halide fwd ms | mest dense fwd ms |")
     md.append("|---|---|---|---|---|")
-    for k, o in sorted(onednn.items()):
-        md.append(f"| {k} | {o['fwd_ms']:.3f} | {o['bwd_data_ms']:.3f} | {o['bwd_weight_ms']:.3f} | {o['fwd_gflops']:.1f} |")
+    for k in sorted(set(onednn) | set(halide)):
+        o, h, d = onednn.get(k), halide.get(k), agg.get((k, "dense", 0.0))
+        cells = [str(k)]
+        cells.append(f"{o['fwd_ms']:.3f} / {o['bwd_data_ms']:.3f} / {o['bwd_weight_ms']:.3f}" if o else "")
+        cells.append(f"{o['fwd_gflops']:.1f}" if o else "")
+        cells.append(f"{h['fwd_ms']:.3f}" if h else "")
+        cells.append(f"{d[0] / d[3]:.3f}" if d else "")
+        md.append("| " + " | ".join(cells) + " |")
 
 # 2. Training step.
 best_torch = min(torch_steps, key=lambda r: r["median_ms"]) if torch_steps else None

@@ -21,6 +21,8 @@ for b in "$build"/bench/bench-resnet32-*; do
   "$b" step --steps 20 --warmup 3 >> "$out/mest-steps.jsonl"
   "$b" mutation >> "$out/mest-mutation.jsonl"
 done
+echo "== Halide"
+"$build/bench/bench-halide" 20 >> "$out/halide.jsonl"
 if [ -x "$build/bench/bench-onednn" ]; then
   echo "== oneDNN"
   "$build/bench/bench-onednn" 20 >> "$out/onednn.jsonl"
