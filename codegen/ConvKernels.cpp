@@ -302,13 +302,18 @@ func::FuncOp mest::codegen::buildConvForward(OpBuilder &b, Location loc,
   };
   auto [oyI0, oyI1] = interior(spec.SH, spec.PH, spec.KH, spec.H, spec.OH);
   auto [oxI0, oxI1] = interior(spec.SW, spec.PW, spec.KW, spec.W, spec.OW);
-  // Measured side by side on ResNet-32 at 90% (docs/performance.md):
-  // output-stationary wins where taps are decoded at run time (unstructured,
-  // block: 4-10% shorter steps); with compile-time taps (pattern, channel,
-  // dense) the weight-stationary per-tap streams are faster (pattern: 79 vs 85
-  // ms), so for them the interior is empty and every weight takes the clipped path.
-  if (spec.scheme != Scheme::Unstructured && spec.scheme != Scheme::Block)
-    oyI0 = oyI1 = oxI0 = oxI1 = 0;
+  // Measured on ResNet-32 at 80-90% (docs/performance.md): output-stationary
+  // wins where taps are decoded at run time (unstructured, block), a filter has
+  // many weights to stream into its registers (>= 24 at capacity) and rows are
+  // short (<= 16) at stride 1 (e.g. 64x64 on 8x8: 2.5 -> 1.8 ms). With
+  // compile-time taps (pattern, channel, dense), few weights, long or strided
+  // rows, the weight-stationary per-tap streams are faster, so there the
+  // interior is empty and every weight takes the clipped path.
+  const int64_t weightsPerFilter = spec.layout.capacityValues / spec.O;
+  const bool outputStationary =
+      (spec.scheme == Scheme::Unstructured || spec.scheme == Scheme::Block) && spec.SW == 1 &&
+      spec.SH == 1 && weightsPerFilter >= 24 && spec.OW <= 16;
+  if (!outputStationary) oyI0 = oyI1 = oxI0 = oxI1 = 0;
   const int64_t vw = spec.vectorWidth;
   kb.parallelLoop(kb.idx(0), kb.idx(spec.N * spec.O), [&](Value no) {
     Value n = kb.div(no, kb.idx(spec.O)), o = kb.rem(no, kb.idx(spec.O));
