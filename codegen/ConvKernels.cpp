@@ -311,8 +311,10 @@ func::FuncOp mest::codegen::buildConvForward(OpBuilder &b, Location loc,
   // interior is empty and every weight takes the clipped path.
   const int64_t weightsPerFilter = spec.layout.capacityValues / spec.O;
   const bool outputStationary =
-      (spec.scheme == Scheme::Unstructured || spec.scheme == Scheme::Block) && spec.SW == 1 &&
-      spec.SH == 1 && weightsPerFilter >= 24 && spec.OW <= 16;
+      spec.forwardOrder == "output" ||
+      (spec.forwardOrder == "auto" &&
+       (spec.scheme == Scheme::Unstructured || spec.scheme == Scheme::Block) && spec.SW == 1 &&
+       spec.SH == 1 && weightsPerFilter >= 24 && spec.OW <= 16);
   if (!outputStationary) oyI0 = oyI1 = oxI0 = oxI1 = 0;
   const int64_t vw = spec.vectorWidth;
   kb.parallelLoop(kb.idx(0), kb.idx(spec.N * spec.O), [&](Value no) {

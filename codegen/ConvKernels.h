@@ -25,6 +25,10 @@ struct ConvKernelSpec {
   rt::ConvStateLayout layout;
   bool bias = false;
   int64_t vectorWidth = 8;
+  /// Forward loop order: "auto" (chosen per layer, see buildConvForward),
+  /// "weight" (weight-stationary everywhere) or "output" (output-stationary
+  /// interior wherever there is one).
+  std::string forwardOrder = "auto";
   int64_t numPatterns() const { return static_cast<int64_t>(taps.size()) / 4; }
 };
 

@@ -58,7 +58,8 @@ int64_t attrInt(Operation *op, StringRef name) {
 }
 
 /// The spec of a conv2d or linear layer, from its forward op.
-ConvKernelSpec convSpec(Operation *layer, int64_t stateBytes, int64_t vectorWidth) {
+ConvKernelSpec convSpec(Operation *layer, int64_t stateBytes, int64_t vectorWidth,
+                        StringRef forwardOrder) {
   ConvKernelSpec sp;
   WeightInfo w = getWeightInfo(layer);
   sp.scheme = w.scheme;
@@ -87,16 +88,18 @@ ConvKernelSpec convSpec(Operation *layer, int64_t stateBytes, int64_t vectorWidt
   sp.base = attrInt(layer, MestDialect::getStateOffsetAttrName());
   sp.layout = getConvStateLayout(layer);
   sp.vectorWidth = vectorWidth;
+  sp.forwardOrder = forwardOrder.str();
   return sp;
 }
 
 class StepLowering {
 public:
   StepLowering(ModuleOp module, func::FuncOp src, int64_t stateBytes, bool exportKernels,
-               int64_t vectorWidth, llvm::StringMap<func::FuncOp> &kernels)
+               int64_t vectorWidth, StringRef forwardOrder,
+               llvm::StringMap<func::FuncOp> &kernels)
       : module(module), src(src), b(module.getContext()), kb(b, src.getLoc()),
         stateBytes(stateBytes), exportKernels(exportKernels), vectorWidth(vectorWidth),
-        kernels(kernels) {}
+        forwardOrder(forwardOrder), kernels(kernels) {}
 
   LogicalResult run(StringRef name, bool train);
 
@@ -141,6 +144,7 @@ private:
   int64_t stateBytes;
   bool exportKernels;
   int64_t vectorWidth;
+  StringRef forwardOrder;
   llvm::StringMap<func::FuncOp> &kernels;
   DenseMap<Value, Value> mems;
   llvm::StringMap<Operation *> layers;
@@ -154,7 +158,7 @@ func::FuncOp StepLowering::convKernel(Operation *layer, StringRef dir) {
   if (it != kernels.end()) return it->second;
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToEnd(module.getBody());
-  ConvKernelSpec spec = convSpec(layer, stateBytes, vectorWidth);
+  ConvKernelSpec spec = convSpec(layer, stateBytes, vectorWidth, forwardOrder);
   func::FuncOp f = dir == "fwd"        ? buildConvForward(b, loc(), spec, name)
                    : dir == "bwd_data" ? buildConvBackwardData(b, loc(), spec, name)
                                        : buildConvBackwardWeight(b, loc(), spec, name);
@@ -505,7 +509,8 @@ struct LowerKernelsPass : public mest::impl::MestLowerKernelsBase<LowerKernelsPa
         steps.push_back(f);
     }
     if (models.size() != 1) {
-      module.emitError() << "mest-lower-kernels compiles exactly one mest.model per module, found "
+      emitError(module.getLoc())
+          << "mest-lower-kernels compiles exactly one mest.model per module, found "
                          << models.size();
       return signalPassFailure();
     }
@@ -516,15 +521,21 @@ struct LowerKernelsPass : public mest::impl::MestLowerKernelsBase<LowerKernelsPa
       return signalPassFailure();
     }
     if (vectorWidth != 4 && vectorWidth != 8 && vectorWidth != 16) {
-      module.emitError() << "vector-width must be 4, 8 or 16, got "
+      emitError(module.getLoc()) << "vector-width must be 4, 8 or 16, got "
                          << static_cast<int64_t>(vectorWidth);
+      return signalPassFailure();
+    }
+    if (forwardOrder != "auto" && forwardOrder != "weight" && forwardOrder != "output") {
+      emitError(module.getLoc()) << "forward-order must be auto, weight or output, got '"
+                         << forwardOrder << "'";
       return signalPassFailure();
     }
     int64_t stateBytes = std::max<int64_t>(stateAttr.getInt(), 1);
     llvm::StringMap<func::FuncOp> kernels;
     for (func::FuncOp step : steps) {
       bool train = step->hasAttr(MestDialect::getTrainStepAttrName());
-      StepLowering lowering(module, step, stateBytes, exportKernels, vectorWidth, kernels);
+      StepLowering lowering(module, step, stateBytes, exportKernels, vectorWidth, forwardOrder,
+                            kernels);
       if (failed(lowering.run(train ? "mest_model_train_step" : "mest_model_eval_step", train)))
         return signalPassFailure();
     }

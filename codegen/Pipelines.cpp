@@ -40,6 +40,7 @@ void mest::buildCompilePipeline(OpPassManager &pm, const CompileOptions &options
   MestLowerKernelsOptions lower;
   lower.exportKernels = options.exportKernels;
   lower.vectorWidth = options.vectorWidth;
+  lower.forwardOrder = options.forwardOrder;
   pm.addPass(createMestLowerKernels(lower));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -76,7 +77,7 @@ struct PipelineOptions : public PassPipelineOptions<PipelineOptions> {
   Option<bool> openmp{*this, "openmp",
                       llvm::cl::desc("Lower parallel loops to OpenMP (else sequential)"),
                       llvm::cl::init(true)};
-  mest::CompileOptions get() const { return {exportKernels, vectorWidth, openmp}; }
+  mest::CompileOptions get() const { return {exportKernels, vectorWidth, openmp, "auto"}; }
 };
 } // namespace
 

@@ -4,12 +4,15 @@
 
 #include "mlir/Pass/PassManager.h"
 
+#include <string>
+
 namespace mest {
 
 struct CompileOptions {
   bool exportKernels = false;
   int64_t vectorWidth = 8;
   bool openmp = true;  // parallel loops become OpenMP worksharing loops
+  std::string forwardOrder = "auto";
 };
 
 /// mest-compile: storage plan, load-balancing policy, backward generation,

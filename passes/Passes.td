@@ -109,6 +109,9 @@ def MestLowerKernels : Pass<"mest-lower-kernels", "::mlir::ModuleOp"> {
            "bwd_weight>) so tests can call it directly">,
     Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"8",
            "Widest vector, in floats, used along output rows">,
+    Option<"forwardOrder", "forward-order", "std::string", /*default=*/"\"auto\"",
+           "Forward conv loop order: auto (per layer, by the measured rule), weight "
+           "(weight-stationary) or output (output-stationary interior)">,
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::memref::MemRefDialect",
                            "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect",

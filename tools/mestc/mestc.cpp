@@ -57,6 +57,11 @@ static cl::opt<int64_t> vectorWidth("vector-width",
                                     cl::desc("Widest vector in floats (4, 8 or 16; default: "
                                              "16 with AVX-512, 4 on aarch64, else 8)"),
                                     cl::init(0), cl::cat(cat));
+static cl::opt<std::string> forwardOrder(
+    "forward-order",
+    cl::desc("Forward conv loop order: auto (default: per layer, by the measured rule), "
+             "weight (weight-stationary) or output (output-stationary interior)"),
+    cl::init("auto"), cl::cat(cat));
 static cl::opt<bool> noOpenMP("no-openmp", cl::desc("Sequential code, no OpenMP calls"),
                               cl::cat(cat));
 static cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimisation level"), cl::init(3),
@@ -75,6 +80,10 @@ int main(int argc, char **argv) {
                               "  mestc model.mlir -o model.o --emit-header model.h\n");
   if (!llvm::is_contained({"obj", "llvm", "mlir-steps", "mlir-llvm"}, emit.getValue()))
     fail("--emit must be obj, llvm, mlir-steps or mlir-llvm, got '" + emit + "'");
+  if (!llvm::is_contained({"auto", "weight", "output"}, forwardOrder.getValue()))
+    fail("--forward-order must be auto, weight or output, got '" + forwardOrder + "'");
+  if (vectorWidth != 0 && vectorWidth != 4 && vectorWidth != 8 && vectorWidth != 16)
+    fail("--vector-width must be 4, 8 or 16, got " + llvm::Twine(vectorWidth.getValue()));
 
   DialectRegistry registry;
   mest::registerCodegenDialects(registry);
@@ -104,10 +113,10 @@ int main(int argc, char **argv) {
   std::string text;
   llvm::raw_string_ostream ts(text);
   module->print(ts);
-  ts << vectorWidth << noOpenMP;
+  ts << vectorWidth << noOpenMP << forwardOrder;
   const uint64_t fingerprint = llvm::xxh3_64bits(text);
 
-  mest::CompileOptions options{exportKernels, vectorWidth, !noOpenMP};
+  mest::CompileOptions options{exportKernels, vectorWidth, !noOpenMP, forwardOrder};
   PassManager plan(&context);
   plan.addPass(mest::createMestPlanStorage());
   plan.addPass(mest::createMestGroupFilters());
@@ -133,6 +142,7 @@ int main(int argc, char **argv) {
   mest::MestLowerKernelsOptions kernelOptions;
   kernelOptions.exportKernels = exportKernels;
   kernelOptions.vectorWidth = vectorWidth;
+  kernelOptions.forwardOrder = forwardOrder;
   lower.addPass(mest::createMestLowerKernels(kernelOptions));
   lower.addPass(createCanonicalizerPass());
   lower.addPass(createCSEPass());
