@@ -202,22 +202,18 @@ public:
     return {lo, hi};
   }
 
-  /// Runs `body(x, width, mask)` over [lo, hi) in vectors of `vectorWidth`, then
-  /// of 4, then scalars (width 1). No masked stores: they are microcoded (slow)
-  /// on AMD Zen; `mask` is for callers that only load.
-  void rowLoop(Value lo, Value hi, bool vectorize,
-               const std::function<void(Value, int64_t, Value)> &body) {
-    SmallVector<int64_t> widths;  // e.g. 16, 8, 4
-    if (vectorize)
-      for (int64_t w = sp.vectorWidth; w >= 4; w /= 2) widths.push_back(w);
+  /// Runs `body(x, width)` over [lo, hi) in vectors of `vectorWidth`, then of
+  /// halving widths down to 4, then scalars (width 1). No masked stores: they
+  /// are microcoded (slow) on AMD Zen.
+  void rowLoop(Value lo, Value hi, const std::function<void(Value, int64_t)> &body) {
     Value start = lo;
-    for (int64_t w : widths) {
+    for (int64_t w = sp.vectorWidth; w >= 4; w /= 2) {
       Value n = kb.div(kb.sub(hi, start), kb.idx(w));
       Value stop = kb.add(start, kb.mul(n, kb.idx(w)));
-      kb.forLoop(start, stop, w, [&](Value x) { body(x, w, Value()); });
+      kb.forLoop(start, stop, w, [&](Value x) { body(x, w); });
       start = stop;
     }
-    kb.forLoop(start, hi, 1, [&](Value x) { body(x, 1, Value()); });
+    kb.forLoop(start, hi, 1, [&](Value x) { body(x, 1); });
   }
 
   Value loadVec(Value mem, ValueRange at, int64_t w, Value mask = Value()) {
@@ -322,7 +318,7 @@ func::FuncOp mest::codegen::buildConvForward(OpBuilder &b, Location loc,
     Value init = g.bias ? kb.load(g.bias, o) : kb.f32(0.0);
     // Border: bias, then each weight over its valid positions outside the interior.
     kb.forLoop(kb.idx(0), kb.idx(spec.OH), 1, [&](Value oy) {
-      g.rowLoop(kb.idx(0), kb.idx(spec.OW), true, [&](Value ox, int64_t w, Value) {
+      g.rowLoop(kb.idx(0), kb.idx(spec.OW), [&](Value ox, int64_t w) {
         g.storeVec(g.splat(init, w), out, {n, o, oy, ox}, w);
       });
     });
@@ -333,7 +329,7 @@ func::FuncOp mest::codegen::buildConvForward(OpBuilder &b, Location loc,
       auto update = [&](Value ylo, Value yhi, Value xlo, Value xhi) {
         kb.forLoop(ylo, kb.max(ylo, yhi), 1, [&](Value oy) {
           Value iy = kb.add(kb.sub(kb.mul(oy, kb.idx(spec.SH)), kb.idx(spec.PH)), t.r);
-          g.rowLoop(xlo, kb.max(xlo, xhi), true, [&](Value ox, int64_t w, Value) {
+          g.rowLoop(xlo, kb.max(xlo, xhi), [&](Value ox, int64_t w) {
             Value ix = kb.add(kb.sub(kb.mul(ox, kb.idx(spec.SW)), kb.idx(spec.PW)), t.s);
             Value acc = g.loadVec(out, {n, o, oy, ox}, w);
             Value x = g.loadStrided(in, {n, t.c, iy, ix}, w, spec.SW);
@@ -401,8 +397,8 @@ func::FuncOp mest::codegen::buildConvBackwardData(OpBuilder &b, Location loc,
   kb.parallelLoop(kb.idx(0), kb.idx(spec.N), [&](Value n) {
     kb.forLoop(kb.idx(0), kb.idx(spec.C), 1, [&](Value c) {
       kb.forLoop(kb.idx(0), kb.idx(spec.H), 1, [&](Value y) {
-        g.rowLoop(kb.idx(0), kb.idx(spec.W), true, [&](Value x, int64_t w, Value mask) {
-          g.storeVec(g.splat(kb.f32(0.0), w), din, {n, c, y, x}, w, mask);
+        g.rowLoop(kb.idx(0), kb.idx(spec.W), [&](Value x, int64_t w) {
+          g.storeVec(g.splat(kb.f32(0.0), w), din, {n, c, y, x}, w);
         });
       });
     });
@@ -413,7 +409,7 @@ func::FuncOp mest::codegen::buildConvBackwardData(OpBuilder &b, Location loc,
         auto [ox0, ox1] = g.validRange(t.s, spec.SW, spec.PW, spec.W, spec.OW);
         kb.forLoop(oy0, oy1, 1, [&](Value oy) {
           Value iy = kb.add(kb.sub(kb.mul(oy, kb.idx(spec.SH)), kb.idx(spec.PH)), t.r);
-          g.rowLoop(ox0, ox1, true, [&](Value ox, int64_t w, Value) {
+          g.rowLoop(ox0, ox1, [&](Value ox, int64_t w) {
             Value ix = kb.add(kb.sub(kb.mul(ox, kb.idx(spec.SW)), kb.idx(spec.PW)), t.s);
             Value d = g.loadVec(dout, {n, o, oy, ox}, w);
             g.addStrided(din, {n, t.c, iy, ix}, wv, d, w, spec.SW);

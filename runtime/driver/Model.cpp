@@ -60,7 +60,6 @@ void Model::initialize(Rng &rng, int threads) {
       continue;
     }
     CompressedWeights &cw = *weights_[w++];
-    // Dense layers are rebuilt with the same views (initialize zeroes them first).
     double stddev = l.kind == MEST_LAYER_CONV2D ? kaimingStd(cw.spec.shape) : 0.01;
     mest::rt::initialize(cw, stddev, rng, *scratch_);
   }
