@@ -74,8 +74,10 @@ inline int64_t activeWeights(Scheme s, const WeightShape &w, double sparsity,
   return activeUnitsPerGroup(s, w, sparsity, blockRows) * g.unitSize * g.groups;
 }
 
-/// Bytes of a layer's compressed storage sized for `capacity`: values, gradients
-/// and momentum (float each) plus index metadata, exactly as the runtime allocates.
+/// Bytes of a layer's compressed format sized for `capacity`: values, gradients
+/// and momentum (float each) plus the format's index arrays. The layer's whole
+/// state adds a 16-byte header, the regrouping order and 64-byte alignment of
+/// each array (StateLayout.h); mest-report-cost reports the format's bytes.
 struct StorageBytes {
   int64_t values = 0;   // one float array; gradients and momentum are the same size
   int64_t indices = 0;  // all metadata arrays
