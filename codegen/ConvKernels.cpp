@@ -424,67 +424,123 @@ func::FuncOp mest::codegen::buildConvBackwardData(OpBuilder &b, Location loc,
 
 namespace {
 
-/// Gradient of one weight: sum over images and valid output positions of
-/// dout[n, o, oy, ox] * in[n, c, iy, ix], vector partial sums then a reduction.
-Value weightGradient(ConvGen &g, Value in, Value dout, Tap &t) {
+/// Adds, for each of `taps` (weights of the same filter o and input channel c),
+/// the sum over images and the output rectangle [y0, y1) x [x0, x1) of
+/// dout[n, o, oy, ox] * in[n, c, iy, ix] to its two partial sums in `acc`
+/// (a vector and a scalar per tap). Every tap must land inside the input on the
+/// rectangle; each dout chunk is loaded once for all taps.
+SmallVector<Value> accumulateRect(ConvGen &g, Value in, Value dout, ArrayRef<Tap *> taps,
+                                  Value y0, Value y1, Value x0, Value x1, ValueRange acc) {
   KernelBuilder &kb = g.kb;
+  const ConvKernelSpec &sp = g.spec();
+  const int64_t vw = sp.vectorWidth, T = static_cast<int64_t>(taps.size());
+  y1 = kb.max(y0, y1);
+  x1 = kb.max(x0, x1);
+  Value o = taps[0]->o, c = taps[0]->c;
+  ValueRange sums = kb.forLoop(kb.idx(0), kb.idx(sp.N), 1, acc, [&](Value n, ValueRange a0) {
+    ValueRange rows = kb.forLoop(y0, y1, 1, a0, [&](Value oy, ValueRange a1) {
+      SmallVector<Value> cur(a1.begin(), a1.end());
+      auto iy = [&](int64_t t) {
+        return kb.add(kb.sub(kb.mul(oy, kb.idx(sp.SH)), kb.idx(sp.PH)), taps[t]->r);
+      };
+      auto ix = [&](int64_t t, Value ox) {
+        return kb.add(kb.sub(kb.mul(ox, kb.idx(sp.SW)), kb.idx(sp.PW)), taps[t]->s);
+      };
+      Value nv = kb.div(kb.sub(x1, x0), kb.idx(vw));
+      Value stop = kb.add(x0, kb.mul(nv, kb.idx(vw)));
+      ValueRange vecs = kb.forLoop(x0, stop, vw, cur, [&](Value ox, ValueRange a) {
+        SmallVector<Value> next(a.begin(), a.end());
+        Value d = g.loadVec(dout, {n, o, oy, ox}, vw);
+        for (int64_t t = 0; t < T; ++t)
+          next[2 * t] = g.fma(d, g.loadStrided(in, {n, c, iy(t), ix(t, ox)}, vw, sp.SW),
+                              next[2 * t]);
+        return next;
+      });
+      cur.assign(vecs.begin(), vecs.end());
+      if (sp.SW == 1) {
+        // The remainder as one masked vector: masked-off lanes load 0.
+        Value mask = g.b.create<vector::CreateMaskOp>(
+            g.loc, VectorType::get({vw}, g.b.getI1Type()), ValueRange{kb.sub(x1, stop)});
+        Value d = g.loadVec(dout, {n, o, oy, stop}, vw, mask);
+        for (int64_t t = 0; t < T; ++t)
+          cur[2 * t] = g.fma(d, g.loadVec(in, {n, c, iy(t), ix(t, stop)}, vw, mask), cur[2 * t]);
+      } else {
+        ValueRange tail = kb.forLoop(stop, x1, 1, cur, [&](Value ox, ValueRange a) {
+          SmallVector<Value> next(a.begin(), a.end());
+          Value d = kb.load(dout, {n, o, oy, ox});
+          for (int64_t t = 0; t < T; ++t)
+            next[2 * t + 1] = g.fma(d, kb.load(in, {n, c, iy(t), ix(t, ox)}), next[2 * t + 1]);
+          return next;
+        });
+        cur.assign(tail.begin(), tail.end());
+      }
+      return cur;
+    });
+    return SmallVector<Value>(rows.begin(), rows.end());
+  });
+  return SmallVector<Value>(sums.begin(), sums.end());
+}
+
+/// Zero partial sums for `taps` taps: a vector and a scalar each.
+SmallVector<Value> zeroSums(ConvGen &g, int64_t taps) {
+  auto vecType = VectorType::get({g.spec().vectorWidth}, g.f32());
+  Value zv = g.b.create<arith::ConstantOp>(g.loc, vecType, DenseElementsAttr::get(vecType, 0.0f));
+  Value zs = g.kb.f32(0.0);
+  SmallVector<Value> out;
+  for (int64_t t = 0; t < taps; ++t) out.append({zv, zs});
+  return out;
+}
+
+Value reduceSums(ConvGen &g, Value vec, Value scalar) {
+  return g.b.create<vector::ReductionOp>(g.loc, vector::CombiningKind::ADD, vec, scalar);
+}
+
+/// Gradient of one weight over its valid output positions.
+Value weightGradient(ConvGen &g, Value in, Value dout, Tap &t) {
   const ConvKernelSpec &sp = g.spec();
   auto [oy0, oy1] = g.validRange(t.r, sp.SH, sp.PH, sp.H, sp.OH);
   auto [ox0, ox1] = g.validRange(t.s, sp.SW, sp.PW, sp.W, sp.OW);
-  const int64_t vw = sp.vectorWidth;
-  auto vecType = VectorType::get({vw}, g.f32());
-  Value zero = kb.f32(0.0);
-  Value zeroVec = vw == 1 ? zero
-                          : g.b.create<arith::ConstantOp>(g.loc, vecType,
-                                                          DenseElementsAttr::get(vecType, 0.0f))
-                                .getResult();
-  ValueRange sums = kb.forLoop(kb.idx(0), kb.idx(sp.N), 1, {zeroVec, zero}, [&](Value n, ValueRange acc) {
-    ValueRange rows = kb.forLoop(oy0, oy1, 1, acc, [&](Value oy, ValueRange acc2) {
-      Value iy = kb.add(kb.sub(kb.mul(oy, kb.idx(sp.SH)), kb.idx(sp.PH)), t.r);
-      auto ix = [&](Value ox) {
-        return kb.add(kb.sub(kb.mul(ox, kb.idx(sp.SW)), kb.idx(sp.PW)), t.s);
-      };
-      Value vecAcc = acc2[0], scalarAcc = acc2[1];
-      if (vw > 1) {
-        Value nv = kb.div(kb.sub(ox1, ox0), kb.idx(vw));
-        Value stop = kb.add(ox0, kb.mul(nv, kb.idx(vw)));
-        vecAcc = kb.forLoop(ox0, stop, vw, {vecAcc}, [&](Value ox, ValueRange a) {
-          Value d = g.loadVec(dout, {n, t.o, oy, ox}, vw);
-          Value x = g.loadStrided(in, {n, t.c, iy, ix(ox)}, vw, sp.SW);
-          return SmallVector<Value>{g.fma(d, x, a[0])};
-        })[0];
-        if (sp.SW == 1) {
-          // The remainder as one masked vector: masked-off lanes load 0.
-          Value rest = kb.sub(ox1, stop);
-          Value mask = g.b.create<vector::CreateMaskOp>(
-              g.loc, VectorType::get({vw}, g.b.getI1Type()), ValueRange{rest});
-          Value d = g.loadVec(dout, {n, t.o, oy, stop}, vw, mask);
-          Value x = g.loadVec(in, {n, t.c, iy, ix(stop)}, vw, mask);
-          vecAcc = g.fma(d, x, vecAcc);
-        } else {
-          scalarAcc = kb.forLoop(stop, ox1, 1, {scalarAcc}, [&](Value ox, ValueRange a) {
-            Value d = kb.load(dout, {n, t.o, oy, ox});
-            Value x = kb.load(in, {n, t.c, iy, ix(ox)});
-            return SmallVector<Value>{g.fma(d, x, a[0])};
-          })[0];
-        }
-      } else {
-        scalarAcc = kb.forLoop(ox0, ox1, 1, {scalarAcc}, [&](Value ox, ValueRange a) {
-          Value d = kb.load(dout, {n, t.o, oy, ox});
-          Value x = kb.load(in, {n, t.c, iy, ix(ox)});
-          return SmallVector<Value>{g.fma(d, x, a[0])};
-        })[0];
-      }
-      return SmallVector<Value>{vecAcc, scalarAcc};
-    });
-    return SmallVector<Value>{rows[0], rows[1]};
-  });
-  Value total = sums[1];
-  if (vw > 1)
-    total = g.b.create<vector::ReductionOp>(g.loc, vector::CombiningKind::ADD, sums[0], total);
-  else
-    total = g.b.create<arith::AddFOp>(g.loc, sums[0], total);
-  return total;
+  Tap *taps[] = {&t};
+  SmallVector<Value> s = accumulateRect(g, in, dout, taps, oy0, oy1, ox0, ox1, zeroSums(g, 1));
+  return reduceSums(g, s[0], s[1]);
+}
+
+/// Gradients of the 4 taps of a pattern kernel: jointly (one dout load per
+/// chunk for all 4) on the rectangle where all taps are valid, each alone on
+/// the rest of its valid positions.
+SmallVector<Value> patternKernelGradients(ConvGen &g, Value in, Value dout,
+                                          MutableArrayRef<Tap> taps) {
+  KernelBuilder &kb = g.kb;
+  const ConvKernelSpec &sp = g.spec();
+  SmallVector<std::pair<Value, Value>> ys, xs;
+  Value y0, y1, x0, x1;
+  for (Tap &t : taps) {
+    ys.push_back(g.validRange(t.r, sp.SH, sp.PH, sp.H, sp.OH));
+    xs.push_back(g.validRange(t.s, sp.SW, sp.PW, sp.W, sp.OW));
+    y0 = y0 ? kb.max(y0, ys.back().first) : ys.back().first;
+    y1 = y1 ? kb.min(y1, ys.back().second) : ys.back().second;
+    x0 = x0 ? kb.max(x0, xs.back().first) : xs.back().first;
+    x1 = x1 ? kb.min(x1, xs.back().second) : xs.back().second;
+  }
+  y1 = kb.max(y0, y1);
+  x1 = kb.max(x0, x1);
+  SmallVector<Tap *> all;
+  for (Tap &t : taps) all.push_back(&t);
+  SmallVector<Value> joint =
+      accumulateRect(g, in, dout, all, y0, y1, x0, x1, zeroSums(g, taps.size()));
+  SmallVector<Value> grads;
+  for (size_t t = 0; t < taps.size(); ++t) {
+    Tap *one[] = {&taps[t]};
+    SmallVector<Value> s = {joint[2 * t], joint[2 * t + 1]};
+    auto [oy0, oy1] = ys[t];
+    auto [ox0, ox1] = xs[t];
+    s = accumulateRect(g, in, dout, one, oy0, kb.min(oy1, y0), ox0, ox1, s);  // above
+    s = accumulateRect(g, in, dout, one, kb.max(oy0, y1), oy1, ox0, ox1, s);  // below
+    s = accumulateRect(g, in, dout, one, y0, y1, ox0, kb.min(ox1, x0), s);    // left
+    s = accumulateRect(g, in, dout, one, y0, y1, kb.max(ox0, x1), ox1, s);    // right
+    grads.push_back(reduceSums(g, s[0], s[1]));
+  }
+  return grads;
 }
 
 /// grads[v] = g; then SGD: d = g + wd * w; m = mu * m + d; w -= lr * m.
@@ -525,9 +581,22 @@ func::FuncOp mest::codegen::buildConvBackwardWeight(OpBuilder &b, Location loc,
                     [&](Value o) { g.forEachWeightOfFilter(o, update); });
     break;
   case Scheme::Unstructured:
-  case Scheme::Pattern:
     kb.parallelLoop(kb.idx(0), kb.idx(spec.O), [&](Value i) {
       g.forEachWeightOfFilter(kb.loadIndex(g.order, i), update);
+    });
+    break;
+  case Scheme::Pattern:
+    // The 4 taps of each kernel are differentiated together (patternKernelGradients).
+    kb.parallelLoop(kb.idx(0), kb.idx(spec.O), [&](Value i) {
+      SmallVector<Tap, 4> kernel;
+      g.forEachWeightOfFilter(kb.loadIndex(g.order, i), [&](Tap &t) {
+        kernel.push_back(t);
+        if (kernel.size() < 4) return;
+        SmallVector<Value> grads = patternKernelGradients(g, in, dout, kernel);
+        for (size_t k = 0; k < 4; ++k)
+          sgdAt(g, g.values, g.grads, g.momentum, kernel[k].v, grads[k], lr, mu, wd);
+        kernel.clear();
+      });
     });
     break;
   case Scheme::Block:
