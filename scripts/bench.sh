@@ -28,7 +28,11 @@ if [ -x "$build/bench/bench-onednn" ]; then
   "$build/bench/bench-onednn" 20 >> "$out/onednn.jsonl"
 fi
 echo "== PyTorch"
-for layout in nchw channels_last; do
-  /usr/bin/python3 bench/torch/resnet_step.py --threads "$threads" --layout $layout >> "$out/torch.jsonl"
-done
+if /usr/bin/python3 -c "import torch" 2>/dev/null; then
+  for layout in nchw channels_last; do
+    /usr/bin/python3 bench/torch/resnet_step.py --threads "$threads" --layout $layout >> "$out/torch.jsonl"
+  done
+else
+  echo "python3-torch is missing (scripts/install-deps.sh --bench installs it): no PyTorch baseline"
+fi
 /usr/bin/python3 bench/report.py "$out"
