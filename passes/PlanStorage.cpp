@@ -2,8 +2,6 @@
 #include "passes/LayerCost.h"
 #include "passes/Passes.h"
 
-#include "runtime/formats/StateLayout.h"
-
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 
 namespace mest {
@@ -13,21 +11,6 @@ namespace mest {
 
 using namespace mlir;
 using namespace mest;
-
-int64_t mest::getLayerStateBytes(Operation *layer) {
-  if (auto bn = dyn_cast<BatchNormOp>(layer))
-    return rt::batchNormStateLayout(bn.getInput().getType().getDimSize(1)).total;
-  return getConvStateLayout(layer).total;
-}
-
-rt::ConvStateLayout mest::getConvStateLayout(Operation *layer) {
-  WeightInfo w = getWeightInfo(layer);
-  bool bias = false;
-  if (auto conv = dyn_cast<Conv2dOp>(layer)) bias = conv.getBias();
-  if (auto fc = dyn_cast<LinearOp>(layer)) bias = fc.getBias();
-  return rt::convStateLayout(w.scheme, w.shape, w.sparsity.getCapacitySparsity(),
-                             w.sparsity.getBlockRows(), w.sparsity.getNumPatterns(), bias);
-}
 
 namespace {
 

@@ -11,7 +11,6 @@ namespace mest::rt {
 namespace {
 constexpr size_t kAlign = 64;
 std::atomic<int64_t> live[static_cast<int>(MemCategory::Count)];
-std::atomic<int64_t> liveTotal{0}, peakTotal{0};
 } // namespace
 
 void *allocate(size_t bytes, MemCategory cat) {
@@ -22,10 +21,6 @@ void *allocate(size_t bytes, MemCategory cat) {
                                   categoryName(cat)));
   std::memset(p, 0, rounded);
   live[static_cast<int>(cat)] += static_cast<int64_t>(bytes);
-  int64_t now = liveTotal += static_cast<int64_t>(bytes);
-  int64_t peak = peakTotal.load();
-  while (now > peak && !peakTotal.compare_exchange_weak(peak, now)) {
-  }
   return p;
 }
 
@@ -33,12 +28,9 @@ void release(void *ptr, size_t bytes, MemCategory cat) {
   if (!ptr) return;
   std::free(ptr);
   live[static_cast<int>(cat)] -= static_cast<int64_t>(bytes);
-  liveTotal -= static_cast<int64_t>(bytes);
 }
 
 int64_t liveBytes(MemCategory cat) { return live[static_cast<int>(cat)].load(); }
-int64_t liveBytesTotal() { return liveTotal.load(); }
-int64_t peakBytesTotal() { return peakTotal.load(); }
 
 const char *categoryName(MemCategory cat) {
   static const char *names[] = {"state", "arena", "scratch", "data"};

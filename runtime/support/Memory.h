@@ -29,10 +29,8 @@ template <typename T> void releaseArray(T *ptr, size_t count, MemCategory cat) {
   release(ptr, count * sizeof(T), cat);
 }
 
-/// Bytes currently allocated in a category, and the peak over the process.
+/// Bytes currently allocated in a category.
 int64_t liveBytes(MemCategory cat);
-int64_t liveBytesTotal();
-int64_t peakBytesTotal();
 const char *categoryName(MemCategory cat);
 
 } // namespace mest::rt
