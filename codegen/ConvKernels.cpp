@@ -267,6 +267,72 @@ public:
   }
   Value fma(Value a, Value x, Value acc) { return b.create<math::FmaOp>(loc, a, x, acc); }
 
+  /// Geometry of the padded stride-1 kernels: the input (forward) or output
+  /// gradient (backward-data) is copied into zero-bordered planes of Hp x Wp;
+  /// an output plane is computed on the flattened grid of pitch Wp, where
+  /// output (y, x) is element y * Wp + x and a tap (r, s) reads r * Wp + s
+  /// further on: every weight streams one contiguous vector range, with no
+  /// clipping. Columns x >= OW of that grid are junk and never stored.
+  struct Padded {
+    int64_t Hp, Wp, flat, vecs, plane, size;
+  };
+  Padded padded(int64_t channels) const {
+    Padded p;
+    p.Hp = sp.H + 2 * sp.PH;
+    p.Wp = sp.W + 2 * sp.PW;
+    p.flat = sp.OH * p.Wp;
+    p.vecs = (p.flat + sp.vectorWidth - 1) / sp.vectorWidth;
+    p.plane = p.Hp * p.Wp;
+    // The last vector of the last plane reads up to KW - 1 + vectorWidth past
+    // it; the last row's border store writes up to PW past it.
+    p.size = channels * p.plane + sp.KW - 1 + sp.vectorWidth + 2 * sp.PW;
+    return p;
+  }
+  /// A per-thread scratch buffer (the alloca lands in the OpenMP region, once per
+  /// thread, after scf-to-openmp and canonicalisation).
+  Value scratch(int64_t floats) {
+    auto type = MemRefType::get({floats}, f32());
+    return b.create<memref::AllocaOp>(loc, type, b.getI64IntegerAttr(64));
+  }
+  /// mem[at, at + count) = 0.
+  void zeroRange(Value mem, Value at, int64_t count) {
+    if (count <= 0) return;
+    rowLoop(at, kb.add(at, kb.idx(count)), [&](Value x, int64_t w) {
+      storeVec(splat(kb.f32(0.0), w), mem, {x}, w);
+    });
+  }
+  /// buf = image n of src [N, channels, H, W] with a zero border of (PH, PW)
+  /// rows and columns around every plane, and zeros after the last plane.
+  void fillPadded(Value src, Value n, int64_t channels, Value buf) {
+    const Padded p = padded(channels);
+    const int64_t head = sp.PH * p.Wp + sp.PW;
+    kb.forLoop(kb.idx(0), kb.idx(channels), 1, [&](Value c) {
+      Value base = kb.mul(c, kb.idx(p.plane));
+      zeroRange(buf, base, head);
+      kb.forLoop(kb.idx(0), kb.idx(sp.H), 1, [&](Value y) {
+        Value row = kb.add(base, kb.add(kb.mul(y, kb.idx(p.Wp)), kb.idx(head)));
+        rowLoop(kb.idx(0), kb.idx(sp.W), [&](Value x, int64_t w) {
+          storeVec(loadVec(src, {n, c, y, x}, w), buf, {kb.add(row, x)}, w);
+        });
+        // The right border of this row and the left border of the next.
+        Value gap = kb.add(row, kb.idx(sp.W));
+        for (int64_t i = 0; i < 2 * sp.PW; ++i)
+          kb.store(kb.f32(0.0), buf, kb.add(gap, kb.idx(i)));
+      });
+      zeroRange(buf, kb.add(base, kb.idx(p.plane - head + sp.PW)), head - sp.PW);
+    });
+    zeroRange(buf, kb.idx(channels * p.plane), p.size - channels * p.plane);
+  }
+  /// dst[n, o, y, x] = flat[y * Wp + x] for the OH x OW valid positions.
+  void storeValid(Value flat, Value dst, Value n, Value o, int64_t Wp) {
+    kb.forLoop(kb.idx(0), kb.idx(sp.OH), 1, [&](Value y) {
+      Value row = kb.mul(y, kb.idx(Wp));
+      rowLoop(kb.idx(0), kb.idx(sp.OW), [&](Value x, int64_t w) {
+        storeVec(loadVec(flat, {kb.add(row, x)}, w), dst, {n, o, y, x}, w);
+      });
+    });
+  }
+
   const ConvKernelSpec &spec() const { return sp; }
 
   KernelBuilder kb;
@@ -279,6 +345,62 @@ public:
 
 } // namespace
 
+bool mest::codegen::usePaddedKernels(const ConvKernelSpec &spec) {
+  if (spec.convKernels == "direct" || spec.SH != 1 || spec.SW != 1) return false;
+  // Scratch is on the thread's stack: keep it well inside libomp's 4 MiB default.
+  const int64_t bytes = 4 * (spec.C * (spec.H + 2 * spec.PH) * (spec.W + 2 * spec.PW) +
+                             spec.OH * (spec.W + 2 * spec.PW) + 64);
+  if (bytes > (1 << 20)) return false;
+  // Linear layers and tiny planes would use a sliver of each vector.
+  return spec.convKernels == "padded" || spec.OH * spec.OW >= 16;
+}
+
+namespace {
+
+/// Output-stationary forward on the padded input (see ConvGen::Padded): per
+/// image, the input is copied once into a zero-bordered per-thread buffer; per
+/// filter, chunks of up to `R` vectors of the flattened output plane stay in
+/// registers while every active weight of the filter adds its broadcast value
+/// times one contiguous input range, then the valid columns are stored.
+void emitPaddedForward(ConvGen &g, Value in, Value out) {
+  KernelBuilder &kb = g.kb;
+  const ConvKernelSpec &sp = g.spec();
+  const ConvGen::Padded p = g.padded(sp.C);
+  const int64_t vw = sp.vectorWidth;
+  // Accumulators plus a broadcast and a load must fit the register file
+  // (32 vector registers with AVX-512, 16 below).
+  const int64_t R = std::min(p.vecs, vw >= 16 ? int64_t(12) : int64_t(6));
+  kb.parallelLoop(kb.idx(0), kb.idx(sp.N), [&](Value n) {
+    Value buf = g.scratch(p.size), flat = g.scratch(p.vecs * vw);
+    g.fillPadded(in, n, sp.C, buf);
+    kb.forLoop(kb.idx(0), kb.idx(sp.O), 1, [&](Value o) {
+      Value init = g.splat(g.bias ? kb.load(g.bias, o) : kb.f32(0.0), vw);
+      auto chunk = [&](Value at, int64_t count) {
+        SmallVector<Value> accs(count, init);
+        accs = g.forEachWeightOfFilter(o, accs, [&](Tap &t, ValueRange acc) {
+          Value wv = g.splat(kb.load(g.values, t.v), vw);
+          Value base = kb.add(kb.add(kb.mul(t.c, kb.idx(p.plane)),
+                                     kb.add(kb.mul(t.r, kb.idx(p.Wp)), t.s)),
+                              at);
+          SmallVector<Value> next;
+          for (int64_t j = 0; j < count; ++j)
+            next.push_back(
+                g.fma(wv, g.loadVec(buf, {kb.add(base, kb.idx(j * vw))}, vw), acc[j]));
+          return next;
+        });
+        for (int64_t j = 0; j < count; ++j)
+          g.storeVec(accs[j], flat, {kb.add(at, kb.idx(j * vw))}, vw);
+      };
+      const int64_t full = p.vecs / R, rest = p.vecs % R;
+      kb.forLoop(kb.idx(0), kb.idx(full * R * vw), R * vw, [&](Value at) { chunk(at, R); });
+      if (rest) chunk(kb.idx(full * R * vw), rest);
+      g.storeValid(flat, out, n, o, p.Wp);
+    });
+  });
+}
+
+} // namespace
+
 func::FuncOp mest::codegen::buildConvForward(OpBuilder &b, Location loc,
                                              const ConvKernelSpec &spec, StringRef name) {
   OpBuilder::InsertionGuard guard(b);
@@ -286,6 +408,11 @@ func::FuncOp mest::codegen::buildConvForward(OpBuilder &b, Location loc,
   KernelBuilder &kb = g.kb;
   func::FuncOp func = g.begin(name, {g.stateType(), g.inType(), g.outType()});
   Value in = func.getArgument(1), out = func.getArgument(2);
+  if (usePaddedKernels(spec)) {
+    emitPaddedForward(g, in, out);
+    g.end();
+    return func;
+  }
   // The interior: output positions where every tap of the kernel lands inside
   // the input. There the kernel is output-stationary: a chunk of the output row
   // stays in registers while all of the filter's weights stream into it, and is

@@ -29,8 +29,14 @@ struct ConvKernelSpec {
   /// "weight" (weight-stationary everywhere) or "output" (output-stationary
   /// interior wherever there is one).
   std::string forwardOrder = "auto";
+  /// Stride-1 kernels: "auto" (padded where it fits, see usePaddedKernels),
+  /// "padded" (wherever stride 1 and the scratch fits) or "direct".
+  std::string convKernels = "auto";
   int64_t numPatterns() const { return static_cast<int64_t>(taps.size()) / 4; }
 };
+
+/// Whether the stride-1 kernels on zero-bordered copies serve this layer.
+bool usePaddedKernels(const ConvKernelSpec &spec);
 
 /// fwd(state, in[N,C,H,W], out[N,O,OH,OW]): out = conv(in, active weights) + bias.
 mlir::func::FuncOp buildConvForward(mlir::OpBuilder &b, mlir::Location loc,

@@ -59,7 +59,7 @@ int64_t attrInt(Operation *op, StringRef name) {
 
 /// The spec of a conv2d or linear layer, from its forward op.
 ConvKernelSpec convSpec(Operation *layer, int64_t stateBytes, int64_t vectorWidth,
-                        StringRef forwardOrder) {
+                        StringRef forwardOrder, StringRef convKernels) {
   ConvKernelSpec sp;
   WeightInfo w = getWeightInfo(layer);
   sp.scheme = w.scheme;
@@ -89,17 +89,18 @@ ConvKernelSpec convSpec(Operation *layer, int64_t stateBytes, int64_t vectorWidt
   sp.layout = getConvStateLayout(layer);
   sp.vectorWidth = vectorWidth;
   sp.forwardOrder = forwardOrder.str();
+  sp.convKernels = convKernels.str();
   return sp;
 }
 
 class StepLowering {
 public:
   StepLowering(ModuleOp module, func::FuncOp src, int64_t stateBytes, bool exportKernels,
-               int64_t vectorWidth, StringRef forwardOrder,
+               int64_t vectorWidth, StringRef forwardOrder, StringRef convKernels,
                llvm::StringMap<func::FuncOp> &kernels)
       : module(module), src(src), b(module.getContext()), kb(b, src.getLoc()),
         stateBytes(stateBytes), exportKernels(exportKernels), vectorWidth(vectorWidth),
-        forwardOrder(forwardOrder), kernels(kernels) {}
+        forwardOrder(forwardOrder), convKernels(convKernels), kernels(kernels) {}
 
   LogicalResult run(StringRef name, bool train);
 
@@ -145,6 +146,7 @@ private:
   bool exportKernels;
   int64_t vectorWidth;
   StringRef forwardOrder;
+  StringRef convKernels;
   llvm::StringMap<func::FuncOp> &kernels;
   DenseMap<Value, Value> mems;
   llvm::StringMap<Operation *> layers;
@@ -158,7 +160,7 @@ func::FuncOp StepLowering::convKernel(Operation *layer, StringRef dir) {
   if (it != kernels.end()) return it->second;
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToEnd(module.getBody());
-  ConvKernelSpec spec = convSpec(layer, stateBytes, vectorWidth, forwardOrder);
+  ConvKernelSpec spec = convSpec(layer, stateBytes, vectorWidth, forwardOrder, convKernels);
   func::FuncOp f = dir == "fwd"        ? buildConvForward(b, loc(), spec, name)
                    : dir == "bwd_data" ? buildConvBackwardData(b, loc(), spec, name)
                                        : buildConvBackwardWeight(b, loc(), spec, name);
@@ -530,12 +532,17 @@ struct LowerKernelsPass : public mest::impl::MestLowerKernelsBase<LowerKernelsPa
                          << forwardOrder << "'";
       return signalPassFailure();
     }
+    if (convKernels != "auto" && convKernels != "padded" && convKernels != "direct") {
+      emitError(module.getLoc()) << "conv-kernels must be auto, padded or direct, got '"
+                                 << convKernels << "'";
+      return signalPassFailure();
+    }
     int64_t stateBytes = std::max<int64_t>(stateAttr.getInt(), 1);
     llvm::StringMap<func::FuncOp> kernels;
     for (func::FuncOp step : steps) {
       bool train = step->hasAttr(MestDialect::getTrainStepAttrName());
       StepLowering lowering(module, step, stateBytes, exportKernels, vectorWidth, forwardOrder,
-                            kernels);
+                            convKernels, kernels);
       if (failed(lowering.run(train ? "mest_model_train_step" : "mest_model_eval_step", train)))
         return signalPassFailure();
     }

@@ -27,10 +27,29 @@
 #include "mlir/Dialect/OpenMP/OpenMPDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
+
+namespace {
+/// Without OpenMP a parallel loop becomes a plain loop, and an alloca in its
+/// body would take new stack on every iteration: move static-size allocas of
+/// parallel bodies to the function entry (one buffer, as for one thread).
+struct HoistSequentialAllocas
+    : public PassWrapper<HoistSequentialAllocas, OperationPass<func::FuncOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(HoistSequentialAllocas)
+  void runOnOperation() override {
+    Block &entry = getOperation().getBody().front();
+    getOperation().walk([&](memref::AllocaOp alloca) {
+      if (alloca->getParentOfType<scf::ParallelOp>() && alloca.getType().hasStaticShape() &&
+          alloca->getNumOperands() == 0)
+        alloca->moveBefore(&entry, entry.begin());
+    });
+  }
+};
+} // namespace
 
 void mest::buildCompilePipeline(OpPassManager &pm, const CompileOptions &options) {
   pm.addPass(createMestPlanStorage());
@@ -41,13 +60,17 @@ void mest::buildCompilePipeline(OpPassManager &pm, const CompileOptions &options
   lower.exportKernels = options.exportKernels;
   lower.vectorWidth = options.vectorWidth;
   lower.forwardOrder = options.forwardOrder;
+  lower.convKernels = options.convKernels;
   pm.addPass(createMestLowerKernels(lower));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 }
 
 void mest::buildLowerToLLVMPipeline(OpPassManager &pm, const CompileOptions &options) {
-  if (options.openmp) pm.addPass(createConvertSCFToOpenMPPass());
+  if (options.openmp)
+    pm.addPass(createConvertSCFToOpenMPPass());
+  else
+    pm.addNestedPass<func::FuncOp>(std::make_unique<HoistSequentialAllocas>());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createConvertSCFToCFPass());
   pm.addPass(arith::createArithExpandOpsPass());  // ceildivsi / floordivsi
@@ -77,7 +100,7 @@ struct PipelineOptions : public PassPipelineOptions<PipelineOptions> {
   Option<bool> openmp{*this, "openmp",
                       llvm::cl::desc("Lower parallel loops to OpenMP (else sequential)"),
                       llvm::cl::init(true)};
-  mest::CompileOptions get() const { return {exportKernels, vectorWidth, openmp, "auto"}; }
+  mest::CompileOptions get() const { return {exportKernels, vectorWidth, openmp, "auto", "auto"}; }
 };
 } // namespace
 

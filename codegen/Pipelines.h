@@ -13,6 +13,7 @@ struct CompileOptions {
   int64_t vectorWidth = 8;
   bool openmp = true;  // parallel loops become OpenMP worksharing loops
   std::string forwardOrder = "auto";
+  std::string convKernels = "auto";
 };
 
 /// mest-compile: storage plan, load-balancing policy, backward generation,

@@ -112,6 +112,9 @@ def MestLowerKernels : Pass<"mest-lower-kernels", "::mlir::ModuleOp"> {
     Option<"forwardOrder", "forward-order", "std::string", /*default=*/"\"auto\"",
            "Forward conv loop order: auto (per layer, by the measured rule), weight "
            "(weight-stationary) or output (output-stationary interior)">,
+    Option<"convKernels", "conv-kernels", "std::string", /*default=*/"\"auto\"",
+           "Stride-1 conv kernels: auto (padded where its stack scratch fits and the "
+           "plane has >= 16 outputs), padded (wherever the scratch fits) or direct">,
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::memref::MemRefDialect",
                            "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect",

@@ -62,6 +62,11 @@ static cl::opt<std::string> forwardOrder(
     cl::desc("Forward conv loop order: auto (default: per layer, by the measured rule), "
              "weight (weight-stationary) or output (output-stationary interior)"),
     cl::init("auto"), cl::cat(cat));
+static cl::opt<std::string> convKernels(
+    "conv-kernels",
+    cl::desc("Stride-1 conv kernels: auto (default: padded where it fits), padded (on "
+             "zero-bordered copies, output-stationary) or direct (clipped per tap)"),
+    cl::init("auto"), cl::cat(cat));
 static cl::opt<bool> noOpenMP("no-openmp", cl::desc("Sequential code, no OpenMP calls"),
                               cl::cat(cat));
 static cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimisation level"), cl::init(3),
@@ -82,6 +87,8 @@ int main(int argc, char **argv) {
     fail("--emit must be obj, llvm, mlir-steps or mlir-llvm, got '" + emit + "'");
   if (!llvm::is_contained({"auto", "weight", "output"}, forwardOrder.getValue()))
     fail("--forward-order must be auto, weight or output, got '" + forwardOrder + "'");
+  if (!llvm::is_contained({"auto", "padded", "direct"}, convKernels.getValue()))
+    fail("--conv-kernels must be auto, padded or direct, got '" + convKernels + "'");
   if (vectorWidth != 0 && vectorWidth != 4 && vectorWidth != 8 && vectorWidth != 16)
     fail("--vector-width must be 4, 8 or 16, got " + llvm::Twine(vectorWidth.getValue()));
 
@@ -113,10 +120,11 @@ int main(int argc, char **argv) {
   std::string text;
   llvm::raw_string_ostream ts(text);
   module->print(ts);
-  ts << vectorWidth << noOpenMP << forwardOrder;
+  ts << vectorWidth << noOpenMP << forwardOrder << convKernels;
   const uint64_t fingerprint = llvm::xxh3_64bits(text);
 
-  mest::CompileOptions options{exportKernels, vectorWidth, !noOpenMP, forwardOrder};
+  mest::CompileOptions options{exportKernels, vectorWidth, !noOpenMP, forwardOrder,
+                               convKernels};
   PassManager plan(&context);
   plan.addPass(mest::createMestPlanStorage());
   plan.addPass(mest::createMestGroupFilters());
@@ -143,6 +151,7 @@ int main(int argc, char **argv) {
   kernelOptions.exportKernels = exportKernels;
   kernelOptions.vectorWidth = vectorWidth;
   kernelOptions.forwardOrder = forwardOrder;
+  kernelOptions.convKernels = convKernels;
   lower.addPass(mest::createMestLowerKernels(kernelOptions));
   lower.addPass(createCanonicalizerPass());
   lower.addPass(createCSEPass());
