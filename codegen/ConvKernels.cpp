@@ -274,24 +274,31 @@ public:
   /// further on: every weight streams one contiguous vector range, with no
   /// clipping. Columns x >= OW of that grid are junk and never stored.
   struct Padded {
+    int64_t channels, H, W, PH, PW, OH, OW;  // the stride-1 conv being computed
     int64_t Hp, Wp, flat, vecs, plane, size;
   };
-  Padded padded(int64_t channels) const {
-    Padded p;
-    p.Hp = sp.H + 2 * sp.PH;
-    p.Wp = sp.W + 2 * sp.PW;
-    p.flat = sp.OH * p.Wp;
+  Padded padded(int64_t channels, int64_t H, int64_t W, int64_t PH, int64_t PW) const {
+    Padded p{channels, H, W, PH, PW, H + 2 * PH - sp.KH + 1, W + 2 * PW - sp.KW + 1};
+    p.Hp = H + 2 * PH;
+    p.Wp = W + 2 * PW;
+    p.flat = p.OH * p.Wp;
     p.vecs = (p.flat + sp.vectorWidth - 1) / sp.vectorWidth;
     p.plane = p.Hp * p.Wp;
     // The last vector of the last plane reads up to KW - 1 + vectorWidth past
     // it; the last row's border store writes up to PW past it.
-    p.size = channels * p.plane + sp.KW - 1 + sp.vectorWidth + 2 * sp.PW;
+    p.size = channels * p.plane + sp.KW - 1 + sp.vectorWidth + 2 * PW;
     return p;
   }
-  /// A per-thread scratch buffer (the alloca lands in the OpenMP region, once per
-  /// thread, after scf-to-openmp and canonicalisation).
-  Value scratch(int64_t floats) {
-    auto type = MemRefType::get({floats}, f32());
+  /// The forward conv, and backward-data as the stride-1 conv of the output
+  /// gradient padded by K - 1 - P with the taps flipped.
+  Padded paddedForward() const { return padded(sp.C, sp.H, sp.W, sp.PH, sp.PW); }
+  Padded paddedBackwardData() const {
+    return padded(sp.O, sp.OH, sp.OW, sp.KH - 1 - sp.PH, sp.KW - 1 - sp.PW);
+  }
+  /// A scratch buffer on the stack. Inside a parallel loop the alloca lands in
+  /// the OpenMP region, once per thread (scf-to-openmp, then canonicalisation).
+  Value scratch(int64_t count, Type elem = {}) {
+    auto type = MemRefType::get({count}, elem ? elem : f32());
     return b.create<memref::AllocaOp>(loc, type, b.getI64IntegerAttr(64));
   }
   /// mem[at, at + count) = 0.
@@ -303,34 +310,63 @@ public:
   }
   /// buf = image n of src [N, channels, H, W] with a zero border of (PH, PW)
   /// rows and columns around every plane, and zeros after the last plane.
-  void fillPadded(Value src, Value n, int64_t channels, Value buf) {
-    const Padded p = padded(channels);
-    const int64_t head = sp.PH * p.Wp + sp.PW;
-    kb.forLoop(kb.idx(0), kb.idx(channels), 1, [&](Value c) {
+  void fillPadded(const Padded &p, Value src, Value n, Value buf) {
+    const int64_t head = p.PH * p.Wp + p.PW;
+    kb.forLoop(kb.idx(0), kb.idx(p.channels), 1, [&](Value c) {
       Value base = kb.mul(c, kb.idx(p.plane));
       zeroRange(buf, base, head);
-      kb.forLoop(kb.idx(0), kb.idx(sp.H), 1, [&](Value y) {
+      kb.forLoop(kb.idx(0), kb.idx(p.H), 1, [&](Value y) {
         Value row = kb.add(base, kb.add(kb.mul(y, kb.idx(p.Wp)), kb.idx(head)));
-        rowLoop(kb.idx(0), kb.idx(sp.W), [&](Value x, int64_t w) {
+        rowLoop(kb.idx(0), kb.idx(p.W), [&](Value x, int64_t w) {
           storeVec(loadVec(src, {n, c, y, x}, w), buf, {kb.add(row, x)}, w);
         });
         // The right border of this row and the left border of the next.
-        Value gap = kb.add(row, kb.idx(sp.W));
-        for (int64_t i = 0; i < 2 * sp.PW; ++i)
+        Value gap = kb.add(row, kb.idx(p.W));
+        for (int64_t i = 0; i < 2 * p.PW; ++i)
           kb.store(kb.f32(0.0), buf, kb.add(gap, kb.idx(i)));
       });
-      zeroRange(buf, kb.add(base, kb.idx(p.plane - head + sp.PW)), head - sp.PW);
+      zeroRange(buf, kb.add(base, kb.idx(p.plane - head + p.PW)), head - p.PW);
     });
-    zeroRange(buf, kb.idx(channels * p.plane), p.size - channels * p.plane);
+    zeroRange(buf, kb.idx(p.channels * p.plane), p.size - p.channels * p.plane);
   }
   /// dst[n, o, y, x] = flat[y * Wp + x] for the OH x OW valid positions.
-  void storeValid(Value flat, Value dst, Value n, Value o, int64_t Wp) {
-    kb.forLoop(kb.idx(0), kb.idx(sp.OH), 1, [&](Value y) {
-      Value row = kb.mul(y, kb.idx(Wp));
-      rowLoop(kb.idx(0), kb.idx(sp.OW), [&](Value x, int64_t w) {
+  void storeValid(const Padded &p, Value flat, Value dst, Value n, Value o) {
+    kb.forLoop(kb.idx(0), kb.idx(p.OH), 1, [&](Value y) {
+      Value row = kb.mul(y, kb.idx(p.Wp));
+      rowLoop(kb.idx(0), kb.idx(p.OW), [&](Value x, int64_t w) {
         storeVec(loadVec(flat, {kb.add(row, x)}, w), dst, {n, o, y, x}, w);
       });
     });
+  }
+  /// Computes one flattened output plane of a padded conv into `flat`: chunks
+  /// of up to R vectors stay in registers (carried values starting at `init`)
+  /// while `weights` streams every contributing weight into them through
+  /// `add(value, offset, acc)`, which adds value * buf[offset + at + j * vw]
+  /// to chunk vector j and returns the new accumulators.
+  using Accumulate = std::function<Carried(Value value, Value offset, ValueRange acc)>;
+  using WeightStream = std::function<Carried(ValueRange acc, const Accumulate &add)>;
+  void paddedPlane(const Padded &p, Value buf, Value flat, Value init,
+                   const WeightStream &weights) {
+    const int64_t vw = sp.vectorWidth;
+    // Accumulators plus a broadcast and a load must fit the register file
+    // (32 vector registers with AVX-512, 16 below).
+    const int64_t R = std::min(p.vecs, vw >= 16 ? int64_t(12) : int64_t(6));
+    auto chunk = [&](Value at, int64_t count) {
+      Carried accs = weights(Carried(count, init), [&](Value value, Value offset,
+                                                       ValueRange acc) {
+        Value wv = splat(value, vw);
+        Value base = kb.add(offset, at);
+        Carried next;
+        for (int64_t j = 0; j < count; ++j)
+          next.push_back(fma(wv, loadVec(buf, {kb.add(base, kb.idx(j * vw))}, vw), acc[j]));
+        return next;
+      });
+      for (int64_t j = 0; j < count; ++j)
+        storeVec(accs[j], flat, {kb.add(at, kb.idx(j * vw))}, vw);
+    };
+    const int64_t full = p.vecs / R, rest = p.vecs % R;
+    kb.forLoop(kb.idx(0), kb.idx(full * R * vw), R * vw, [&](Value at) { chunk(at, R); });
+    if (rest) chunk(kb.idx(full * R * vw), rest);
   }
 
   const ConvKernelSpec &spec() const { return sp; }
@@ -348,9 +384,16 @@ public:
 bool mest::codegen::usePaddedKernels(const ConvKernelSpec &spec) {
   if (spec.convKernels == "direct" || spec.SH != 1 || spec.SW != 1) return false;
   // Scratch is on the thread's stack: keep it well inside libomp's 4 MiB default.
-  const int64_t bytes = 4 * (spec.C * (spec.H + 2 * spec.PH) * (spec.W + 2 * spec.PW) +
-                             spec.OH * (spec.W + 2 * spec.PW) + 64);
-  if (bytes > (1 << 20)) return false;
+  // Per-thread scratch of the forward and backward-data planes, and the
+  // backward-data weight lists on the calling thread.
+  const int64_t forward = spec.C * (spec.H + 2 * spec.PH) * (spec.W + 2 * spec.PW) +
+                          spec.OH * (spec.W + 2 * spec.PW);
+  const int64_t backward = spec.O * (spec.OH + 2 * (spec.KH - 1 - spec.PH)) *
+                               (spec.OW + 2 * (spec.KW - 1 - spec.PW)) +
+                           spec.H * (spec.OW + 2 * (spec.KW - 1 - spec.PW));
+  if (4 * std::max(forward, backward) + 8 * spec.layout.capacityValues > (1 << 20) ||
+      spec.KH - 1 - spec.PH < 0 || spec.KW - 1 - spec.PW < 0)
+    return false;
   // Linear layers and tiny planes would use a sliver of each vector.
   return spec.convKernels == "padded" || spec.OH * spec.OW >= 16;
 }
@@ -359,42 +402,79 @@ namespace {
 
 /// Output-stationary forward on the padded input (see ConvGen::Padded): per
 /// image, the input is copied once into a zero-bordered per-thread buffer; per
-/// filter, chunks of up to `R` vectors of the flattened output plane stay in
-/// registers while every active weight of the filter adds its broadcast value
-/// times one contiguous input range, then the valid columns are stored.
+/// filter, every active weight streams into the flattened output plane.
 void emitPaddedForward(ConvGen &g, Value in, Value out) {
   KernelBuilder &kb = g.kb;
   const ConvKernelSpec &sp = g.spec();
-  const ConvGen::Padded p = g.padded(sp.C);
-  const int64_t vw = sp.vectorWidth;
-  // Accumulators plus a broadcast and a load must fit the register file
-  // (32 vector registers with AVX-512, 16 below).
-  const int64_t R = std::min(p.vecs, vw >= 16 ? int64_t(12) : int64_t(6));
+  const ConvGen::Padded p = g.paddedForward();
   kb.parallelLoop(kb.idx(0), kb.idx(sp.N), [&](Value n) {
-    Value buf = g.scratch(p.size), flat = g.scratch(p.vecs * vw);
-    g.fillPadded(in, n, sp.C, buf);
+    Value buf = g.scratch(p.size), flat = g.scratch(p.vecs * sp.vectorWidth);
+    g.fillPadded(p, in, n, buf);
     kb.forLoop(kb.idx(0), kb.idx(sp.O), 1, [&](Value o) {
-      Value init = g.splat(g.bias ? kb.load(g.bias, o) : kb.f32(0.0), vw);
-      auto chunk = [&](Value at, int64_t count) {
-        SmallVector<Value> accs(count, init);
-        accs = g.forEachWeightOfFilter(o, accs, [&](Tap &t, ValueRange acc) {
-          Value wv = g.splat(kb.load(g.values, t.v), vw);
-          Value base = kb.add(kb.add(kb.mul(t.c, kb.idx(p.plane)),
-                                     kb.add(kb.mul(t.r, kb.idx(p.Wp)), t.s)),
-                              at);
-          SmallVector<Value> next;
-          for (int64_t j = 0; j < count; ++j)
-            next.push_back(
-                g.fma(wv, g.loadVec(buf, {kb.add(base, kb.idx(j * vw))}, vw), acc[j]));
-          return next;
+      Value init = g.splat(g.bias ? kb.load(g.bias, o) : kb.f32(0.0), sp.vectorWidth);
+      g.paddedPlane(p, buf, flat, init, [&](ValueRange acc, const ConvGen::Accumulate &add) {
+        return g.forEachWeightOfFilter(o, acc, [&](Tap &t, ValueRange a) {
+          Value offset = kb.add(kb.mul(t.c, kb.idx(p.plane)),
+                                kb.add(kb.mul(t.r, kb.idx(p.Wp)), t.s));
+          return add(kb.load(g.values, t.v), offset, a);
         });
-        for (int64_t j = 0; j < count; ++j)
-          g.storeVec(accs[j], flat, {kb.add(at, kb.idx(j * vw))}, vw);
-      };
-      const int64_t full = p.vecs / R, rest = p.vecs % R;
-      kb.forLoop(kb.idx(0), kb.idx(full * R * vw), R * vw, [&](Value at) { chunk(at, R); });
-      if (rest) chunk(kb.idx(full * R * vw), rest);
-      g.storeValid(flat, out, n, o, p.Wp);
+      });
+      g.storeValid(p, flat, out, n, o);
+    });
+  });
+}
+
+/// Backward-data as the forward conv of the padded output gradient with the
+/// taps flipped, output-stationary per input channel. The weights are read by
+/// input channel, so each call first lists them that way (a counting sort of
+/// the active weights, O(capacity), sequential): per channel c, the weights'
+/// values and their offsets o * plane + (KH-1-r) * Wp + (KW-1-s) in the padded
+/// gradient. The lists live on the stack (usePaddedKernels bounds them).
+void emitPaddedBackwardData(ConvGen &g, Value dout, Value din) {
+  KernelBuilder &kb = g.kb;
+  OpBuilder &b = g.b;
+  const ConvKernelSpec &sp = g.spec();
+  const ConvGen::Padded p = g.paddedBackwardData();
+  const int64_t cap = std::max<int64_t>(sp.layout.capacityValues, 1);
+  Value start = g.scratch(sp.C + 1, b.getIndexType());
+  Value cursor = g.scratch(sp.C, b.getIndexType());
+  Value offsets = g.scratch(cap, b.getI32Type()), weights = g.scratch(cap);
+  kb.forLoop(kb.idx(0), kb.idx(sp.C + 1), 1, [&](Value c) { kb.store(kb.idx(0), start, c); });
+  kb.forLoop(kb.idx(0), kb.idx(sp.O), 1, [&](Value o) {
+    g.forEachWeightOfFilter(o, [&](Tap &t) {
+      Value next = kb.add(t.c, kb.idx(1));
+      kb.store(kb.add(kb.load(start, next), kb.idx(1)), start, next);
+    });
+  });
+  kb.forLoop(kb.idx(0), kb.idx(sp.C), 1, [&](Value c) {
+    Value next = kb.add(c, kb.idx(1));
+    kb.store(kb.add(kb.load(start, next), kb.load(start, c)), start, next);
+    kb.store(kb.load(start, c), cursor, c);
+  });
+  kb.forLoop(kb.idx(0), kb.idx(sp.O), 1, [&](Value o) {
+    g.forEachWeightOfFilter(o, [&](Tap &t) {
+      Value at = kb.load(cursor, t.c);
+      kb.store(kb.add(at, kb.idx(1)), cursor, t.c);
+      Value offset = kb.add(kb.mul(o, kb.idx(p.plane)),
+                            kb.add(kb.mul(kb.sub(kb.idx(sp.KH - 1), t.r), kb.idx(p.Wp)),
+                                   kb.sub(kb.idx(sp.KW - 1), t.s)));
+      kb.store(b.create<arith::IndexCastOp>(g.loc, b.getI32Type(), offset), offsets, at);
+      kb.store(kb.load(g.values, t.v), weights, at);
+    });
+  });
+  kb.parallelLoop(kb.idx(0), kb.idx(sp.N), [&](Value n) {
+    Value buf = g.scratch(p.size), flat = g.scratch(p.vecs * sp.vectorWidth);
+    g.fillPadded(p, dout, n, buf);
+    kb.forLoop(kb.idx(0), kb.idx(sp.C), 1, [&](Value c) {
+      Value lo = kb.load(start, c), hi = kb.load(start, kb.add(c, kb.idx(1)));
+      g.paddedPlane(p, buf, flat, g.splat(kb.f32(0.0), sp.vectorWidth),
+                    [&](ValueRange acc, const ConvGen::Accumulate &add) {
+                      ValueRange r = kb.forLoop(lo, hi, 1, acc, [&](Value e, ValueRange a) {
+                        return add(kb.load(weights, e), kb.loadIndex(offsets, e), a);
+                      });
+                      return ConvGen::Carried(r.begin(), r.end());
+                    });
+      g.storeValid(p, flat, din, n, c);
     });
   });
 }
@@ -521,6 +601,11 @@ func::FuncOp mest::codegen::buildConvBackwardData(OpBuilder &b, Location loc,
   KernelBuilder &kb = g.kb;
   func::FuncOp func = g.begin(name, {g.stateType(), g.outType(), g.inType()});
   Value dout = func.getArgument(1), din = func.getArgument(2);
+  if (usePaddedKernels(spec)) {
+    emitPaddedBackwardData(g, dout, din);
+    g.end();
+    return func;
+  }
   kb.parallelLoop(kb.idx(0), kb.idx(spec.N), [&](Value n) {
     kb.forLoop(kb.idx(0), kb.idx(spec.C), 1, [&](Value c) {
       kb.forLoop(kb.idx(0), kb.idx(spec.H), 1, [&](Value y) {
