@@ -18,6 +18,7 @@
 #include "codegen/ConvKernels.h"
 
 #include "codegen/KernelBuilder.h"
+#include "codegen/RuntimeCalls.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
 
@@ -769,6 +770,102 @@ void sgdAt(ConvGen &g, Value values, Value grads, Value mom, Value v, Value grad
   kb.store(b.create<arith::SubFOp>(l, w, b.create<arith::MulFOp>(l, lr, m)), values, v);
 }
 
+/// Backward-weight of dense, unstructured, pattern and block layers on padded
+/// inputs: the gradient of weight (c, r, s) of filter o is the dot product of
+/// the output gradient plane, on the flattened grid with zeros in the junk
+/// columns, with the padded input plane c shifted by r * Wp + s. The filters
+/// (block: groups) are split into one chunk per thread in the regrouping's
+/// order (libomp's static chunks, which the regrouping balanced); each thread
+/// copies every image's padded input once and, per filter, keeps chunks of
+/// the output gradient in registers while each weight dots them with its input
+/// range into a per-weight vector partial sum (per-thread scratch), reduced
+/// once per image into the weight's gradient. SGD follows per filter.
+void emitPaddedBackwardWeight(ConvGen &g, Value in, Value dout, Value lr, Value mu, Value wd) {
+  KernelBuilder &kb = g.kb;
+  OpBuilder &b = g.b;
+  const ConvKernelSpec &sp = g.spec();
+  const ConvGen::Padded p = g.paddedForward();
+  const int64_t vw = sp.vectorWidth, kk = sp.KH * sp.KW;
+  const int64_t rows = sp.scheme == Scheme::Block ? sp.blockRows : 1;
+  const int64_t units = sp.O / rows;
+  const int64_t maxWeights = std::min(sp.C * kk, std::max<int64_t>(sp.layout.capacityValues, 1));
+  const int64_t R = std::min(p.vecs, vw >= 16 ? int64_t(12) : int64_t(6));
+  auto module = b.getBlock()->getParentOp()->getParentOfType<ModuleOp>();
+  Value threads = callRuntime(b, g.loc, module, "mest_rt_parallel_chunks", {}, b.getI64Type());
+  threads = b.create<arith::IndexCastOp>(g.loc, b.getIndexType(), threads);
+  threads = kb.max(kb.idx(1), kb.min(threads, kb.idx(units)));
+  Value per = b.create<arith::CeilDivSIOp>(g.loc, kb.idx(units), threads);
+  auto forEachFilter = [&](Value u0, Value u1, const std::function<void(Value)> &fn) {
+    kb.forLoop(u0, u1, 1, [&](Value i) {
+      Value unit = sp.scheme == Scheme::Dense ? i : kb.loadIndex(g.order, i);
+      for (int64_t r = 0; r < rows; ++r) fn(kb.add(kb.mul(unit, kb.idx(rows)), kb.idx(r)));
+    });
+  };
+  auto weightOffset = [&](Tap &t) {
+    return kb.add(kb.mul(t.c, kb.idx(p.plane)), kb.add(kb.mul(t.r, kb.idx(p.Wp)), t.s));
+  };
+  kb.parallelLoop(kb.idx(0), threads, [&](Value t) {
+    Value u0 = kb.mul(t, per), u1 = kb.min(kb.idx(units), kb.add(u0, per));
+    Value buf = g.scratch(p.size), grad = g.scratch(p.vecs * vw);
+    Value partial = g.scratch(maxWeights * vw);
+    auto zeroVec = g.splat(kb.f32(0.0), vw);
+    forEachFilter(u0, u1, [&](Value o) {
+      g.forEachWeightOfFilter(o, [&](Tap &w) { kb.store(kb.f32(0.0), g.grads, w.v); });
+    });
+    kb.forLoop(kb.idx(0), kb.idx(sp.N), 1, [&](Value n) {
+      g.fillPadded(p, in, n, buf);
+      forEachFilter(u0, u1, [&](Value o) {
+        // This filter's output gradient on the flattened grid, junk zeroed.
+        g.zeroRange(grad, kb.idx(0), p.vecs * vw);
+        kb.forLoop(kb.idx(0), kb.idx(sp.OH), 1, [&](Value y) {
+          Value row = kb.mul(y, kb.idx(p.Wp));
+          g.rowLoop(kb.idx(0), kb.idx(sp.OW), [&](Value x, int64_t w) {
+            g.storeVec(g.loadVec(dout, {n, o, y, x}, w), grad, {kb.add(row, x)}, w);
+          });
+        });
+        auto chunk = [&](Value at, int64_t count, bool first) {
+          SmallVector<Value> d;
+          for (int64_t j = 0; j < count; ++j)
+            d.push_back(g.loadVec(grad, {kb.add(at, kb.idx(j * vw))}, vw));
+          g.forEachWeightOfFilter(o, {kb.idx(0)}, [&](Tap &w, ValueRange k) {
+            Value base = kb.add(weightOffset(w), at);
+            // Two chains, so the FMAs do not wait on each other.
+            Value sum[2] = {zeroVec, zeroVec};
+            for (int64_t j = 0; j < count; ++j)
+              sum[j % 2] = g.fma(d[j], g.loadVec(buf, {kb.add(base, kb.idx(j * vw))}, vw),
+                                 sum[j % 2]);
+            Value total = b.create<arith::AddFOp>(g.loc, sum[0], sum[1]);
+            Value slot = kb.mul(k[0], kb.idx(vw));
+            if (!first)
+              total = b.create<arith::AddFOp>(g.loc, total, g.loadVec(partial, {slot}, vw));
+            g.storeVec(total, partial, {slot}, vw);
+            return ConvGen::Carried{kb.add(k[0], kb.idx(1))};
+          });
+        };
+        const int64_t full = p.vecs / R, rest = p.vecs % R;
+        if (full > 0) {
+          chunk(kb.idx(0), R, true);
+          kb.forLoop(kb.idx(R * vw), kb.idx(full * R * vw), R * vw,
+                     [&](Value at) { chunk(at, R, false); });
+        }
+        if (rest) chunk(kb.idx(full * R * vw), rest, full == 0);
+        g.forEachWeightOfFilter(o, {kb.idx(0)}, [&](Tap &w, ValueRange k) {
+          Value sum = b.create<vector::ReductionOp>(
+              g.loc, vector::CombiningKind::ADD,
+              g.loadVec(partial, {kb.mul(k[0], kb.idx(vw))}, vw), kb.load(g.grads, w.v));
+          kb.store(sum, g.grads, w.v);
+          return ConvGen::Carried{kb.add(k[0], kb.idx(1))};
+        });
+      });
+    });
+    forEachFilter(u0, u1, [&](Value o) {
+      g.forEachWeightOfFilter(o, [&](Tap &w) {
+        sgdAt(g, g.values, g.grads, g.momentum, w.v, kb.load(g.grads, w.v), lr, mu, wd);
+      });
+    });
+  });
+}
+
 } // namespace
 
 
@@ -787,7 +884,9 @@ func::FuncOp mest::codegen::buildConvBackwardWeight(OpBuilder &b, Location loc,
     Value grad = weightGradient(g, in, dout, t);
     sgdAt(g, g.values, g.grads, g.momentum, t.v, grad, lr, mu, wd);
   };
-  switch (spec.scheme) {
+  if (usePaddedKernels(spec) && spec.scheme != Scheme::Channel)
+    emitPaddedBackwardWeight(g, in, dout, lr, mu, wd);
+  else switch (spec.scheme) {
   case Scheme::Dense:
     kb.parallelLoop(kb.idx(0), kb.idx(spec.O),
                     [&](Value o) { g.forEachWeightOfFilter(o, update); });

@@ -13,9 +13,11 @@ Value mest::codegen::asPointer(OpBuilder &b, Location loc, Value mem) {
                                              /*strides=*/ArrayRef<int64_t>{1});
 }
 
-void mest::codegen::callRuntime(OpBuilder &b, Location loc, ModuleOp module, StringRef name,
-                                ValueRange args) {
-  auto type = b.getFunctionType(args.getTypes(), {});
+Value mest::codegen::callRuntime(OpBuilder &b, Location loc, ModuleOp module, StringRef name,
+                                 ValueRange args, Type result) {
+  SmallVector<Type> results;
+  if (result) results.push_back(result);
+  auto type = b.getFunctionType(args.getTypes(), results);
   auto decl = module.lookupSymbol<func::FuncOp>(name);
   if (!decl) {
     OpBuilder::InsertionGuard guard(b);
@@ -23,5 +25,11 @@ void mest::codegen::callRuntime(OpBuilder &b, Location loc, ModuleOp module, Str
     decl = b.create<func::FuncOp>(loc, name, type);
     decl.setPrivate();
   }
-  b.create<func::CallOp>(loc, decl, args);
+  auto call = b.create<func::CallOp>(loc, decl, args);
+  return result ? call.getResult(0) : Value();
+}
+
+void mest::codegen::callRuntime(OpBuilder &b, Location loc, ModuleOp module, StringRef name,
+                                ValueRange args) {
+  callRuntime(b, loc, module, name, args, Type());
 }

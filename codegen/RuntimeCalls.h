@@ -21,6 +21,9 @@ mlir::Value asPointer(mlir::OpBuilder &b, mlir::Location loc, mlir::Value mem);
 /// argument types.
 void callRuntime(mlir::OpBuilder &b, mlir::Location loc, mlir::ModuleOp module,
                  llvm::StringRef name, mlir::ValueRange args);
+/// The same for a function returning one `result`; returns its value.
+mlir::Value callRuntime(mlir::OpBuilder &b, mlir::Location loc, mlir::ModuleOp module,
+                        llvm::StringRef name, mlir::ValueRange args, mlir::Type result);
 
 } // namespace mest::codegen
 

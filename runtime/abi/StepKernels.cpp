@@ -10,6 +10,8 @@
 #include "runtime/kernels/Reference.h"
 #include "runtime/mutation/Regroup.h"
 
+#include <omp.h>
+
 using namespace mest::rt;
 
 namespace {
@@ -113,5 +115,9 @@ void mest_rt_regroup(uint8_t *base, int32_t policy, int32_t scheme, int64_t O, i
   CompressedWeights w(spec, base);
   regroup(w, static_cast<RegroupPolicy>(policy), threads);
 }
+
+/// The number of chunks padded backward-weight kernels split their filters
+/// into: one per OpenMP thread, as the regrouping assumed.
+int64_t mest_rt_parallel_chunks(void) { return omp_get_max_threads(); }
 
 } // extern "C"
