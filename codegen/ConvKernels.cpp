@@ -268,33 +268,47 @@ public:
   }
   Value fma(Value a, Value x, Value acc) { return b.create<math::FmaOp>(loc, a, x, acc); }
 
-  /// Geometry of the padded stride-1 kernels: the input (forward) or output
-  /// gradient (backward-data) is copied into zero-bordered planes of Hp x Wp;
-  /// an output plane is computed on the flattened grid of pitch Wp, where
-  /// output (y, x) is element y * Wp + x and a tap (r, s) reads r * Wp + s
-  /// further on: every weight streams one contiguous vector range, with no
-  /// clipping. Columns x >= OW of that grid are junk and never stored.
+  /// Geometry of the padded kernels: the input (forward, backward-weight) or
+  /// the output gradient (backward-data) is copied into zero-bordered planes;
+  /// with stride S each channel becomes S x S phase planes (rows and columns
+  /// of one residue mod S), so every conv is a stride-1 conv on phase planes
+  /// of Hp x Wp. An output plane is computed on the flattened grid of pitch
+  /// Wp: output (y, x) is element y * Wp + x and tap (r, s) of channel c reads
+  /// tapOffset(c, r, s) further on, so every weight streams one contiguous
+  /// vector range, with no clipping. Columns x >= OW of the grid are junk.
   struct Padded {
-    int64_t channels, H, W, PH, PW, OH, OW;  // the stride-1 conv being computed
+    int64_t channels, H, W, PH, PW, SH, SW, OH, OW;  // the conv being computed
     int64_t Hp, Wp, flat, vecs, plane, size;
   };
-  Padded padded(int64_t channels, int64_t H, int64_t W, int64_t PH, int64_t PW) const {
-    Padded p{channels, H, W, PH, PW, H + 2 * PH - sp.KH + 1, W + 2 * PW - sp.KW + 1};
-    p.Hp = H + 2 * PH;
-    p.Wp = W + 2 * PW;
+  Padded padded(int64_t channels, int64_t H, int64_t W, int64_t PH, int64_t PW, int64_t SH,
+                int64_t SW) const {
+    Padded p{channels, H, W, PH, PW, SH, SW, (H + 2 * PH - sp.KH) / SH + 1,
+             (W + 2 * PW - sp.KW) / SW + 1};
+    p.Hp = (H + 2 * PH + SH - 1) / SH;
+    p.Wp = (W + 2 * PW + SW - 1) / SW;
     p.flat = p.OH * p.Wp;
     p.vecs = (p.flat + sp.vectorWidth - 1) / sp.vectorWidth;
     p.plane = p.Hp * p.Wp;
-    // The last vector of the last plane reads up to KW - 1 + vectorWidth past
-    // it; the last row's border store writes up to PW past it.
-    p.size = channels * p.plane + sp.KW - 1 + sp.vectorWidth + 2 * PW;
+    // The last vector of the last plane reads up to (KW-1)/SW + vectorWidth past it.
+    p.size = channels * SH * SW * p.plane + (sp.KW - 1) / SW + sp.vectorWidth;
     return p;
   }
-  /// The forward conv, and backward-data as the stride-1 conv of the output
+  /// The forward conv, and backward-data (stride 1) as the conv of the output
   /// gradient padded by K - 1 - P with the taps flipped.
-  Padded paddedForward() const { return padded(sp.C, sp.H, sp.W, sp.PH, sp.PW); }
+  Padded paddedForward() const {
+    return padded(sp.C, sp.H, sp.W, sp.PH, sp.PW, sp.SH, sp.SW);
+  }
   Padded paddedBackwardData() const {
-    return padded(sp.O, sp.OH, sp.OW, sp.KH - 1 - sp.PH, sp.KW - 1 - sp.PW);
+    return padded(sp.O, sp.OH, sp.OW, sp.KH - 1 - sp.PH, sp.KW - 1 - sp.PW, 1, 1);
+  }
+  /// Where tap (r, s) of channel c starts reading, relative to the output.
+  Value tapOffset(const Padded &p, Value c, Value r, Value s) {
+    Value phase = kb.add(kb.mul(kb.add(kb.mul(c, kb.idx(p.SH)), kb.rem(r, kb.idx(p.SH))),
+                                kb.idx(p.SW)),
+                         kb.rem(s, kb.idx(p.SW)));
+    return kb.add(kb.mul(phase, kb.idx(p.plane)),
+                  kb.add(kb.mul(kb.div(r, kb.idx(p.SH)), kb.idx(p.Wp)),
+                         kb.div(s, kb.idx(p.SW))));
   }
   /// A scratch buffer on the stack. Inside a parallel loop the alloca lands in
   /// the OpenMP region, once per thread (scf-to-openmp, then canonicalisation).
@@ -309,26 +323,40 @@ public:
       storeVec(splat(kb.f32(0.0), w), mem, {x}, w);
     });
   }
-  /// buf = image n of src [N, channels, H, W] with a zero border of (PH, PW)
-  /// rows and columns around every plane, and zeros after the last plane.
+  /// buf = image n of src [N, channels, H, W], zero-bordered by (PH, PW) and
+  /// split into phase planes, with zeros after the last plane. Which rows and
+  /// columns of a phase plane hold data is known at compile time.
   void fillPadded(const Padded &p, Value src, Value n, Value buf) {
-    const int64_t head = p.PH * p.Wp + p.PW;
+    auto valid = [](int64_t phase, int64_t stride, int64_t pad, int64_t size, int64_t outer) {
+      // Phase positions a with 0 <= a * stride + phase - pad < size.
+      int64_t lo = std::max<int64_t>(0, (pad - phase + stride - 1) / stride);
+      int64_t hi = size - 1 + pad - phase >= 0 ? (size - 1 + pad - phase) / stride + 1 : 0;
+      hi = std::min(hi, outer);
+      return std::pair<int64_t, int64_t>{std::min(lo, hi), hi};
+    };
     kb.forLoop(kb.idx(0), kb.idx(p.channels), 1, [&](Value c) {
-      Value base = kb.mul(c, kb.idx(p.plane));
-      zeroRange(buf, base, head);
-      kb.forLoop(kb.idx(0), kb.idx(p.H), 1, [&](Value y) {
-        Value row = kb.add(base, kb.add(kb.mul(y, kb.idx(p.Wp)), kb.idx(head)));
-        rowLoop(kb.idx(0), kb.idx(p.W), [&](Value x, int64_t w) {
-          storeVec(loadVec(src, {n, c, y, x}, w), buf, {kb.add(row, x)}, w);
-        });
-        // The right border of this row and the left border of the next.
-        Value gap = kb.add(row, kb.idx(p.W));
-        for (int64_t i = 0; i < 2 * p.PW; ++i)
-          kb.store(kb.f32(0.0), buf, kb.add(gap, kb.idx(i)));
-      });
-      zeroRange(buf, kb.add(base, kb.idx(p.plane - head + p.PW)), head - p.PW);
+      for (int64_t i = 0; i < p.SH; ++i)
+        for (int64_t j = 0; j < p.SW; ++j) {
+          Value base = kb.mul(kb.add(kb.mul(c, kb.idx(p.SH * p.SW)), kb.idx(i * p.SW + j)),
+                              kb.idx(p.plane));
+          auto [a0, a1] = valid(i, p.SH, p.PH, p.H, p.Hp);
+          auto [b0, b1] = valid(j, p.SW, p.PW, p.W, p.Wp);
+          zeroRange(buf, base, a0 * p.Wp);
+          kb.forLoop(kb.idx(a0), kb.idx(a1), 1, [&](Value a) {
+            Value row = kb.add(base, kb.mul(a, kb.idx(p.Wp)));
+            Value iy = kb.add(kb.mul(a, kb.idx(p.SH)), kb.idx(i - p.PH));
+            zeroRange(buf, row, b0);
+            rowLoop(kb.idx(b0), kb.idx(b1), [&](Value bx, int64_t w) {
+              Value ix = kb.add(kb.mul(bx, kb.idx(p.SW)), kb.idx(j - p.PW));
+              storeVec(loadStrided(src, {n, c, iy, ix}, w, p.SW), buf, {kb.add(row, bx)}, w);
+            });
+            zeroRange(buf, kb.add(row, kb.idx(b1)), p.Wp - b1);
+          });
+          zeroRange(buf, kb.add(base, kb.idx(a1 * p.Wp)), (p.Hp - a1) * p.Wp);
+        }
     });
-    zeroRange(buf, kb.idx(p.channels * p.plane), p.size - p.channels * p.plane);
+    const int64_t used = p.channels * p.SH * p.SW * p.plane;
+    zeroRange(buf, kb.idx(used), p.size - used);
   }
   /// dst[n, o, y, x] = flat[y * Wp + x] for the OH x OW valid positions.
   void storeValid(const Padded &p, Value flat, Value dst, Value n, Value o) {
@@ -383,21 +411,30 @@ public:
 } // namespace
 
 bool mest::codegen::usePaddedKernels(const ConvKernelSpec &spec) {
-  if (spec.convKernels == "direct" || spec.SH != 1 || spec.SW != 1) return false;
-  // Scratch is on the thread's stack: keep it well inside libomp's 4 MiB default.
-  // Per-thread scratch of the forward and backward-data planes, and the
-  // backward-data weight lists on the calling thread.
-  const int64_t forward = spec.C * (spec.H + 2 * spec.PH) * (spec.W + 2 * spec.PW) +
-                          spec.OH * (spec.W + 2 * spec.PW);
-  const int64_t backward = spec.O * (spec.OH + 2 * (spec.KH - 1 - spec.PH)) *
-                               (spec.OW + 2 * (spec.KW - 1 - spec.PW)) +
-                           spec.H * (spec.OW + 2 * (spec.KW - 1 - spec.PW));
-  if (4 * std::max(forward, backward) + 8 * spec.layout.capacityValues > (1 << 20) ||
-      spec.KH - 1 - spec.PH < 0 || spec.KW - 1 - spec.PW < 0)
-    return false;
+  if (spec.convKernels == "direct" || spec.SH > 2 || spec.SW > 2) return false;
+  // Scratch is on the thread's stack: keep it well inside libomp's 4 MiB
+  // default (per-thread phase planes of forward and backward-weight; the
+  // stride-1 backward-data also has its gradient planes and weight lists).
+  auto planes = [&](int64_t channels, int64_t H, int64_t W, int64_t PH, int64_t PW) {
+    return channels * (H + 2 * PH + 1) * (W + 2 * PW + 1) + 64;
+  };
+  int64_t floats = planes(spec.C, spec.H, spec.W, spec.PH, spec.PW);
+  if (spec.SH == 1 && spec.SW == 1 && spec.KH - 1 >= spec.PH && spec.KW - 1 >= spec.PW)
+    floats = std::max(floats, planes(spec.O, spec.OH, spec.OW, spec.KH - 1 - spec.PH,
+                                     spec.KW - 1 - spec.PW) +
+                                  2 * spec.layout.capacityValues);
+  if (4 * floats > (1 << 20)) return false;
   // Linear layers and tiny planes would use a sliver of each vector.
   return spec.convKernels == "padded" || spec.OH * spec.OW >= 16;
 }
+
+namespace {
+/// Backward-data is padded only at stride 1 (a strided one would scatter).
+bool usePaddedBackwardData(const ConvKernelSpec &spec) {
+  return usePaddedKernels(spec) && spec.SH == 1 && spec.SW == 1 && spec.KH - 1 >= spec.PH &&
+         spec.KW - 1 >= spec.PW;
+}
+} // namespace
 
 namespace {
 
@@ -415,9 +452,7 @@ void emitPaddedForward(ConvGen &g, Value in, Value out) {
       Value init = g.splat(g.bias ? kb.load(g.bias, o) : kb.f32(0.0), sp.vectorWidth);
       g.paddedPlane(p, buf, flat, init, [&](ValueRange acc, const ConvGen::Accumulate &add) {
         return g.forEachWeightOfFilter(o, acc, [&](Tap &t, ValueRange a) {
-          Value offset = kb.add(kb.mul(t.c, kb.idx(p.plane)),
-                                kb.add(kb.mul(t.r, kb.idx(p.Wp)), t.s));
-          return add(kb.load(g.values, t.v), offset, a);
+          return add(kb.load(g.values, t.v), g.tapOffset(p, t.c, t.r, t.s), a);
         });
       });
       g.storeValid(p, flat, out, n, o);
@@ -602,7 +637,7 @@ func::FuncOp mest::codegen::buildConvBackwardData(OpBuilder &b, Location loc,
   KernelBuilder &kb = g.kb;
   func::FuncOp func = g.begin(name, {g.stateType(), g.outType(), g.inType()});
   Value dout = func.getArgument(1), din = func.getArgument(2);
-  if (usePaddedKernels(spec)) {
+  if (usePaddedBackwardData(spec)) {
     emitPaddedBackwardData(g, dout, din);
     g.end();
     return func;
@@ -802,7 +837,7 @@ void emitPaddedBackwardWeight(ConvGen &g, Value in, Value dout, Value lr, Value 
     });
   };
   auto weightOffset = [&](Tap &t) {
-    return kb.add(kb.mul(t.c, kb.idx(p.plane)), kb.add(kb.mul(t.r, kb.idx(p.Wp)), t.s));
+    return g.tapOffset(p, t.c, t.r, t.s);
   };
   kb.parallelLoop(kb.idx(0), threads, [&](Value t) {
     Value u0 = kb.mul(t, per), u1 = kb.min(kb.idx(units), kb.add(u0, per));
