@@ -808,13 +808,15 @@ void sgdAt(ConvGen &g, Value values, Value grads, Value mom, Value v, Value grad
 /// Backward-weight of dense, unstructured, pattern and block layers on padded
 /// inputs: the gradient of weight (c, r, s) of filter o is the dot product of
 /// the output gradient plane, on the flattened grid with zeros in the junk
-/// columns, with the padded input plane c shifted by r * Wp + s. The filters
+/// columns, with the input's phase plane at tapOffset(c, r, s). The filters
 /// (block: groups) are split into one chunk per thread in the regrouping's
 /// order (libomp's static chunks, which the regrouping balanced); each thread
-/// copies every image's padded input once and, per filter, keeps chunks of
-/// the output gradient in registers while each weight dots them with its input
-/// range into a per-weight vector partial sum (per-thread scratch), reduced
-/// once per image into the weight's gradient. SGD follows per filter.
+/// copies every image's padded input once and, per filter, keeps chunks of the
+/// output gradient in registers while each weight dots them with its input
+/// ranges. Small planes take B images per pass so a pass fills the registers;
+/// when one pass covers the plane the dot product is reduced straight into the
+/// gradient, else through per-weight vector partial sums (per-thread scratch).
+/// SGD follows per filter, by the thread that owns it.
 void emitPaddedBackwardWeight(ConvGen &g, Value in, Value dout, Value lr, Value mu, Value wd) {
   KernelBuilder &kb = g.kb;
   OpBuilder &b = g.b;
@@ -824,7 +826,13 @@ void emitPaddedBackwardWeight(ConvGen &g, Value in, Value dout, Value lr, Value 
   const int64_t rows = sp.scheme == Scheme::Block ? sp.blockRows : 1;
   const int64_t units = sp.O / rows;
   const int64_t maxWeights = std::min(sp.C * kk, std::max<int64_t>(sp.layout.capacityValues, 1));
-  const int64_t R = std::min(p.vecs, vw >= 16 ? int64_t(12) : int64_t(6));
+  // Output-gradient vectors held in registers: all but a load and two sums.
+  const int64_t R = vw >= 16 ? 24 : 12;
+  int64_t B = std::max<int64_t>(1, R / p.vecs);
+  while (sp.N % B) --B;
+  const int64_t chunkVecs = std::min(p.vecs, R), full = p.vecs / chunkVecs;
+  const int64_t rest = p.vecs % chunkVecs;
+  const bool onePass = full + (rest ? 1 : 0) == 1;
   auto module = b.getBlock()->getParentOp()->getParentOfType<ModuleOp>();
   Value threads = callRuntime(b, g.loc, module, "mest_rt_parallel_chunks", {}, b.getI64Type());
   threads = b.create<arith::IndexCastOp>(g.loc, b.getIndexType(), threads);
@@ -836,54 +844,68 @@ void emitPaddedBackwardWeight(ConvGen &g, Value in, Value dout, Value lr, Value 
       for (int64_t r = 0; r < rows; ++r) fn(kb.add(kb.mul(unit, kb.idx(rows)), kb.idx(r)));
     });
   };
-  auto weightOffset = [&](Tap &t) {
-    return g.tapOffset(p, t.c, t.r, t.s);
-  };
   kb.parallelLoop(kb.idx(0), threads, [&](Value t) {
     Value u0 = kb.mul(t, per), u1 = kb.min(kb.idx(units), kb.add(u0, per));
-    Value buf = g.scratch(p.size), grad = g.scratch(p.vecs * vw);
-    Value partial = g.scratch(maxWeights * vw);
-    auto zeroVec = g.splat(kb.f32(0.0), vw);
+    Value buf = g.scratch(B * p.size), grad = g.scratch(B * p.vecs * vw);
+    Value partial = onePass ? Value() : g.scratch(maxWeights * vw);
+    auto image = [&](Value mem, int64_t i, int64_t size) -> Value {
+      return b.create<memref::SubViewOp>(g.loc, mem, ArrayRef<int64_t>{i * size},
+                                         ArrayRef<int64_t>{size}, ArrayRef<int64_t>{1});
+    };
+    Value zeroVec = g.splat(kb.f32(0.0), vw);
     forEachFilter(u0, u1, [&](Value o) {
       g.forEachWeightOfFilter(o, [&](Tap &w) { kb.store(kb.f32(0.0), g.grads, w.v); });
     });
-    kb.forLoop(kb.idx(0), kb.idx(sp.N), 1, [&](Value n) {
-      g.fillPadded(p, in, n, buf);
+    kb.forLoop(kb.idx(0), kb.idx(sp.N), B, [&](Value n0) {
+      for (int64_t i = 0; i < B; ++i)
+        g.fillPadded(p, in, kb.add(n0, kb.idx(i)), image(buf, i, p.size));
       forEachFilter(u0, u1, [&](Value o) {
-        // This filter's output gradient on the flattened grid, junk zeroed.
-        g.zeroRange(grad, kb.idx(0), p.vecs * vw);
-        kb.forLoop(kb.idx(0), kb.idx(sp.OH), 1, [&](Value y) {
-          Value row = kb.mul(y, kb.idx(p.Wp));
-          g.rowLoop(kb.idx(0), kb.idx(sp.OW), [&](Value x, int64_t w) {
-            g.storeVec(g.loadVec(dout, {n, o, y, x}, w), grad, {kb.add(row, x)}, w);
+        // This filter's output gradients on the flattened grid, junk zeroed.
+        g.zeroRange(grad, kb.idx(0), B * p.vecs * vw);
+        for (int64_t i = 0; i < B; ++i)
+          kb.forLoop(kb.idx(0), kb.idx(sp.OH), 1, [&](Value y) {
+            Value row = kb.add(kb.mul(y, kb.idx(p.Wp)), kb.idx(i * p.vecs * vw));
+            g.rowLoop(kb.idx(0), kb.idx(sp.OW), [&](Value x, int64_t w) {
+              g.storeVec(g.loadVec(dout, {kb.add(n0, kb.idx(i)), o, y, x}, w), grad,
+                         {kb.add(row, x)}, w);
+            });
           });
-        });
-        auto chunk = [&](Value at, int64_t count, bool first) {
+        // Dots `count` vectors from `at` of each of the B images with every weight.
+        auto pass = [&](Value at, int64_t count, bool first) {
           SmallVector<Value> d;
-          for (int64_t j = 0; j < count; ++j)
-            d.push_back(g.loadVec(grad, {kb.add(at, kb.idx(j * vw))}, vw));
+          for (int64_t i = 0; i < B; ++i)
+            for (int64_t j = 0; j < count; ++j)
+              d.push_back(g.loadVec(grad, {kb.add(at, kb.idx(i * p.vecs * vw + j * vw))}, vw));
           g.forEachWeightOfFilter(o, {kb.idx(0)}, [&](Tap &w, ValueRange k) {
-            Value base = kb.add(weightOffset(w), at);
+            Value base = kb.add(g.tapOffset(p, w.c, w.r, w.s), at);
             // Two chains, so the FMAs do not wait on each other.
             Value sum[2] = {zeroVec, zeroVec};
-            for (int64_t j = 0; j < count; ++j)
-              sum[j % 2] = g.fma(d[j], g.loadVec(buf, {kb.add(base, kb.idx(j * vw))}, vw),
-                                 sum[j % 2]);
+            for (int64_t i = 0; i < B; ++i)
+              for (int64_t j = 0; j < count; ++j) {
+                Value x = g.loadVec(buf, {kb.add(base, kb.idx(i * p.size + j * vw))}, vw);
+                sum[j % 2] = g.fma(d[i * count + j], x, sum[j % 2]);
+              }
             Value total = b.create<arith::AddFOp>(g.loc, sum[0], sum[1]);
-            Value slot = kb.mul(k[0], kb.idx(vw));
-            if (!first)
-              total = b.create<arith::AddFOp>(g.loc, total, g.loadVec(partial, {slot}, vw));
-            g.storeVec(total, partial, {slot}, vw);
+            if (onePass) {
+              kb.store(b.create<vector::ReductionOp>(g.loc, vector::CombiningKind::ADD, total,
+                                                     kb.load(g.grads, w.v)),
+                       g.grads, w.v);
+            } else {
+              Value slot = kb.mul(k[0], kb.idx(vw));
+              if (!first)
+                total = b.create<arith::AddFOp>(g.loc, total, g.loadVec(partial, {slot}, vw));
+              g.storeVec(total, partial, {slot}, vw);
+            }
             return ConvGen::Carried{kb.add(k[0], kb.idx(1))};
           });
         };
-        const int64_t full = p.vecs / R, rest = p.vecs % R;
         if (full > 0) {
-          chunk(kb.idx(0), R, true);
-          kb.forLoop(kb.idx(R * vw), kb.idx(full * R * vw), R * vw,
-                     [&](Value at) { chunk(at, R, false); });
+          pass(kb.idx(0), chunkVecs, true);
+          kb.forLoop(kb.idx(chunkVecs * vw), kb.idx(full * chunkVecs * vw), chunkVecs * vw,
+                     [&](Value at) { pass(at, chunkVecs, false); });
         }
-        if (rest) chunk(kb.idx(full * R * vw), rest, full == 0);
+        if (rest) pass(kb.idx(full * chunkVecs * vw), rest, full == 0);
+        if (onePass) return;
         g.forEachWeightOfFilter(o, {kb.idx(0)}, [&](Tap &w, ValueRange k) {
           Value sum = b.create<vector::ReductionOp>(
               g.loc, vector::CombiningKind::ADD,
