@@ -150,6 +150,12 @@ private:
   llvm::StringMap<func::FuncOp> &kernels;
   DenseMap<Value, Value> mems;
   llvm::StringMap<Operation *> layers;
+  /// Fusions (planFusions): ops lowered as part of a later op, and for each
+  /// fused ReLU the batch norm and residual it absorbs.
+  DenseSet<Operation *> fusedAway;
+  DenseMap<Operation *, std::pair<BatchNormTrainOp, Value>> fusedRelu;
+  DenseMap<Operation *, ReluGradOp> fusedReluGrad;
+  void planFusions(Block &body);
   Value state, arena, lr, mu, wd;
 };
 
@@ -301,6 +307,14 @@ LogicalResult StepLowering::lowerOp(Operation *op, ArrayRef<Value> res) {
       .Case([&](BatchNormGradOp g) {
         auto [N, C, HW] = nchw(g.getInput());
         auto v = bnViews(layers.lookup(g.getLayer()), C);
+        if (auto it = fusedReluGrad.find(g); it != fusedReluGrad.end()) {
+          ReluGradOp rg = it->second;
+          call("mest_rt_batch_norm_relu_backward",
+               {i64(N), i64(C), i64(HW), ptr(mem(g.getInput())), ptr(mem(rg.getOutput())),
+                ptr(mem(rg.getOutputGrad())), ptr(v[0]), ptr(mem(g.getMean())),
+                ptr(mem(g.getInvStd())), ptr(res[0]), ptr(v[1])});
+          return success();
+        }
         call("mest_rt_batch_norm_backward",
              {i64(N), i64(C), i64(HW), ptr(mem(g.getInput())), ptr(mem(g.getOutputGrad())),
               ptr(v[0]), ptr(mem(g.getMean())), ptr(mem(g.getInvStd())), ptr(res[0]),
@@ -315,6 +329,21 @@ LogicalResult StepLowering::lowerOp(Operation *op, ArrayRef<Value> res) {
         return success();
       })
       .Case([&](ReluOp r) {
+        if (auto it = fusedRelu.find(r); it != fusedRelu.end()) {
+          auto [bn, residual] = it->second;
+          auto [N, C, HW] = nchw(bn.getInput());
+          auto v = bnViews(bn, C);
+          Value in = mem(bn.getInput());
+          call("mest_rt_batch_norm_train_fused",
+               {i64(N), i64(C), i64(HW), ptr(in), ptr(v[0]), ptr(v[3]), ptr(v[4]),
+                f64(bn->getAttrOfType<FloatAttr>("eps").getValueAsDouble()),
+                f64(bn->getAttrOfType<FloatAttr>("momentum").getValueAsDouble()),
+                ptr(residual ? mem(residual) : in),
+                b.create<arith::ConstantIntOp>(loc(), residual ? 1 : 0, 32),
+                b.create<arith::ConstantIntOp>(loc(), 1, 32), ptr(res[0]),
+                ptr(mem(bn.getMean())), ptr(mem(bn.getInvStd()))});
+          return success();
+        }
         int64_t n = cast<ShapedType>(r.getType()).getNumElements();
         b.create<func::CallOp>(loc(), flatKernel("relu", n),
                                ValueRange{flat(mem(r.getInput())), flat(res[0])});
@@ -399,6 +428,73 @@ LogicalResult StepLowering::lowerOp(Operation *op, ArrayRef<Value> res) {
       });
 }
 
+namespace {
+/// The byte range of an arena-planned value, if it has one.
+std::optional<std::pair<int64_t, int64_t>> arenaRange(Value v) {
+  Operation *def = v.getDefiningOp();
+  auto offsets =
+      def ? def->getAttrOfType<DenseI64ArrayAttr>(MestDialect::getArenaOffsetsAttrName())
+          : DenseI64ArrayAttr();
+  if (!offsets) return std::nullopt;
+  auto t = cast<RankedTensorType>(v.getType());
+  int64_t off = offsets[cast<OpResult>(v).getResultNumber()];
+  return std::pair<int64_t, int64_t>{off, off + t.getNumElements() * 4};
+}
+/// Whether an elementwise kernel may read `in` and write `out`: the memory
+/// plan let them share bytes only if it reused `in` for `out` exactly, or not
+/// at all. (The plan saw the unfused ops, where `in` may die before `out` is
+/// born, so a partial overlap is possible and would be a race.)
+bool elementwiseSafe(Value in, Value out) {
+  auto a = arenaRange(in), b = arenaRange(out);
+  if (!a || !b) return true;  // a step argument or result: its own buffer
+  return *a == *b || a->second <= b->first || b->second <= a->first;
+}
+} // namespace
+
+/// Epilogue and prologue fusion into the batch-norm runtime kernels, each
+/// saving a pass over an activation: bn -> relu and bn -> add -> relu become
+/// one call at the ReLU (where the residual is computed, whatever the op
+/// order), and relu_grad -> batch_norm_grad one call at the latter. Only
+/// when the intermediate has no other use.
+void StepLowering::planFusions(Block &body) {
+  auto singleBn = [](Value v) -> BatchNormTrainOp {
+    auto bn = v.getDefiningOp<BatchNormTrainOp>();
+    return bn && bn.getOutput().hasOneUse() ? bn : BatchNormTrainOp();
+  };
+  for (Operation &op : body) {
+    if (auto relu = dyn_cast<ReluOp>(op)) {
+      Value out = relu.getResult();
+      if (BatchNormTrainOp bn = singleBn(relu.getInput());
+          bn && elementwiseSafe(bn.getInput(), out)) {
+        fusedAway.insert(bn);
+        fusedRelu[relu] = {bn, Value()};
+        continue;
+      }
+      auto add = relu.getInput().getDefiningOp<AddOp>();
+      if (!add || !add.getResult().hasOneUse()) continue;
+      for (auto [mine, other] : {std::pair{add.getLhs(), add.getRhs()},
+                                 std::pair{add.getRhs(), add.getLhs()}}) {
+        BatchNormTrainOp bn = singleBn(mine);
+        if (!bn || !elementwiseSafe(other, out) || !elementwiseSafe(bn.getInput(), out))
+          continue;
+        fusedAway.insert(bn);
+        fusedAway.insert(add);
+        fusedRelu[relu] = {bn, other};
+        break;
+      }
+    } else if (auto g = dyn_cast<BatchNormGradOp>(op)) {
+      auto rg = g.getOutputGrad().getDefiningOp<ReluGradOp>();
+      if (!rg || !rg.getResult().hasOneUse() ||
+          !elementwiseSafe(rg.getOutput(), g.getResult()) ||
+          !elementwiseSafe(rg.getOutputGrad(), g.getResult()) ||
+          !elementwiseSafe(g.getInput(), g.getResult()))
+        continue;
+      fusedAway.insert(rg);
+      fusedReluGrad[g] = rg;
+    }
+  }
+}
+
 LogicalResult StepLowering::run(StringRef name, bool train) {
   auto arenaAttr = src->getAttrOfType<IntegerAttr>(MestDialect::getArenaBytesAttrName());
   if (!arenaAttr)
@@ -437,6 +533,7 @@ LogicalResult StepLowering::run(StringRef name, bool train) {
     else if (auto bn = dyn_cast<BatchNormTrainOp>(op))
       layers[bn.getLayer()] = &op;
 
+  if (train) planFusions(body);
   for (Operation &op : body) {
     if (isa<func::ReturnOp>(op)) break;
     SmallVector<Value> results;
@@ -450,6 +547,7 @@ LogicalResult StepLowering::run(StringRef name, bool train) {
         results.push_back(mems[v]);
       }
     }
+    if (fusedAway.contains(&op)) continue;
     if (failed(lowerOp(&op, results))) return failure();
   }
   b.create<func::ReturnOp>(loc());

@@ -42,6 +42,30 @@ void mest_rt_batch_norm_eval(int64_t N, int64_t C, int64_t HW, const float *in, 
     batchNormForwardEvalChannel(c, N, C, HW, in, params, params + C, eps, runMean, runVar, out);
 }
 
+/// Batch norm with its fused epilogue: out = relu?(bn(in) + residual?).
+void mest_rt_batch_norm_train_fused(int64_t N, int64_t C, int64_t HW, const float *in,
+                                    float *params, float *runMean, float *runVar, double eps,
+                                    double momentum, const float *residual, int32_t hasResidual,
+                                    int32_t relu, float *out, float *mean, float *invStd) {
+#pragma omp parallel for schedule(static)
+  for (int64_t c = 0; c < C; ++c)
+    fast::batchNormForwardTrainChannel(c, N, C, HW, in, params, params + C, eps, momentum,
+                                       runMean, runVar, out, mean, invStd,
+                                       hasResidual ? residual : nullptr, relu != 0);
+}
+
+/// Batch norm backward of a gradient that first goes back through a ReLU
+/// whose output was `reluOut`.
+void mest_rt_batch_norm_relu_backward(int64_t N, int64_t C, int64_t HW, const float *in,
+                                      const float *reluOut, const float *dout, float *params,
+                                      const float *mean, const float *invStd, float *din,
+                                      float *dparams) {
+#pragma omp parallel for schedule(static)
+  for (int64_t c = 0; c < C; ++c)
+    fast::batchNormBackwardChannel(c, N, C, HW, in, dout, params, mean, invStd, din, dparams,
+                                   dparams + C, reluOut);
+}
+
 void mest_rt_batch_norm_backward(int64_t N, int64_t C, int64_t HW, const float *in,
                                  const float *dout, float *params, const float *mean,
                                  const float *invStd, float *din, float *dparams) {

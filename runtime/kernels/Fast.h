@@ -13,13 +13,19 @@
 
 namespace mest::rt::fast {
 
+/// With the epilogue the generated code fuses after batch norm: out =
+/// relu?(bn(in) + residual) (`residual` may be null, `relu` false).
 void batchNormForwardTrainChannel(int64_t c, int64_t N, int64_t C, int64_t HW, const float *in,
                                   const float *gamma, const float *beta, double eps,
                                   double momentum, float *runMean, float *runVar, float *out,
-                                  float *saveMean, float *saveInvStd);
+                                  float *saveMean, float *saveInvStd,
+                                  const float *residual = nullptr, bool relu = false);
+/// With the fused ReLU backward as prologue: when `reluOut` is given, the
+/// gradient used is dout where reluOut > 0, else 0.
 void batchNormBackwardChannel(int64_t c, int64_t N, int64_t C, int64_t HW, const float *in,
                               const float *dout, const float *gamma, const float *saveMean,
-                              const float *saveInvStd, float *din, float *dgamma, float *dbeta);
+                              const float *saveInvStd, float *din, float *dgamma, float *dbeta,
+                              const float *reluOut = nullptr);
 
 } // namespace mest::rt::fast
 

@@ -3,11 +3,14 @@
 // Forward: one pass for the sum and the sum of squares (float within a plane,
 // double across planes), one pass y = x * scale + shift. Backward: one pass for
 // sum(dy) and sum(dy * x), one pass dx = k1 * dy + k2 * x + k3, which is the
-// reference formula with xhat = (x - mean) * inv_std expanded.
+// reference formula with xhat = (x - mean) * inv_std expanded. The generated
+// code fuses the residual add and ReLU into the forward's second pass, and the
+// ReLU's backward into both backward passes (saving a pass over memory each).
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/kernels/Fast.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace mest::rt::fast {
@@ -15,7 +18,8 @@ namespace mest::rt::fast {
 void batchNormForwardTrainChannel(int64_t c, int64_t N, int64_t C, int64_t HW, const float *in,
                                   const float *gamma, const float *beta, double eps,
                                   double momentum, float *runMean, float *runVar, float *out,
-                                  float *saveMean, float *saveInvStd) {
+                                  float *saveMean, float *saveInvStd, const float *residual,
+                                  bool relu) {
   double sum = 0.0, sq = 0.0;
   for (int64_t n = 0; n < N; ++n) {
     const float *x = in + (n * C + c) * HW;
@@ -31,8 +35,20 @@ void batchNormForwardTrainChannel(int64_t c, int64_t N, int64_t C, int64_t HW, c
   for (int64_t n = 0; n < N; ++n) {
     const float *x = in + (n * C + c) * HW;
     float *y = out + (n * C + c) * HW;
+    const float *r = residual ? residual + (n * C + c) * HW : nullptr;
+    if (r && relu) {
 #pragma omp simd
-    for (int64_t i = 0; i < HW; ++i) y[i] = x[i] * scale + shift;
+      for (int64_t i = 0; i < HW; ++i) y[i] = std::max(x[i] * scale + shift + r[i], 0.0f);
+    } else if (r) {
+#pragma omp simd
+      for (int64_t i = 0; i < HW; ++i) y[i] = x[i] * scale + shift + r[i];
+    } else if (relu) {
+#pragma omp simd
+      for (int64_t i = 0; i < HW; ++i) y[i] = std::max(x[i] * scale + shift, 0.0f);
+    } else {
+#pragma omp simd
+      for (int64_t i = 0; i < HW; ++i) y[i] = x[i] * scale + shift;
+    }
   }
   saveMean[c] = float(mean);
   saveInvStd[c] = float(invStd);
@@ -43,13 +59,23 @@ void batchNormForwardTrainChannel(int64_t c, int64_t N, int64_t C, int64_t HW, c
 
 void batchNormBackwardChannel(int64_t c, int64_t N, int64_t C, int64_t HW, const float *in,
                               const float *dout, const float *gamma, const float *saveMean,
-                              const float *saveInvStd, float *din, float *dgamma, float *dbeta) {
+                              const float *saveInvStd, float *din, float *dgamma, float *dbeta,
+                              const float *reluOut) {
   double sumDy = 0.0, sumDyX = 0.0;
   for (int64_t n = 0; n < N; ++n) {
     const float *x = in + (n * C + c) * HW, *dy = dout + (n * C + c) * HW;
+    const float *mask = reluOut ? reluOut + (n * C + c) * HW : nullptr;
     float s = 0.0f, p = 0.0f;
+    if (mask) {
 #pragma omp simd reduction(+ : s, p)
-    for (int64_t i = 0; i < HW; ++i) s += dy[i], p += dy[i] * x[i];
+      for (int64_t i = 0; i < HW; ++i) {
+        const float g = mask[i] > 0.0f ? dy[i] : 0.0f;
+        s += g, p += g * x[i];
+      }
+    } else {
+#pragma omp simd reduction(+ : s, p)
+      for (int64_t i = 0; i < HW; ++i) s += dy[i], p += dy[i] * x[i];
+    }
     sumDy += s, sumDyX += p;
   }
   const double M = double(N * HW), mean = saveMean[c], is = saveInvStd[c], g = gamma[c];
@@ -60,9 +86,16 @@ void batchNormBackwardChannel(int64_t c, int64_t N, int64_t C, int64_t HW, const
               k3 = float(-g * is * sumDy / M + g * is * is * sumDyXhat / M * mean);
   for (int64_t n = 0; n < N; ++n) {
     const float *x = in + (n * C + c) * HW, *dy = dout + (n * C + c) * HW;
+    const float *mask = reluOut ? reluOut + (n * C + c) * HW : nullptr;
     float *dx = din + (n * C + c) * HW;
+    if (mask) {
 #pragma omp simd
-    for (int64_t i = 0; i < HW; ++i) dx[i] = k1 * dy[i] + k2 * x[i] + k3;
+      for (int64_t i = 0; i < HW; ++i)
+        dx[i] = k1 * (mask[i] > 0.0f ? dy[i] : 0.0f) + k2 * x[i] + k3;
+    } else {
+#pragma omp simd
+      for (int64_t i = 0; i < HW; ++i) dx[i] = k1 * dy[i] + k2 * x[i] + k3;
+    }
   }
 }
 

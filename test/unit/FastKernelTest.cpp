@@ -36,3 +36,44 @@ TEST_CASE("fast batch norm equals the reference, forward and backward", "[kernel
     CHECK(maxRelError(db.data(), refDb.data(), C) < 1e-4);
   }
 }
+
+TEST_CASE("fast batch norm with fused residual add and ReLU equals the reference ops in turn",
+          "[kernels][bn][fast][fusion]") {
+  Rng rng(22);
+  const int64_t N = 3, C = 4, HW = 37, n = N * C * HW;
+  auto in = randomVector(n, rng, 2.0), residual = randomVector(n, rng), dout = randomVector(n, rng);
+  auto gamma = randomVector(C, rng), beta = randomVector(C, rng);
+  for (bool withResidual : {false, true}) {
+    std::vector<float> bn(n), sum(n), ref(n), out(n), mean(C), inv(C), refMean(C), refInv(C);
+    std::vector<float> rm(C, 0.f), rv(C, 1.f), refRm(rm), refRv(rv);
+    batchNormForwardTrain(N, C, HW, in.data(), gamma.data(), beta.data(), 1e-5, 0.1, refRm.data(),
+                          refRv.data(), bn.data(), refMean.data(), refInv.data());
+    const float *pre = bn.data();
+    if (withResidual) {
+      addForward(n, bn.data(), residual.data(), sum.data());
+      pre = sum.data();
+    }
+    reluForward(n, pre, ref.data());
+    for (int64_t c = 0; c < C; ++c)
+      fast::batchNormForwardTrainChannel(c, N, C, HW, in.data(), gamma.data(), beta.data(), 1e-5,
+                                         0.1, rm.data(), rv.data(), out.data(), mean.data(),
+                                         inv.data(), withResidual ? residual.data() : nullptr,
+                                         /*relu=*/true);
+    CHECK(maxRelError(out.data(), ref.data(), n) < 1e-4);
+    int64_t zeros = 0;
+    for (float v : out) zeros += v == 0.0f;
+    CHECK(zeros > n / 4);  // the ReLU did cut
+    // Backward through the ReLU, then batch norm.
+    std::vector<float> masked(n), refDin(n), din(n), dg(C), db(C), refDg(C), refDb(C);
+    reluBackward(n, ref.data(), dout.data(), masked.data());
+    batchNormBackward(N, C, HW, in.data(), masked.data(), gamma.data(), refMean.data(),
+                      refInv.data(), refDin.data(), refDg.data(), refDb.data());
+    for (int64_t c = 0; c < C; ++c)
+      fast::batchNormBackwardChannel(c, N, C, HW, in.data(), dout.data(), gamma.data(),
+                                     refMean.data(), refInv.data(), din.data(), dg.data(),
+                                     db.data(), out.data());
+    CHECK(maxRelError(din.data(), refDin.data(), n) < 1e-4);
+    CHECK(maxRelError(dg.data(), refDg.data(), C) < 1e-4);
+    CHECK(maxRelError(db.data(), refDb.data(), C) < 1e-4);
+  }
+}
