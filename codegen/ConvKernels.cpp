@@ -805,27 +805,29 @@ void sgdAt(ConvGen &g, Value values, Value grads, Value mom, Value v, Value grad
   kb.store(b.create<arith::SubFOp>(l, w, b.create<arith::MulFOp>(l, lr, m)), values, v);
 }
 
-/// Backward-weight of dense, unstructured, pattern and block layers on padded
-/// inputs: the gradient of weight (c, r, s) of filter o is the dot product of
-/// the output gradient plane, on the flattened grid with zeros in the junk
-/// columns, with the input's phase plane at tapOffset(c, r, s). The filters
-/// (block: groups) are split into one chunk per thread in the regrouping's
-/// order (libomp's static chunks, which the regrouping balanced); each thread
-/// copies every image's padded input once and, per filter, keeps chunks of the
-/// output gradient in registers while each weight dots them with its input
-/// ranges. Small planes take B images per pass so a pass fills the registers;
-/// when one pass covers the plane the dot product is reduced straight into the
-/// gradient, else through per-weight vector partial sums (per-thread scratch).
-/// SGD follows per filter, by the thread that owns it.
+/// Backward-weight on padded inputs: the gradient of weight (c, r, s) of
+/// filter o is the dot product of the output gradient plane, on the flattened
+/// grid with zeros in the junk columns, with the input's phase plane at
+/// tapOffset(c, r, s). The work units (filters; block: groups of filters;
+/// channel: active channels) are split into one chunk per thread, in the
+/// regrouping's order where there is one (libomp's static chunks, which the
+/// regrouping balanced). Each thread copies every image's padded input once
+/// and, per (filter, unit), keeps chunks of the output gradient in registers
+/// while each weight dots them with its input ranges. Small planes take B
+/// images per pass so a pass fills the registers; when one pass covers the
+/// plane the dot product is reduced straight into the gradient, else through
+/// per-weight vector partial sums (per-thread scratch). SGD follows per unit,
+/// by the thread that owns it.
 void emitPaddedBackwardWeight(ConvGen &g, Value in, Value dout, Value lr, Value mu, Value wd) {
   KernelBuilder &kb = g.kb;
   OpBuilder &b = g.b;
   const ConvKernelSpec &sp = g.spec();
   const ConvGen::Padded p = g.paddedForward();
   const int64_t vw = sp.vectorWidth, kk = sp.KH * sp.KW;
+  const bool channel = sp.scheme == Scheme::Channel;
   const int64_t rows = sp.scheme == Scheme::Block ? sp.blockRows : 1;
-  const int64_t units = sp.O / rows;
-  const int64_t maxWeights = std::min(sp.C * kk, std::max<int64_t>(sp.layout.capacityValues, 1));
+  const int64_t maxWeights =
+      channel ? kk : std::min(sp.C * kk, std::max<int64_t>(sp.layout.capacityValues, 1));
   // Output-gradient vectors held in registers: all but a load and two sums.
   const int64_t R = vw >= 16 ? 24 : 12;
   int64_t B = std::max<int64_t>(1, R / p.vecs);
@@ -833,50 +835,83 @@ void emitPaddedBackwardWeight(ConvGen &g, Value in, Value dout, Value lr, Value 
   const int64_t chunkVecs = std::min(p.vecs, R), full = p.vecs / chunkVecs;
   const int64_t rest = p.vecs % chunkVecs;
   const bool onePass = full + (rest ? 1 : 0) == 1;
+  const int64_t gradPlanes = B * p.vecs * vw;  // one filter's output gradients
   auto module = b.getBlock()->getParentOp()->getParentOfType<ModuleOp>();
+  Value units = channel ? kb.loadIndex(g.header, kb.idx(0)) : kb.idx(sp.O / rows);
   Value threads = callRuntime(b, g.loc, module, "mest_rt_parallel_chunks", {}, b.getI64Type());
   threads = b.create<arith::IndexCastOp>(g.loc, b.getIndexType(), threads);
-  threads = kb.max(kb.idx(1), kb.min(threads, kb.idx(units)));
-  Value per = b.create<arith::CeilDivSIOp>(g.loc, kb.idx(units), threads);
-  auto forEachFilter = [&](Value u0, Value u1, const std::function<void(Value)> &fn) {
+  threads = kb.max(kb.idx(1), kb.min(threads, units));
+  Value per = b.create<arith::CeilDivSIOp>(g.loc, units, threads);
+  // The (filter, weights) items of units [u0, u1).
+  using Weights = std::function<ConvGen::Carried(ValueRange, const ConvGen::TapFn &)>;
+  auto forEachItem = [&](Value u0, Value u1, const std::function<void(Value, const Weights &)> &fn) {
     kb.forLoop(u0, u1, 1, [&](Value i) {
+      if (channel) {
+        kb.forLoop(kb.idx(0), kb.idx(sp.O), 1, [&](Value o) {
+          fn(o, [&](ValueRange init, const ConvGen::TapFn &tap) {
+            return g.forEachWeightOfChannelSlot(i, o, init, tap);
+          });
+        });
+        return;
+      }
       Value unit = sp.scheme == Scheme::Dense ? i : kb.loadIndex(g.order, i);
-      for (int64_t r = 0; r < rows; ++r) fn(kb.add(kb.mul(unit, kb.idx(rows)), kb.idx(r)));
+      for (int64_t r = 0; r < rows; ++r) {
+        Value o = kb.add(kb.mul(unit, kb.idx(rows)), kb.idx(r));
+        fn(o, [&, o](ValueRange init, const ConvGen::TapFn &tap) {
+          return g.forEachWeightOfFilter(o, init, tap);
+        });
+      }
+    });
+  };
+  auto eachWeight = [&](const Weights &weights, const std::function<void(Tap &)> &fn) {
+    weights({}, [&](Tap &w, ValueRange) {
+      fn(w);
+      return ConvGen::Carried{};
     });
   };
   kb.parallelLoop(kb.idx(0), threads, [&](Value t) {
-    Value u0 = kb.mul(t, per), u1 = kb.min(kb.idx(units), kb.add(u0, per));
-    Value buf = g.scratch(B * p.size), grad = g.scratch(B * p.vecs * vw);
+    Value u0 = kb.mul(t, per), u1 = kb.min(units, kb.add(u0, per));
+    Value buf = g.scratch(B * p.size);
+    // Channel: every filter's output gradients, copied once per image batch.
+    Value grad = g.scratch((channel ? sp.O : 1) * gradPlanes);
     Value partial = onePass ? Value() : g.scratch(maxWeights * vw);
     auto image = [&](Value mem, int64_t i, int64_t size) -> Value {
       return b.create<memref::SubViewOp>(g.loc, mem, ArrayRef<int64_t>{i * size},
                                          ArrayRef<int64_t>{size}, ArrayRef<int64_t>{1});
     };
+    // Filter o's output gradients of images n0.. on the flattened grid at `at`.
+    auto copyGrad = [&](Value n0, Value o, Value at) {
+      g.zeroRange(grad, at, gradPlanes);
+      for (int64_t i = 0; i < B; ++i)
+        kb.forLoop(kb.idx(0), kb.idx(sp.OH), 1, [&](Value y) {
+          Value row = kb.add(at, kb.add(kb.mul(y, kb.idx(p.Wp)), kb.idx(i * p.vecs * vw)));
+          g.rowLoop(kb.idx(0), kb.idx(sp.OW), [&](Value x, int64_t w) {
+            g.storeVec(g.loadVec(dout, {kb.add(n0, kb.idx(i)), o, y, x}, w), grad,
+                       {kb.add(row, x)}, w);
+          });
+        });
+    };
     Value zeroVec = g.splat(kb.f32(0.0), vw);
-    forEachFilter(u0, u1, [&](Value o) {
-      g.forEachWeightOfFilter(o, [&](Tap &w) { kb.store(kb.f32(0.0), g.grads, w.v); });
+    forEachItem(u0, u1, [&](Value, const Weights &weights) {
+      eachWeight(weights, [&](Tap &w) { kb.store(kb.f32(0.0), g.grads, w.v); });
     });
     kb.forLoop(kb.idx(0), kb.idx(sp.N), B, [&](Value n0) {
       for (int64_t i = 0; i < B; ++i)
         g.fillPadded(p, in, kb.add(n0, kb.idx(i)), image(buf, i, p.size));
-      forEachFilter(u0, u1, [&](Value o) {
-        // This filter's output gradients on the flattened grid, junk zeroed.
-        g.zeroRange(grad, kb.idx(0), B * p.vecs * vw);
-        for (int64_t i = 0; i < B; ++i)
-          kb.forLoop(kb.idx(0), kb.idx(sp.OH), 1, [&](Value y) {
-            Value row = kb.add(kb.mul(y, kb.idx(p.Wp)), kb.idx(i * p.vecs * vw));
-            g.rowLoop(kb.idx(0), kb.idx(sp.OW), [&](Value x, int64_t w) {
-              g.storeVec(g.loadVec(dout, {kb.add(n0, kb.idx(i)), o, y, x}, w), grad,
-                         {kb.add(row, x)}, w);
-            });
-          });
+      if (channel)
+        kb.forLoop(kb.idx(0), kb.idx(sp.O), 1,
+                   [&](Value o) { copyGrad(n0, o, kb.mul(o, kb.idx(gradPlanes))); });
+      forEachItem(u0, u1, [&](Value o, const Weights &weights) {
+        Value gradAt = channel ? kb.mul(o, kb.idx(gradPlanes)) : kb.idx(0);
+        if (!channel) copyGrad(n0, o, gradAt);
         // Dots `count` vectors from `at` of each of the B images with every weight.
         auto pass = [&](Value at, int64_t count, bool first) {
           SmallVector<Value> d;
+          Value from = kb.add(gradAt, at);
           for (int64_t i = 0; i < B; ++i)
             for (int64_t j = 0; j < count; ++j)
-              d.push_back(g.loadVec(grad, {kb.add(at, kb.idx(i * p.vecs * vw + j * vw))}, vw));
-          g.forEachWeightOfFilter(o, {kb.idx(0)}, [&](Tap &w, ValueRange k) {
+              d.push_back(g.loadVec(grad, {kb.add(from, kb.idx(i * p.vecs * vw + j * vw))}, vw));
+          weights({kb.idx(0)}, [&](Tap &w, ValueRange k) {
             Value base = kb.add(g.tapOffset(p, w.c, w.r, w.s), at);
             // Two chains, so the FMAs do not wait on each other.
             Value sum[2] = {zeroVec, zeroVec};
@@ -906,7 +941,7 @@ void emitPaddedBackwardWeight(ConvGen &g, Value in, Value dout, Value lr, Value 
         }
         if (rest) pass(kb.idx(full * chunkVecs * vw), rest, full == 0);
         if (onePass) return;
-        g.forEachWeightOfFilter(o, {kb.idx(0)}, [&](Tap &w, ValueRange k) {
+        weights({kb.idx(0)}, [&](Tap &w, ValueRange k) {
           Value sum = b.create<vector::ReductionOp>(
               g.loc, vector::CombiningKind::ADD,
               g.loadVec(partial, {kb.mul(k[0], kb.idx(vw))}, vw), kb.load(g.grads, w.v));
@@ -915,8 +950,8 @@ void emitPaddedBackwardWeight(ConvGen &g, Value in, Value dout, Value lr, Value 
         });
       });
     });
-    forEachFilter(u0, u1, [&](Value o) {
-      g.forEachWeightOfFilter(o, [&](Tap &w) {
+    forEachItem(u0, u1, [&](Value, const Weights &weights) {
+      eachWeight(weights, [&](Tap &w) {
         sgdAt(g, g.values, g.grads, g.momentum, w.v, kb.load(g.grads, w.v), lr, mu, wd);
       });
     });
@@ -941,7 +976,7 @@ func::FuncOp mest::codegen::buildConvBackwardWeight(OpBuilder &b, Location loc,
     Value grad = weightGradient(g, in, dout, t);
     sgdAt(g, g.values, g.grads, g.momentum, t.v, grad, lr, mu, wd);
   };
-  if (usePaddedKernels(spec) && spec.scheme != Scheme::Channel)
+  if (usePaddedKernels(spec))
     emitPaddedBackwardWeight(g, in, dout, lr, mu, wd);
   else switch (spec.scheme) {
   case Scheme::Dense:
