@@ -367,31 +367,40 @@ public:
       });
     });
   }
-  /// Computes one flattened output plane of a padded conv into `flat`: chunks
-  /// of up to R vectors stay in registers (carried values starting at `init`)
-  /// while `weights` streams every contributing weight into them through
-  /// `add(value, offset, acc)`, which adds value * buf[offset + at + j * vw]
-  /// to chunk vector j and returns the new accumulators.
-  using Accumulate = std::function<Carried(Value value, Value offset, ValueRange acc)>;
+  /// Computes M flattened output planes of a padded conv into `flat` (plane i
+  /// at i * vecs * vw): chunks of vectors of every plane stay in registers
+  /// (carried values, plane i starting at inits[i]) while `weights` streams
+  /// every contributing weight into them through `add(values, offset, acc)`,
+  /// which adds values[i] * buf[offset + at + j * vw] to chunk vector j of
+  /// plane i (one load serves all M planes) and returns the new accumulators.
+  using Accumulate = std::function<Carried(ValueRange values, Value offset, ValueRange acc)>;
   using WeightStream = std::function<Carried(ValueRange acc, const Accumulate &add)>;
-  void paddedPlane(const Padded &p, Value buf, Value flat, Value init,
-                   const WeightStream &weights) {
-    const int64_t vw = sp.vectorWidth;
-    // Accumulators plus a broadcast and a load must fit the register file
-    // (32 vector registers with AVX-512, 16 below).
-    const int64_t R = std::min(p.vecs, vw >= 16 ? int64_t(12) : int64_t(6));
+  void paddedPlanes(const Padded &p, Value buf, Value flat, ArrayRef<Value> inits,
+                    const WeightStream &weights) {
+    const int64_t vw = sp.vectorWidth, M = static_cast<int64_t>(inits.size());
+    // Accumulators, M broadcasts and a load must fit the register file (32
+    // vector registers with AVX-512, 16 below).
+    const int64_t regs = vw >= 16 ? 24 : 12;
+    const int64_t R = std::min(p.vecs, M == 1 ? regs / 2 : std::max<int64_t>(1, regs / M - 1));
     auto chunk = [&](Value at, int64_t count) {
-      Carried accs = weights(Carried(count, init), [&](Value value, Value offset,
-                                                       ValueRange acc) {
-        Value wv = splat(value, vw);
+      Carried init;
+      for (int64_t i = 0; i < M; ++i) init.append(count, inits[i]);
+      Carried accs = weights(init, [&](ValueRange values, Value offset, ValueRange acc) {
+        SmallVector<Value> wv;
+        for (Value v : values) wv.push_back(splat(v, vw));
         Value base = kb.add(offset, at);
-        Carried next;
-        for (int64_t j = 0; j < count; ++j)
-          next.push_back(fma(wv, loadVec(buf, {kb.add(base, kb.idx(j * vw))}, vw), acc[j]));
+        Carried next(acc.begin(), acc.end());
+        for (int64_t j = 0; j < count; ++j) {
+          Value x = loadVec(buf, {kb.add(base, kb.idx(j * vw))}, vw);
+          for (int64_t i = 0; i < M; ++i)
+            next[i * count + j] = fma(wv[i], x, acc[i * count + j]);
+        }
         return next;
       });
-      for (int64_t j = 0; j < count; ++j)
-        storeVec(accs[j], flat, {kb.add(at, kb.idx(j * vw))}, vw);
+      for (int64_t i = 0; i < M; ++i)
+        for (int64_t j = 0; j < count; ++j)
+          storeVec(accs[i * count + j], flat, {kb.add(at, kb.idx(i * p.vecs * vw + j * vw))},
+                   vw);
     };
     const int64_t full = p.vecs / R, rest = p.vecs % R;
     kb.forLoop(kb.idx(0), kb.idx(full * R * vw), R * vw, [&](Value at) { chunk(at, R); });
@@ -445,17 +454,42 @@ void emitPaddedForward(ConvGen &g, Value in, Value out) {
   KernelBuilder &kb = g.kb;
   const ConvKernelSpec &sp = g.spec();
   const ConvGen::Padded p = g.paddedForward();
+  // Block: the filters of a group share their columns, so the group is
+  // computed at once and every input load feeds all of its filters.
+  const int64_t M = sp.scheme == Scheme::Block ? sp.blockRows : 1;
+  const int64_t planeFloats = p.vecs * sp.vectorWidth;
   kb.parallelLoop(kb.idx(0), kb.idx(sp.N), [&](Value n) {
-    Value buf = g.scratch(p.size), flat = g.scratch(p.vecs * sp.vectorWidth);
+    Value buf = g.scratch(p.size), flat = g.scratch(M * planeFloats);
     g.fillPadded(p, in, n, buf);
-    kb.forLoop(kb.idx(0), kb.idx(sp.O), 1, [&](Value o) {
-      Value init = g.splat(g.bias ? kb.load(g.bias, o) : kb.f32(0.0), sp.vectorWidth);
-      g.paddedPlane(p, buf, flat, init, [&](ValueRange acc, const ConvGen::Accumulate &add) {
-        return g.forEachWeightOfFilter(o, acc, [&](Tap &t, ValueRange a) {
-          return add(kb.load(g.values, t.v), g.tapOffset(p, t.c, t.r, t.s), a);
-        });
+    kb.forLoop(kb.idx(0), kb.idx(sp.O / M), 1, [&](Value unit) {
+      Value o0 = kb.mul(unit, kb.idx(M));
+      SmallVector<Value> inits;
+      for (int64_t i = 0; i < M; ++i)
+        inits.push_back(g.splat(g.bias ? kb.load(g.bias, kb.add(o0, kb.idx(i))) : kb.f32(0.0),
+                                sp.vectorWidth));
+      g.paddedPlanes(p, buf, flat, inits, [&](ValueRange acc, const ConvGen::Accumulate &add) {
+        if (M == 1)
+          return g.forEachWeightOfFilter(o0, acc, [&](Tap &t, ValueRange a) {
+            return add({kb.load(g.values, t.v)}, g.tapOffset(p, t.c, t.r, t.s), a);
+          });
+        ValueRange r = kb.forLoop(
+            kb.loadIndex(g.groupPtr, unit), kb.loadIndex(g.groupPtr, kb.add(unit, kb.idx(1))), 1,
+            acc, [&](Value slot, ValueRange a) {
+              Tap t;
+              g.decodeColumn(kb.loadIndex(g.index, slot), t);
+              SmallVector<Value> values;
+              for (int64_t i = 0; i < M; ++i)
+                values.push_back(
+                    kb.load(g.values, kb.add(kb.mul(slot, kb.idx(M)), kb.idx(i))));
+              return add(values, g.tapOffset(p, t.c, t.r, t.s), a);
+            });
+        return ConvGen::Carried(r.begin(), r.end());
       });
-      g.storeValid(p, flat, out, n, o);
+      for (int64_t i = 0; i < M; ++i)
+        g.storeValid(p, g.b.create<memref::SubViewOp>(g.loc, flat, ArrayRef<int64_t>{i * planeFloats},
+                                                      ArrayRef<int64_t>{planeFloats},
+                                                      ArrayRef<int64_t>{1}),
+                     out, n, kb.add(o0, kb.idx(i)));
     });
   });
 }
@@ -503,10 +537,10 @@ void emitPaddedBackwardData(ConvGen &g, Value dout, Value din) {
     g.fillPadded(p, dout, n, buf);
     kb.forLoop(kb.idx(0), kb.idx(sp.C), 1, [&](Value c) {
       Value lo = kb.load(start, c), hi = kb.load(start, kb.add(c, kb.idx(1)));
-      g.paddedPlane(p, buf, flat, g.splat(kb.f32(0.0), sp.vectorWidth),
-                    [&](ValueRange acc, const ConvGen::Accumulate &add) {
+      g.paddedPlanes(p, buf, flat, {g.splat(kb.f32(0.0), sp.vectorWidth)},
+                     [&](ValueRange acc, const ConvGen::Accumulate &add) {
                       ValueRange r = kb.forLoop(lo, hi, 1, acc, [&](Value e, ValueRange a) {
-                        return add(kb.load(weights, e), kb.loadIndex(offsets, e), a);
+                        return add({kb.load(weights, e)}, kb.loadIndex(offsets, e), a);
                       });
                       return ConvGen::Carried(r.begin(), r.end());
                     });
