@@ -992,6 +992,106 @@ void emitPaddedBackwardWeight(ConvGen &g, Value in, Value dout, Value lr, Value 
   });
 }
 
+/// Bytes of per-thread vector partial sums the block backward-weight needs.
+int64_t blockPartialBytes(const ConvKernelSpec &sp) {
+  return sp.layout.capacityValues * sp.vectorWidth * 4;
+}
+
+/// Block-scheme backward-weight: as emitPaddedBackwardWeight, but a group's
+/// filters share their columns, so each input load of a column feeds the dot
+/// products of all of the group's weights on it. The per-weight vector sums
+/// live across all images in per-thread scratch indexed by the weight (bounded
+/// by blockPartialBytes) and are reduced once, at the end.
+void emitPaddedBackwardWeightBlock(ConvGen &g, Value in, Value dout, Value lr, Value mu,
+                                   Value wd) {
+  KernelBuilder &kb = g.kb;
+  OpBuilder &b = g.b;
+  const ConvKernelSpec &sp = g.spec();
+  const ConvGen::Padded p = g.paddedForward();
+  const int64_t vw = sp.vectorWidth, M = sp.blockRows, planeFloats = p.vecs * vw;
+  // M gradient vectors per column load, M sums and the load in registers.
+  const int64_t R = std::min(p.vecs, std::max<int64_t>(1, (vw >= 16 ? 24 : 12) / M - 1));
+  const int64_t full = p.vecs / R, rest = p.vecs % R;
+  auto module = b.getBlock()->getParentOp()->getParentOfType<ModuleOp>();
+  Value units = kb.idx(sp.O / M);
+  Value threads = callRuntime(b, g.loc, module, "mest_rt_parallel_chunks", {}, b.getI64Type());
+  threads = b.create<arith::IndexCastOp>(g.loc, b.getIndexType(), threads);
+  threads = kb.max(kb.idx(1), kb.min(threads, units));
+  Value per = b.create<arith::CeilDivSIOp>(g.loc, units, threads);
+  auto valueIndex = [&](Value slot, int64_t i) {
+    return kb.add(kb.mul(slot, kb.idx(M)), kb.idx(i));
+  };
+  kb.parallelLoop(kb.idx(0), threads, [&](Value t) {
+    Value u0 = kb.mul(t, per), u1 = kb.min(units, kb.add(u0, per));
+    Value buf = g.scratch(p.size), grad = g.scratch(M * planeFloats);
+    Value partial = g.scratch(std::max<int64_t>(sp.layout.capacityValues, 1) * vw);
+    Value zeroVec = g.splat(kb.f32(0.0), vw);
+    // Slots of the groups in this thread's chunk.
+    auto forEachSlot = [&](const std::function<void(Value, Value)> &fn) {
+      kb.forLoop(u0, u1, 1, [&](Value i) {
+        Value unit = kb.loadIndex(g.order, i);
+        kb.forLoop(kb.loadIndex(g.groupPtr, unit),
+                   kb.loadIndex(g.groupPtr, kb.add(unit, kb.idx(1))), 1,
+                   [&](Value slot) { fn(unit, slot); });
+      });
+    };
+    forEachSlot([&](Value, Value slot) {
+      for (int64_t i = 0; i < M; ++i)
+        g.storeVec(zeroVec, partial, {kb.mul(valueIndex(slot, i), kb.idx(vw))}, vw);
+    });
+    kb.forLoop(kb.idx(0), kb.idx(sp.N), 1, [&](Value n) {
+      g.fillPadded(p, in, n, buf);
+      kb.forLoop(u0, u1, 1, [&](Value i) {
+        Value unit = kb.loadIndex(g.order, i);
+        // The group's output gradients on the flattened grid, junk zeroed.
+        g.zeroRange(grad, kb.idx(0), M * planeFloats);
+        for (int64_t f = 0; f < M; ++f)
+          kb.forLoop(kb.idx(0), kb.idx(sp.OH), 1, [&](Value y) {
+            Value row = kb.add(kb.mul(y, kb.idx(p.Wp)), kb.idx(f * planeFloats));
+            Value o = kb.add(kb.mul(unit, kb.idx(M)), kb.idx(f));
+            g.rowLoop(kb.idx(0), kb.idx(sp.OW), [&](Value x, int64_t w) {
+              g.storeVec(g.loadVec(dout, {n, o, y, x}, w), grad, {kb.add(row, x)}, w);
+            });
+          });
+        auto pass = [&](Value at, int64_t count) {
+          SmallVector<Value> d;
+          for (int64_t f = 0; f < M; ++f)
+            for (int64_t j = 0; j < count; ++j)
+              d.push_back(g.loadVec(grad, {kb.add(at, kb.idx(f * planeFloats + j * vw))}, vw));
+          kb.forLoop(kb.loadIndex(g.groupPtr, unit),
+                     kb.loadIndex(g.groupPtr, kb.add(unit, kb.idx(1))), 1, [&](Value slot) {
+                       Tap w;
+                       g.decodeColumn(kb.loadIndex(g.index, slot), w);
+                       Value base = kb.add(g.tapOffset(p, w.c, w.r, w.s), at);
+                       SmallVector<Value> sum(M, zeroVec);
+                       for (int64_t j = 0; j < count; ++j) {
+                         Value x = g.loadVec(buf, {kb.add(base, kb.idx(j * vw))}, vw);
+                         for (int64_t f = 0; f < M; ++f)
+                           sum[f] = g.fma(d[f * count + j], x, sum[f]);
+                       }
+                       for (int64_t f = 0; f < M; ++f) {
+                         Value at = kb.mul(valueIndex(slot, f), kb.idx(vw));
+                         g.storeVec(b.create<arith::AddFOp>(g.loc, sum[f],
+                                                            g.loadVec(partial, {at}, vw)),
+                                    partial, {at}, vw);
+                       }
+                     });
+        };
+        kb.forLoop(kb.idx(0), kb.idx(full * R * vw), R * vw, [&](Value at) { pass(at, R); });
+        if (rest) pass(kb.idx(full * R * vw), rest);
+      });
+    });
+    forEachSlot([&](Value, Value slot) {
+      for (int64_t i = 0; i < M; ++i) {
+        Value v = valueIndex(slot, i);
+        Value grad = b.create<vector::ReductionOp>(
+            g.loc, vector::CombiningKind::ADD, g.loadVec(partial, {kb.mul(v, kb.idx(vw))}, vw));
+        sgdAt(g, g.values, g.grads, g.momentum, v, grad, lr, mu, wd);
+      }
+    });
+  });
+}
+
 } // namespace
 
 
@@ -1010,7 +1110,10 @@ func::FuncOp mest::codegen::buildConvBackwardWeight(OpBuilder &b, Location loc,
     Value grad = weightGradient(g, in, dout, t);
     sgdAt(g, g.values, g.grads, g.momentum, t.v, grad, lr, mu, wd);
   };
-  if (usePaddedKernels(spec))
+  if (usePaddedKernels(spec) && spec.scheme == Scheme::Block &&
+      blockPartialBytes(spec) <= (512 << 10))
+    emitPaddedBackwardWeightBlock(g, in, dout, lr, mu, wd);
+  else if (usePaddedKernels(spec))
     emitPaddedBackwardWeight(g, in, dout, lr, mu, wd);
   else switch (spec.scheme) {
   case Scheme::Dense:
