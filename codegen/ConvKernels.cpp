@@ -280,17 +280,20 @@ public:
     int64_t channels, H, W, PH, PW, SH, SW, OH, OW;  // the conv being computed
     int64_t Hp, Wp, flat, vecs, plane, size;
   };
+  /// (KH, KW default to the layer's kernel.)
   Padded padded(int64_t channels, int64_t H, int64_t W, int64_t PH, int64_t PW, int64_t SH,
-                int64_t SW) const {
-    Padded p{channels, H, W, PH, PW, SH, SW, (H + 2 * PH - sp.KH) / SH + 1,
-             (W + 2 * PW - sp.KW) / SW + 1};
+                int64_t SW, int64_t KH = 0, int64_t KW = 0) const {
+    KH = KH ? KH : sp.KH;
+    KW = KW ? KW : sp.KW;
+    Padded p{channels, H, W, PH, PW, SH, SW, (H + 2 * PH - KH) / SH + 1,
+             (W + 2 * PW - KW) / SW + 1};
     p.Hp = (H + 2 * PH + SH - 1) / SH;
     p.Wp = (W + 2 * PW + SW - 1) / SW;
     p.flat = p.OH * p.Wp;
     p.vecs = (p.flat + sp.vectorWidth - 1) / sp.vectorWidth;
     p.plane = p.Hp * p.Wp;
     // The last vector of the last plane reads up to (KW-1)/SW + vectorWidth past it.
-    p.size = channels * SH * SW * p.plane + (sp.KW - 1) / SW + sp.vectorWidth;
+    p.size = channels * SH * SW * p.plane + (KW - 1) / SW + sp.vectorWidth;
     return p;
   }
   /// The forward conv, and backward-data (stride 1) as the conv of the output
@@ -300,6 +303,14 @@ public:
   }
   Padded paddedBackwardData() const {
     return padded(sp.O, sp.OH, sp.OW, sp.KH - 1 - sp.PH, sp.KW - 1 - sp.PW, 1, 1);
+  }
+  /// Backward-data at stride 2: phase (i, j) of the input gradient (padded
+  /// coordinates 2a + i, 2b + j) is the stride-1 conv, with a ceil(K/2) kernel,
+  /// of the output gradient padded by ceil(K/2) - 1, over the taps
+  /// (2kr + i, 2ks + j) flipped.
+  Padded paddedBackwardDataPhases() const {
+    const int64_t kr = (sp.KH + 1) / 2, ks = (sp.KW + 1) / 2;
+    return padded(sp.O, sp.OH, sp.OW, kr - 1, ks - 1, 1, 1, kr, ks);
   }
   /// Where tap (r, s) of channel c starts reading, relative to the output.
   Value tapOffset(const Padded &p, Value c, Value r, Value s) {
@@ -494,44 +505,58 @@ void emitPaddedForward(ConvGen &g, Value in, Value out) {
   });
 }
 
-/// Backward-data as the forward conv of the padded output gradient with the
-/// taps flipped, output-stationary per input channel. The weights are read by
-/// input channel, so each call first lists them that way (a counting sort of
-/// the active weights, O(capacity), sequential): per channel c, the weights'
-/// values and their offsets o * plane + (KH-1-r) * Wp + (KW-1-s) in the padded
-/// gradient. The lists live on the stack (usePaddedKernels bounds them).
-void emitPaddedBackwardData(ConvGen &g, Value dout, Value din) {
+/// The active weights listed by key(tap) in [0, keys) as (offset(tap), value) pairs on
+/// the stack (a counting sort, O(capacity), sequential); returns the key starts (keys + 1), the offsets and the values.
+std::array<Value, 3> weightsByKey(ConvGen &g, int64_t keys,
+                                  const std::function<Value(Tap &)> &key,
+                                  const std::function<Value(Tap &)> &offset) {
   KernelBuilder &kb = g.kb;
   OpBuilder &b = g.b;
   const ConvKernelSpec &sp = g.spec();
-  const ConvGen::Padded p = g.paddedBackwardData();
   const int64_t cap = std::max<int64_t>(sp.layout.capacityValues, 1);
-  Value start = g.scratch(sp.C + 1, b.getIndexType());
-  Value cursor = g.scratch(sp.C, b.getIndexType());
+  Value start = g.scratch(keys + 1, b.getIndexType());
+  Value cursor = g.scratch(keys, b.getIndexType());
   Value offsets = g.scratch(cap, b.getI32Type()), weights = g.scratch(cap);
-  kb.forLoop(kb.idx(0), kb.idx(sp.C + 1), 1, [&](Value c) { kb.store(kb.idx(0), start, c); });
+  kb.forLoop(kb.idx(0), kb.idx(keys + 1), 1, [&](Value k) { kb.store(kb.idx(0), start, k); });
   kb.forLoop(kb.idx(0), kb.idx(sp.O), 1, [&](Value o) {
     g.forEachWeightOfFilter(o, [&](Tap &t) {
-      Value next = kb.add(t.c, kb.idx(1));
+      Value next = kb.add(key(t), kb.idx(1));
       kb.store(kb.add(kb.load(start, next), kb.idx(1)), start, next);
     });
   });
-  kb.forLoop(kb.idx(0), kb.idx(sp.C), 1, [&](Value c) {
-    Value next = kb.add(c, kb.idx(1));
-    kb.store(kb.add(kb.load(start, next), kb.load(start, c)), start, next);
-    kb.store(kb.load(start, c), cursor, c);
+  kb.forLoop(kb.idx(0), kb.idx(keys), 1, [&](Value k) {
+    Value next = kb.add(k, kb.idx(1));
+    kb.store(kb.add(kb.load(start, next), kb.load(start, k)), start, next);
+    kb.store(kb.load(start, k), cursor, k);
   });
   kb.forLoop(kb.idx(0), kb.idx(sp.O), 1, [&](Value o) {
     g.forEachWeightOfFilter(o, [&](Tap &t) {
-      Value at = kb.load(cursor, t.c);
-      kb.store(kb.add(at, kb.idx(1)), cursor, t.c);
-      Value offset = kb.add(kb.mul(o, kb.idx(p.plane)),
-                            kb.add(kb.mul(kb.sub(kb.idx(sp.KH - 1), t.r), kb.idx(p.Wp)),
-                                   kb.sub(kb.idx(sp.KW - 1), t.s)));
-      kb.store(b.create<arith::IndexCastOp>(g.loc, b.getI32Type(), offset), offsets, at);
+      Value k = key(t);
+      Value at = kb.load(cursor, k);
+      kb.store(kb.add(at, kb.idx(1)), cursor, k);
+      kb.store(b.create<arith::IndexCastOp>(g.loc, b.getI32Type(), offset(t)), offsets, at);
       kb.store(kb.load(g.values, t.v), weights, at);
     });
   });
+  return {start, offsets, weights};
+}
+
+/// Backward-data as the forward conv of the padded output gradient with the
+/// taps flipped, output-stationary per input channel. The weights are read by
+/// input channel, so each call first lists them that way (weightsByKey): per
+/// channel c, the weights' values and their offsets o * plane + (KH-1-r) * Wp
+/// + (KW-1-s) in the padded gradient (usePaddedKernels bounds the lists).
+void emitPaddedBackwardData(ConvGen &g, Value dout, Value din) {
+  KernelBuilder &kb = g.kb;
+  const ConvKernelSpec &sp = g.spec();
+  const ConvGen::Padded p = g.paddedBackwardData();
+  auto [start, offsets, weights] = weightsByKey(
+      g, sp.C, [&](Tap &t) { return t.c; },
+      [&](Tap &t) {
+        return kb.add(kb.mul(t.o, kb.idx(p.plane)),
+                      kb.add(kb.mul(kb.sub(kb.idx(sp.KH - 1), t.r), kb.idx(p.Wp)),
+                             kb.sub(kb.idx(sp.KW - 1), t.s)));
+      });
   kb.parallelLoop(kb.idx(0), kb.idx(sp.N), [&](Value n) {
     Value buf = g.scratch(p.size), flat = g.scratch(p.vecs * sp.vectorWidth);
     g.fillPadded(p, dout, n, buf);
@@ -539,12 +564,97 @@ void emitPaddedBackwardData(ConvGen &g, Value dout, Value din) {
       Value lo = kb.load(start, c), hi = kb.load(start, kb.add(c, kb.idx(1)));
       g.paddedPlanes(p, buf, flat, {g.splat(kb.f32(0.0), sp.vectorWidth)},
                      [&](ValueRange acc, const ConvGen::Accumulate &add) {
-                      ValueRange r = kb.forLoop(lo, hi, 1, acc, [&](Value e, ValueRange a) {
-                        return add({kb.load(weights, e)}, kb.loadIndex(offsets, e), a);
-                      });
-                      return ConvGen::Carried(r.begin(), r.end());
-                    });
+                       ValueRange r = kb.forLoop(lo, hi, 1, acc, [&](Value e, ValueRange a) {
+                         return add({kb.load(weights, e)}, kb.loadIndex(offsets, e), a);
+                       });
+                       return ConvGen::Carried(r.begin(), r.end());
+                     });
       g.storeValid(p, flat, din, n, c);
+    });
+  });
+}
+
+/// Whether the stride-2 phase backward-data covers every input row and column.
+bool phasesCoverInput(const ConvKernelSpec &sp) {
+  if (sp.SH != 2 || sp.SW != 2) return false;
+  const int64_t rows = sp.OH + (sp.KH + 1) / 2 - 1, cols = sp.OW + (sp.KW + 1) / 2 - 1;
+  return (sp.H - 1 + sp.PH) / 2 < rows && (sp.W - 1 + sp.PW) / 2 < cols;
+}
+
+/// Stride-2 backward-data on phases (see ConvGen::paddedBackwardDataPhases):
+/// per image and input channel, the four phase planes are computed
+/// output-stationary like the stride-1 case, then interleaved into the
+/// gradient's rows: even and odd lanes come from the two column phases.
+void emitPaddedBackwardDataStrided(ConvGen &g, Value dout, Value din) {
+  KernelBuilder &kb = g.kb;
+  OpBuilder &b = g.b;
+  const ConvKernelSpec &sp = g.spec();
+  const ConvGen::Padded q = g.paddedBackwardDataPhases();
+  const int64_t kr = (sp.KH + 1) / 2, ks = (sp.KW + 1) / 2, vw = sp.vectorWidth;
+  const int64_t planeFloats = q.vecs * vw;
+  auto [start, offsets, weights] = weightsByKey(
+      g, sp.C * 4,
+      [&](Tap &t) {
+        return kb.add(kb.mul(t.c, kb.idx(4)),
+                      kb.add(kb.mul(kb.rem(t.r, kb.idx(2)), kb.idx(2)), kb.rem(t.s, kb.idx(2))));
+      },
+      [&](Tap &t) {
+        return kb.add(kb.mul(t.o, kb.idx(q.plane)),
+                      kb.add(kb.mul(kb.sub(kb.idx(kr - 1), kb.div(t.r, kb.idx(2))), kb.idx(q.Wp)),
+                             kb.sub(kb.idx(ks - 1), kb.div(t.s, kb.idx(2)))));
+      });
+  kb.parallelLoop(kb.idx(0), kb.idx(sp.N), [&](Value n) {
+    Value buf = g.scratch(q.size), flat = g.scratch(4 * planeFloats);
+    g.fillPadded(q, dout, n, buf);
+    kb.forLoop(kb.idx(0), kb.idx(sp.C), 1, [&](Value c) {
+      for (int64_t phase = 0; phase < 4; ++phase) {
+        Value key = kb.add(kb.mul(c, kb.idx(4)), kb.idx(phase));
+        Value lo = kb.load(start, key), hi = kb.load(start, kb.add(key, kb.idx(1)));
+        Value plane = b.create<memref::SubViewOp>(g.loc, flat, ArrayRef<int64_t>{phase * planeFloats},
+                                                  ArrayRef<int64_t>{planeFloats},
+                                                  ArrayRef<int64_t>{1});
+        g.paddedPlanes(q, buf, plane, {g.splat(kb.f32(0.0), vw)},
+                       [&](ValueRange acc, const ConvGen::Accumulate &add) {
+                         ValueRange r = kb.forLoop(lo, hi, 1, acc, [&](Value e, ValueRange a) {
+                           return add({kb.load(weights, e)}, kb.loadIndex(offsets, e), a);
+                         });
+                         return ConvGen::Carried(r.begin(), r.end());
+                       });
+      }
+      // Rows of row phase i: iy = 2a + i - PH.
+      for (int64_t i = 0; i < 2; ++i) {
+        const int64_t a0 = std::max<int64_t>(0, (sp.PH - i + 1) / 2);
+        const int64_t a1 = (sp.H - 1 + sp.PH - i) >= 0 ? (sp.H - 1 + sp.PH - i) / 2 + 1 : 0;
+        kb.forLoop(kb.idx(a0), kb.idx(std::max(a0, a1)), 1, [&](Value a) {
+          Value iy = kb.add(kb.mul(a, kb.idx(2)), kb.idx(i - sp.PH));
+          Value row = kb.mul(a, kb.idx(q.Wp));
+          // Lane l of ix0..: X = ix0 + PW + l, column phase (X % 2), b = X / 2.
+          // With ix0 even, lanes alternate between phase j0 = PW % 2 (from
+          // b0 = (ix0 + PW) / 2) and phase 1 - j0 (from b0 + j0).
+          const int64_t j0 = sp.PW % 2;
+          g.rowLoop(kb.idx(0), kb.idx(sp.W), [&](Value ix, int64_t w) {
+            Value b0 = kb.add(row, kb.div(kb.add(ix, kb.idx(sp.PW)), kb.idx(2)));
+            auto phaseAt = [&](int64_t j, Value at) {
+              return kb.add(at, kb.idx((i * 2 + j) * planeFloats));
+            };
+            if (w == 1) {
+              // ix may be odd here: its own phase and column.
+              Value X = kb.add(ix, kb.idx(sp.PW));
+              Value j = kb.rem(X, kb.idx(2));
+              Value at = kb.add(kb.add(row, kb.div(X, kb.idx(2))),
+                                kb.mul(kb.add(kb.mul(kb.idx(i), kb.idx(2)), j), kb.idx(planeFloats)));
+              kb.store(kb.load(flat, at), din, {n, c, iy, ix});
+              return;
+            }
+            Value u = g.loadVec(flat, {phaseAt(j0, b0)}, w / 2);
+            Value v = g.loadVec(flat, {phaseAt(1 - j0, kb.add(b0, kb.idx(j0)))}, w / 2);
+            SmallVector<int64_t> lanes;
+            for (int64_t l = 0; l < w / 2; ++l) lanes.append({l, w / 2 + l});
+            Value out = b.create<vector::ShuffleOp>(g.loc, u, v, lanes);
+            g.storeVec(out, din, {n, c, iy, ix}, w);
+          });
+        });
+      }
     });
   });
 }
@@ -673,6 +783,11 @@ func::FuncOp mest::codegen::buildConvBackwardData(OpBuilder &b, Location loc,
   Value dout = func.getArgument(1), din = func.getArgument(2);
   if (usePaddedBackwardData(spec)) {
     emitPaddedBackwardData(g, dout, din);
+    g.end();
+    return func;
+  }
+  if (usePaddedKernels(spec) && phasesCoverInput(spec)) {
+    emitPaddedBackwardDataStrided(g, dout, din);
     g.end();
     return func;
   }
