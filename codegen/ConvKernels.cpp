@@ -378,6 +378,31 @@ public:
       });
     });
   }
+  /// stats[n, o] = (sum, sum of squares) of the OH x OW valid positions of
+  /// the flattened plane (still in L1 after storeValid).
+  void planeStats(const Padded &p, Value flat, Value stats, Value n, Value o) {
+    const int64_t vw = sp.vectorWidth;
+    Value zero = splat(kb.f32(0.0), vw);
+    ValueRange sums = kb.forLoop(kb.idx(0), kb.idx(p.OH), 1, {zero, zero},
+                                 [&](Value y, ValueRange acc) {
+      Value s = acc[0], q = acc[1];
+      for (int64_t x = 0; x < p.OW; x += vw) {
+        Value at = kb.add(kb.mul(y, kb.idx(p.Wp)), kb.idx(x));
+        Value mask;
+        if (p.OW - x < vw)
+          mask = b.create<vector::CreateMaskOp>(loc, VectorType::get({vw}, b.getI1Type()),
+                                                ValueRange{kb.idx(p.OW - x)});
+        Value v = loadVec(flat, {at}, vw, mask);
+        s = b.create<arith::AddFOp>(loc, s, v);
+        q = fma(v, v, q);
+      }
+      return Carried{s, q};
+    });
+    for (int64_t k = 0; k < 2; ++k)
+      kb.store(b.create<vector::ReductionOp>(loc, vector::CombiningKind::ADD, sums[k]), stats,
+               {n, o, kb.idx(k)});
+  }
+
   /// Computes M flattened output planes of a padded conv into `flat` (plane i
   /// at i * vecs * vw): chunks of vectors of every plane stay in registers
   /// (carried values, plane i starting at inits[i]) while `weights` streams
@@ -461,7 +486,7 @@ namespace {
 /// Output-stationary forward on the padded input (see ConvGen::Padded): per
 /// image, the input is copied once into a zero-bordered per-thread buffer; per
 /// filter, every active weight streams into the flattened output plane.
-void emitPaddedForward(ConvGen &g, Value in, Value out) {
+void emitPaddedForward(ConvGen &g, Value in, Value out, Value stats) {
   KernelBuilder &kb = g.kb;
   const ConvKernelSpec &sp = g.spec();
   const ConvGen::Padded p = g.paddedForward();
@@ -496,11 +521,14 @@ void emitPaddedForward(ConvGen &g, Value in, Value out) {
             });
         return ConvGen::Carried(r.begin(), r.end());
       });
-      for (int64_t i = 0; i < M; ++i)
-        g.storeValid(p, g.b.create<memref::SubViewOp>(g.loc, flat, ArrayRef<int64_t>{i * planeFloats},
-                                                      ArrayRef<int64_t>{planeFloats},
-                                                      ArrayRef<int64_t>{1}),
-                     out, n, kb.add(o0, kb.idx(i)));
+      for (int64_t i = 0; i < M; ++i) {
+        Value plane = g.b.create<memref::SubViewOp>(g.loc, flat, ArrayRef<int64_t>{i * planeFloats},
+                                                    ArrayRef<int64_t>{planeFloats},
+                                                    ArrayRef<int64_t>{1});
+        Value o = kb.add(o0, kb.idx(i));
+        g.storeValid(p, plane, out, n, o);
+        if (stats) g.planeStats(p, plane, stats, n, o);
+      }
     });
   });
 }
@@ -666,10 +694,13 @@ func::FuncOp mest::codegen::buildConvForward(OpBuilder &b, Location loc,
   OpBuilder::InsertionGuard guard(b);
   ConvGen g(b, loc, spec);
   KernelBuilder &kb = g.kb;
-  func::FuncOp func = g.begin(name, {g.stateType(), g.inType(), g.outType()});
+  SmallVector<Type> args = {g.stateType(), g.inType(), g.outType()};
+  if (spec.outputStats) args.push_back(MemRefType::get({spec.N, spec.O, 2}, b.getF32Type()));
+  func::FuncOp func = g.begin(name, args);
   Value in = func.getArgument(1), out = func.getArgument(2);
+  assert((!spec.outputStats || usePaddedKernels(spec)) && "statistics need the padded forward");
   if (usePaddedKernels(spec)) {
-    emitPaddedForward(g, in, out);
+    emitPaddedForward(g, in, out, spec.outputStats ? func.getArgument(3) : Value());
     g.end();
     return func;
   }

@@ -32,6 +32,9 @@ struct ConvKernelSpec {
   /// Stride-1 kernels: "auto" (padded where it fits, see usePaddedKernels),
   /// "padded" (wherever stride 1 and the scratch fits) or "direct".
   std::string convKernels = "auto";
+  /// Forward also writes stats[N, O, 2]: each output plane's sum and sum of
+  /// squares, for the batch norm after it (padded forward only).
+  bool outputStats = false;
   int64_t numPatterns() const { return static_cast<int64_t>(taps.size()) / 4; }
 };
 

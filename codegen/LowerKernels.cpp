@@ -155,6 +155,8 @@ private:
   DenseSet<Operation *> fusedAway;
   DenseMap<Operation *, std::pair<BatchNormTrainOp, Value>> fusedRelu;
   DenseMap<Operation *, ReluGradOp> fusedReluGrad;
+  /// Per-plane statistics a conv's forward writes for the batch norm after it.
+  DenseMap<Operation *, Value> statsOf;
   void planFusions(Block &body);
   Value state, arena, lr, mu, wd;
 };
@@ -167,7 +169,8 @@ func::FuncOp StepLowering::convKernel(Operation *layer, StringRef dir) {
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToEnd(module.getBody());
   ConvKernelSpec spec = convSpec(layer, stateBytes, vectorWidth, forwardOrder, convKernels);
-  func::FuncOp f = dir == "fwd"        ? buildConvForward(b, loc(), spec, name)
+  spec.outputStats = dir == "fwd_stats";
+  func::FuncOp f = dir.starts_with("fwd")  ? buildConvForward(b, loc(), spec, name)
                    : dir == "bwd_data" ? buildConvBackwardData(b, loc(), spec, name)
                                        : buildConvBackwardWeight(b, loc(), spec, name);
   if (exportKernels)
@@ -259,6 +262,22 @@ LogicalResult StepLowering::lowerOp(Operation *op, ArrayRef<Value> res) {
     int64_t hw = t.getRank() == 4 ? t.getDimSize(2) * t.getDimSize(3) : 1;
     return std::array<int64_t, 3>{t.getDimSize(0), t.getDimSize(1), hw};
   };
+  // out = relu?(bn(input) + residual?), with the input's statistics from the
+  // conv's epilogue when it provides them.
+  auto trainBatchNorm = [&](BatchNormTrainOp bn, Value residual, bool relu, Value out) {
+    auto [N, C, HW] = nchw(bn.getInput());
+    auto v = bnViews(bn, C);
+    Value in = mem(bn.getInput());
+    Value stats = statsOf.lookup(bn);
+    auto flag = [&](bool on) { return b.create<arith::ConstantIntOp>(loc(), on ? 1 : 0, 32); };
+    call("mest_rt_batch_norm_train_fused",
+         {i64(N), i64(C), i64(HW), ptr(in), ptr(v[0]), ptr(v[3]), ptr(v[4]),
+          f64(bn->getAttrOfType<FloatAttr>("eps").getValueAsDouble()),
+          f64(bn->getAttrOfType<FloatAttr>("momentum").getValueAsDouble()),
+          ptr(residual ? mem(residual) : in), flag(bool(residual)), flag(relu),
+          ptr(stats ? stats : in), flag(bool(stats)), ptr(out), ptr(mem(bn.getMean())),
+          ptr(mem(bn.getInvStd()))});
+  };
   auto window = [&](Value in, ArrayRef<int64_t> k, std::optional<ArrayRef<int64_t>> stride,
                     ArrayRef<int64_t> pad) {
     auto t = cast<RankedTensorType>(in.getType());
@@ -269,6 +288,12 @@ LogicalResult StepLowering::lowerOp(Operation *op, ArrayRef<Value> res) {
   };
   return llvm::TypeSwitch<Operation *, LogicalResult>(op)
       .Case<Conv2dOp, LinearOp>([&](Operation *layer) {
+        if (Value stats = statsOf.lookup(layer)) {
+          b.create<func::CallOp>(
+              loc(), convKernel(layer, "fwd_stats"),
+              ValueRange{state, as4D(mem(layer->getOperand(0))), as4D(res[0]), stats});
+          return success();
+        }
         b.create<func::CallOp>(loc(), convKernel(layer, "fwd"),
                                ValueRange{state, as4D(mem(layer->getOperand(0))), as4D(res[0])});
         return success();
@@ -287,13 +312,7 @@ LogicalResult StepLowering::lowerOp(Operation *op, ArrayRef<Value> res) {
         return success();
       })
       .Case([&](BatchNormTrainOp bn) {
-        auto [N, C, HW] = nchw(bn.getInput());
-        auto v = bnViews(bn, C);
-        call("mest_rt_batch_norm_train",
-             {i64(N), i64(C), i64(HW), ptr(mem(bn.getInput())), ptr(v[0]), ptr(v[3]), ptr(v[4]),
-              f64(bn->getAttrOfType<FloatAttr>("eps").getValueAsDouble()),
-              f64(bn->getAttrOfType<FloatAttr>("momentum").getValueAsDouble()), ptr(res[0]),
-              ptr(res[1]), ptr(res[2])});
+        trainBatchNorm(bn, Value(), false, res[0]);
         return success();
       })
       .Case([&](BatchNormOp bn) {
@@ -330,18 +349,7 @@ LogicalResult StepLowering::lowerOp(Operation *op, ArrayRef<Value> res) {
       })
       .Case([&](ReluOp r) {
         if (auto it = fusedRelu.find(r); it != fusedRelu.end()) {
-          auto [bn, residual] = it->second;
-          auto [N, C, HW] = nchw(bn.getInput());
-          auto v = bnViews(bn, C);
-          Value in = mem(bn.getInput());
-          call("mest_rt_batch_norm_train_fused",
-               {i64(N), i64(C), i64(HW), ptr(in), ptr(v[0]), ptr(v[3]), ptr(v[4]),
-                f64(bn->getAttrOfType<FloatAttr>("eps").getValueAsDouble()),
-                f64(bn->getAttrOfType<FloatAttr>("momentum").getValueAsDouble()),
-                ptr(residual ? mem(residual) : in),
-                b.create<arith::ConstantIntOp>(loc(), residual ? 1 : 0, 32),
-                b.create<arith::ConstantIntOp>(loc(), 1, 32), ptr(res[0]),
-                ptr(mem(bn.getMean())), ptr(mem(bn.getInvStd()))});
+          trainBatchNorm(it->second.first, it->second.second, true, res[0]);
           return success();
         }
         int64_t n = cast<ShapedType>(r.getType()).getNumElements();
@@ -462,6 +470,19 @@ void StepLowering::planFusions(Block &body) {
     return bn && bn.getOutput().hasOneUse() ? bn : BatchNormTrainOp();
   };
   for (Operation &op : body) {
+    if (auto bn = dyn_cast<BatchNormTrainOp>(op)) {
+      // The conv before it computes the per-plane statistics in its epilogue
+      // (one pass less over the activation), into a small stack buffer.
+      auto conv = bn.getInput().getDefiningOp<Conv2dOp>();
+      if (conv && !statsOf.count(conv) &&
+          usePaddedKernels(convSpec(conv, stateBytes, vectorWidth, forwardOrder, convKernels))) {
+        auto t = cast<RankedTensorType>(conv.getType());
+        Value stats = b.create<memref::AllocaOp>(
+            loc(), MemRefType::get({t.getDimSize(0), t.getDimSize(1), 2}, b.getF32Type()));
+        statsOf[conv] = stats;
+        statsOf[bn] = stats;
+      }
+    }
     if (auto relu = dyn_cast<ReluOp>(op)) {
       Value out = relu.getResult();
       if (BatchNormTrainOp bn = singleBn(relu.getInput());

@@ -26,15 +26,6 @@ ConvGeom window(int64_t N, int64_t C, int64_t H, int64_t W, int64_t KH, int64_t 
 
 extern "C" {
 
-void mest_rt_batch_norm_train(int64_t N, int64_t C, int64_t HW, const float *in, float *params,
-                              float *runMean, float *runVar, double eps, double momentum,
-                              float *out, float *mean, float *invStd) {
-#pragma omp parallel for schedule(static)
-  for (int64_t c = 0; c < C; ++c)
-    fast::batchNormForwardTrainChannel(c, N, C, HW, in, params, params + C, eps, momentum,
-                                       runMean, runVar, out, mean, invStd);
-}
-
 void mest_rt_batch_norm_eval(int64_t N, int64_t C, int64_t HW, const float *in, float *params,
                              float *runMean, float *runVar, double eps, float *out) {
 #pragma omp parallel for schedule(static)
@@ -42,16 +33,19 @@ void mest_rt_batch_norm_eval(int64_t N, int64_t C, int64_t HW, const float *in, 
     batchNormForwardEvalChannel(c, N, C, HW, in, params, params + C, eps, runMean, runVar, out);
 }
 
-/// Batch norm with its fused epilogue: out = relu?(bn(in) + residual?).
+/// Training-mode batch norm with its fused epilogue, out = relu?(bn(in) +
+/// residual?), and optionally the input statistics from the conv before it.
 void mest_rt_batch_norm_train_fused(int64_t N, int64_t C, int64_t HW, const float *in,
                                     float *params, float *runMean, float *runVar, double eps,
                                     double momentum, const float *residual, int32_t hasResidual,
-                                    int32_t relu, float *out, float *mean, float *invStd) {
+                                    int32_t relu, const float *stats, int32_t hasStats,
+                                    float *out, float *mean, float *invStd) {
 #pragma omp parallel for schedule(static)
   for (int64_t c = 0; c < C; ++c)
     fast::batchNormForwardTrainChannel(c, N, C, HW, in, params, params + C, eps, momentum,
                                        runMean, runVar, out, mean, invStd,
-                                       hasResidual ? residual : nullptr, relu != 0);
+                                       hasResidual ? residual : nullptr, relu != 0,
+                                       hasStats ? stats : nullptr);
 }
 
 /// Batch norm backward of a gradient that first goes back through a ReLU

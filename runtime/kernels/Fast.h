@@ -14,12 +14,16 @@
 namespace mest::rt::fast {
 
 /// With the epilogue the generated code fuses after batch norm: out =
-/// relu?(bn(in) + residual) (`residual` may be null, `relu` false).
+/// relu?(bn(in) + residual) (`residual` may be null, `relu` false). `stats`,
+/// when given, holds per (image, channel) the sum and the sum of squares of
+/// the input plane ([N, C, 2], from the producing conv's epilogue), so the
+/// statistics pass over the input is skipped.
 void batchNormForwardTrainChannel(int64_t c, int64_t N, int64_t C, int64_t HW, const float *in,
                                   const float *gamma, const float *beta, double eps,
                                   double momentum, float *runMean, float *runVar, float *out,
                                   float *saveMean, float *saveInvStd,
-                                  const float *residual = nullptr, bool relu = false);
+                                  const float *residual = nullptr, bool relu = false,
+                                  const float *stats = nullptr);
 /// With the fused ReLU backward as prologue: when `reluOut` is given, the
 /// gradient used is dout where reluOut > 0, else 0.
 void batchNormBackwardChannel(int64_t c, int64_t N, int64_t C, int64_t HW, const float *in,

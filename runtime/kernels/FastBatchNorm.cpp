@@ -19,9 +19,11 @@ void batchNormForwardTrainChannel(int64_t c, int64_t N, int64_t C, int64_t HW, c
                                   const float *gamma, const float *beta, double eps,
                                   double momentum, float *runMean, float *runVar, float *out,
                                   float *saveMean, float *saveInvStd, const float *residual,
-                                  bool relu) {
+                                  bool relu, const float *stats) {
   double sum = 0.0, sq = 0.0;
-  for (int64_t n = 0; n < N; ++n) {
+  for (int64_t n = 0; stats && n < N; ++n)
+    sum += stats[(n * C + c) * 2], sq += stats[(n * C + c) * 2 + 1];
+  for (int64_t n = 0; !stats && n < N; ++n) {
     const float *x = in + (n * C + c) * HW;
     float s = 0.0f, q = 0.0f;
 #pragma omp simd reduction(+ : s, q)

@@ -6,8 +6,10 @@
 // and the arena, with caller buffers for inputs and outputs (i1 as i8).
 // CHECK-LABEL: func.func @mest_model_train_step(
 // CHECK-SAME: memref<3456xi8>, %{{.*}}: memref<{{[0-9]+}}xi8>, %{{.*}}: memref<2x4x6x6xf32>, %{{.*}}: memref<2xi32>, %{{.*}}: f32, %{{.*}}: f32, %{{.*}}: f32, %{{.*}}: memref<2xf32>, %{{.*}}: memref<2xi8>, %{{.*}}: memref<2xf32>)
-// CHECK: call @mest_k_c_fwd(
-// CHECK: call @mest_rt_batch_norm_train(
+// The conv's forward also writes the per-plane statistics its batch norm uses.
+// CHECK: %[[STATS:.*]] = memref.alloca() : memref<2x8x2xf32>
+// CHECK: call @mest_k_c_fwd_stats(%{{.*}}, %{{.*}}, %{{.*}}, %[[STATS]])
+// CHECK: call @mest_rt_batch_norm_train_fused(
 // CHECK: call @mest_rt_global_avg_pool_forward(
 // CHECK: call @mest_k_fc_fwd(
 // CHECK: call @mest_rt_softmax_xent_forward(
@@ -20,9 +22,9 @@
 // CHECK-NOT: call @mest_k_c_bwd_data
 // CHECK: call @mest_k_c_bwd_weight(
 
-// The unstructured conv: parallel over (image, filter), its weights read through
-// the row pointers and columns of its storage.
-// CHECK-LABEL: func.func private @mest_k_c_fwd(
+// The unstructured conv (padded kernels): parallel over images, its weights read
+// through the row pointers and columns of its storage.
+// CHECK-LABEL: func.func private @mest_k_c_fwd_stats(
 // CHECK-SAME: attributes {llvm.linkage = #llvm.linkage<internal>}
 // CHECK: scf.parallel
 // CHECK: memref.view %arg0[%{{.*}}][] : memref<3456xi8> to memref<9xi32>
@@ -30,6 +32,7 @@
 // CHECK: math.fma
 
 // CHECK-LABEL: func.func @mest_model_eval_step(
+// CHECK: call @mest_k_c_fwd(
 // CHECK: call @mest_rt_batch_norm_eval(
 
 // CHECK-LABEL: func.func @mest_model_after_mutation(

@@ -60,6 +60,19 @@ TEST_CASE("fast batch norm with fused residual add and ReLU equals the reference
                                          inv.data(), withResidual ? residual.data() : nullptr,
                                          /*relu=*/true);
     CHECK(maxRelError(out.data(), ref.data(), n) < 1e-4);
+    // The same with the input statistics given per (image, channel) plane, as
+    // a conv epilogue provides them (summed here naively).
+    std::vector<float> stats(N * C * 2), out2(n), rm2(C, 0.f), rv2(C, 1.f);
+    for (int64_t i = 0; i < N * C; ++i)
+      for (int64_t k = 0; k < HW; ++k)
+        stats[2 * i] += in[i * HW + k], stats[2 * i + 1] += in[i * HW + k] * in[i * HW + k];
+    for (int64_t c = 0; c < C; ++c)
+      fast::batchNormForwardTrainChannel(c, N, C, HW, in.data(), gamma.data(), beta.data(), 1e-5,
+                                         0.1, rm2.data(), rv2.data(), out2.data(), mean.data(),
+                                         inv.data(), withResidual ? residual.data() : nullptr,
+                                         /*relu=*/true, stats.data());
+    CHECK(maxRelError(out2.data(), ref.data(), n) < 1e-4);
+    CHECK(maxRelError(rv2.data(), refRv.data(), C) < 1e-4);
     int64_t zeros = 0;
     for (float v : out) zeros += v == 0.0f;
     CHECK(zeros > n / 4);  // the ReLU did cut
