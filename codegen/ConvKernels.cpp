@@ -370,13 +370,20 @@ public:
     zeroRange(buf, kb.idx(used), p.size - used);
   }
   /// dst[n, o, y, x] = flat[y * Wp + x] for the OH x OW valid positions.
-  void storeValid(const Padded &p, Value flat, Value dst, Value n, Value o) {
+  /// With `addend`, dst = flat + addend (same shape as dst).
+  void storeValid(const Padded &p, Value flat, Value dst, Value n, Value o,
+                  Value addend = {}) {
     kb.forLoop(kb.idx(0), kb.idx(p.OH), 1, [&](Value y) {
       Value row = kb.mul(y, kb.idx(p.Wp));
       rowLoop(kb.idx(0), kb.idx(p.OW), [&](Value x, int64_t w) {
-        storeVec(loadVec(flat, {kb.add(row, x)}, w), dst, {n, o, y, x}, w);
+        storeVec(plus(loadVec(flat, {kb.add(row, x)}, w), addend, {n, o, y, x}, w), dst,
+                 {n, o, y, x}, w);
       });
     });
+  }
+  /// v + addend[at...] (w lanes), or v without an addend.
+  Value plus(Value v, Value addend, ValueRange at, int64_t w) {
+    return addend ? b.create<arith::AddFOp>(loc, v, loadVec(addend, at, w)).getResult() : v;
   }
   /// stats[n, o] = (sum, sum of squares) of the OH x OW valid positions of
   /// the flattened plane (still in L1 after storeValid).
@@ -574,7 +581,7 @@ std::array<Value, 3> weightsByKey(ConvGen &g, int64_t keys,
 /// input channel, so each call first lists them that way (weightsByKey): per
 /// channel c, the weights' values and their offsets o * plane + (KH-1-r) * Wp
 /// + (KW-1-s) in the padded gradient (usePaddedKernels bounds the lists).
-void emitPaddedBackwardData(ConvGen &g, Value dout, Value din) {
+void emitPaddedBackwardData(ConvGen &g, Value dout, Value din, Value addend) {
   KernelBuilder &kb = g.kb;
   const ConvKernelSpec &sp = g.spec();
   const ConvGen::Padded p = g.paddedBackwardData();
@@ -597,7 +604,7 @@ void emitPaddedBackwardData(ConvGen &g, Value dout, Value din) {
                        });
                        return ConvGen::Carried(r.begin(), r.end());
                      });
-      g.storeValid(p, flat, din, n, c);
+      g.storeValid(p, flat, din, n, c, addend);
     });
   });
 }
@@ -613,7 +620,7 @@ bool phasesCoverInput(const ConvKernelSpec &sp) {
 /// per image and input channel, the four phase planes are computed
 /// output-stationary like the stride-1 case, then interleaved into the
 /// gradient's rows: even and odd lanes come from the two column phases.
-void emitPaddedBackwardDataStrided(ConvGen &g, Value dout, Value din) {
+void emitPaddedBackwardDataStrided(ConvGen &g, Value dout, Value din, Value addend) {
   KernelBuilder &kb = g.kb;
   OpBuilder &b = g.b;
   const ConvKernelSpec &sp = g.spec();
@@ -671,7 +678,8 @@ void emitPaddedBackwardDataStrided(ConvGen &g, Value dout, Value din) {
               Value j = kb.rem(X, kb.idx(2));
               Value at = kb.add(kb.add(row, kb.div(X, kb.idx(2))),
                                 kb.mul(kb.add(kb.mul(kb.idx(i), kb.idx(2)), j), kb.idx(planeFloats)));
-              kb.store(kb.load(flat, at), din, {n, c, iy, ix});
+              kb.store(g.plus(kb.load(flat, at), addend, {n, c, iy, ix}, 1), din,
+                       {n, c, iy, ix});
               return;
             }
             Value u = g.loadVec(flat, {phaseAt(j0, b0)}, w / 2);
@@ -679,7 +687,7 @@ void emitPaddedBackwardDataStrided(ConvGen &g, Value dout, Value din) {
             SmallVector<int64_t> lanes;
             for (int64_t l = 0; l < w / 2; ++l) lanes.append({l, w / 2 + l});
             Value out = b.create<vector::ShuffleOp>(g.loc, u, v, lanes);
-            g.storeVec(out, din, {n, c, iy, ix}, w);
+            g.storeVec(g.plus(out, addend, {n, c, iy, ix}, w), din, {n, c, iy, ix}, w);
           });
         });
       }
@@ -688,6 +696,10 @@ void emitPaddedBackwardDataStrided(ConvGen &g, Value dout, Value din) {
 }
 
 } // namespace
+
+bool mest::codegen::usePaddedBackwardDataKernels(const ConvKernelSpec &spec) {
+  return usePaddedBackwardData(spec) || (usePaddedKernels(spec) && phasesCoverInput(spec));
+}
 
 func::FuncOp mest::codegen::buildConvForward(OpBuilder &b, Location loc,
                                              const ConvKernelSpec &spec, StringRef name) {
@@ -810,15 +822,20 @@ func::FuncOp mest::codegen::buildConvBackwardData(OpBuilder &b, Location loc,
   OpBuilder::InsertionGuard guard(b);
   ConvGen g(b, loc, spec);
   KernelBuilder &kb = g.kb;
-  func::FuncOp func = g.begin(name, {g.stateType(), g.outType(), g.inType()});
+  SmallVector<Type> args = {g.stateType(), g.outType(), g.inType()};
+  if (spec.addToInputGrad) args.push_back(g.inType());
+  func::FuncOp func = g.begin(name, args);
   Value dout = func.getArgument(1), din = func.getArgument(2);
+  Value addend = spec.addToInputGrad ? func.getArgument(3) : Value();
+  assert((!spec.addToInputGrad || usePaddedBackwardDataKernels(spec)) &&
+         "the fused gradient sum needs the padded backward-data");
   if (usePaddedBackwardData(spec)) {
-    emitPaddedBackwardData(g, dout, din);
+    emitPaddedBackwardData(g, dout, din, addend);
     g.end();
     return func;
   }
   if (usePaddedKernels(spec) && phasesCoverInput(spec)) {
-    emitPaddedBackwardDataStrided(g, dout, din);
+    emitPaddedBackwardDataStrided(g, dout, din, addend);
     g.end();
     return func;
   }

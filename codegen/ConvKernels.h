@@ -35,11 +35,16 @@ struct ConvKernelSpec {
   /// Forward also writes stats[N, O, 2]: each output plane's sum and sum of
   /// squares, for the batch norm after it (padded forward only).
   bool outputStats = false;
+  /// Backward-data adds addend[N, C, H, W] to its result (a gradient sum at a
+  /// fan-out, fused; padded backward-data only).
+  bool addToInputGrad = false;
   int64_t numPatterns() const { return static_cast<int64_t>(taps.size()) / 4; }
 };
 
-/// Whether the stride-1 kernels on zero-bordered copies serve this layer.
+/// Whether the kernels on zero-bordered copies serve this layer (forward and
+/// backward-weight), and its backward-data.
 bool usePaddedKernels(const ConvKernelSpec &spec);
+bool usePaddedBackwardDataKernels(const ConvKernelSpec &spec);
 
 /// fwd(state, in[N,C,H,W], out[N,O,OH,OW]): out = conv(in, active weights) + bias.
 mlir::func::FuncOp buildConvForward(mlir::OpBuilder &b, mlir::Location loc,

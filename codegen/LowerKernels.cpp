@@ -157,6 +157,8 @@ private:
   DenseMap<Operation *, ReluGradOp> fusedReluGrad;
   /// Per-plane statistics a conv's forward writes for the batch norm after it.
   DenseMap<Operation *, Value> statsOf;
+  /// Gradient sums computed by a backward-data kernel (grad_input, addend).
+  DenseMap<Operation *, std::pair<GradInputOp, Value>> fusedGradSum;
   void planFusions(Block &body);
   Value state, arena, lr, mu, wd;
 };
@@ -170,8 +172,9 @@ func::FuncOp StepLowering::convKernel(Operation *layer, StringRef dir) {
   b.setInsertionPointToEnd(module.getBody());
   ConvKernelSpec spec = convSpec(layer, stateBytes, vectorWidth, forwardOrder, convKernels);
   spec.outputStats = dir == "fwd_stats";
-  func::FuncOp f = dir.starts_with("fwd")  ? buildConvForward(b, loc(), spec, name)
-                   : dir == "bwd_data" ? buildConvBackwardData(b, loc(), spec, name)
+  spec.addToInputGrad = dir == "bwd_data_acc";
+  func::FuncOp f = dir.starts_with("fwd")        ? buildConvForward(b, loc(), spec, name)
+                   : dir.starts_with("bwd_data") ? buildConvBackwardData(b, loc(), spec, name)
                                        : buildConvBackwardWeight(b, loc(), spec, name);
   if (exportKernels)
     f.setPublic();
@@ -365,6 +368,13 @@ LogicalResult StepLowering::lowerOp(Operation *op, ArrayRef<Value> res) {
         return success();
       })
       .Case([&](AddOp a) {
+        if (auto it = fusedGradSum.find(a); it != fusedGradSum.end()) {
+          auto [gi, other] = it->second;
+          b.create<func::CallOp>(loc(), convKernel(layers.lookup(gi.getLayer()), "bwd_data_acc"),
+                                 ValueRange{state, as4D(mem(gi.getOutputGrad())), as4D(res[0]),
+                                            as4D(mem(other))});
+          return success();
+        }
         int64_t n = cast<ShapedType>(a.getType()).getNumElements();
         b.create<func::CallOp>(loc(), flatKernel("add", n),
                                ValueRange{flat(mem(a.getLhs())), flat(mem(a.getRhs())),
@@ -457,6 +467,11 @@ bool elementwiseSafe(Value in, Value out) {
   if (!a || !b) return true;  // a step argument or result: its own buffer
   return *a == *b || a->second <= b->first || b->second <= a->first;
 }
+/// Whether `in` and `out` share no bytes at all.
+bool disjoint(Value in, Value out) {
+  auto a = arenaRange(in), b = arenaRange(out);
+  return !a || !b || a->second <= b->first || b->second <= a->first;
+}
 } // namespace
 
 /// Epilogue and prologue fusion into the batch-norm runtime kernels, each
@@ -501,6 +516,21 @@ void StepLowering::planFusions(Block &body) {
         fusedAway.insert(bn);
         fusedAway.insert(add);
         fusedRelu[relu] = {bn, other};
+        break;
+      }
+    } else if (auto add = dyn_cast<AddOp>(op); add && !fusedAway.contains(add)) {
+      // A gradient sum at a fan-out: the backward-data kernel of one side
+      // adds the other side in its store.
+      for (auto [mine, other] : {std::pair{add.getLhs(), add.getRhs()},
+                                 std::pair{add.getRhs(), add.getLhs()}}) {
+        auto gi = mine.getDefiningOp<GradInputOp>();
+        if (!gi || !mine.hasOneUse() || !elementwiseSafe(other, add.getResult()) ||
+            !disjoint(gi.getOutputGrad(), add.getResult()) ||
+            !usePaddedBackwardDataKernels(convSpec(layers.lookup(gi.getLayer()), stateBytes,
+                                                   vectorWidth, forwardOrder, convKernels)))
+          continue;
+        fusedAway.insert(gi);
+        fusedGradSum[add] = {gi, other};
         break;
       }
     } else if (auto g = dyn_cast<BatchNormGradOp>(op)) {
