@@ -15,6 +15,9 @@ for name in sorted(os.listdir(out)):
 with open(os.path.join(out, "bench.json"), "w") as f:
     json.dump(rows, f, indent=1)
 
+# Models compiled with --conv-kernels direct only feed the kernel-choice table.
+direct = [r for r in rows if r.get("kernels", "auto") == "direct"]
+rows = [r for r in rows if r.get("kernels", "auto") != "direct"]
 kernels = [r for r in rows if r["kind"] == "kernel" and r["k"] == 3 and r["layer"] != "conv1"]
 steps = [r for r in rows if r["kind"] == "step"]
 torch_steps = [r for r in rows if r["kind"] == "torch_step"]
@@ -104,6 +107,42 @@ for r in sorted(mutations, key=lambda r: (r["scheme"], r["target"])):
     st = step_of.get((r["scheme"], r["target"]))
     frac = (r["mutate_ms"] + r["regroup_ms"]) / (st["median_ms"] * 782) if st else float("nan")
     md.append(f"| {r['scheme']} {r['target']:.2f} | {r['mutate_ms']:.2f} | {r['regroup_ms']:.3f} | {frac:.5f} |")
+
+# Kernel choice: the compiler's default (padded kernels wherever they apply) against
+# the direct kernels, per layer of the same model and direction.
+if direct:
+    md.append("\n## Kernel choice: default (padded where it applies) vs --conv-kernels direct\n")
+    md.append("Per conv shape of ResNet-32 at 90% (ms per layer, median, averaged over the layers "
+              "of that shape): default / direct (direct / default; > 1: the default is faster). "
+              "Step: the whole training step.\n")
+    md.append("| scheme | shape O,I,k,out,stride | fwd | bwd-data | bwd-weight |")
+    md.append("|---|---|---|---|---|")
+    auto_k = {(r["scheme"], r["layer"]): r for r in rows
+              if r["kind"] == "kernel" and r["target"] == 0.9}
+    fields = ("fwd_ms", "bwd_data_ms", "bwd_weight_ms")
+    pairs = defaultdict(lambda: [[0.0] * 3, [0.0] * 3, 0])
+    for r in direct:
+        a = auto_k.get((r["scheme"], r["layer"])) if r["kind"] == "kernel" else None
+        if not a:
+            continue
+        p = pairs[(r["scheme"], (r["O"], r["I"], r["k"], r["hw"], r["stride"]))]
+        for i, f in enumerate(fields):
+            p[0][i] += a[f]; p[1][i] += r[f]
+        p[2] += 1
+    worst = []
+    for (scheme, shape), (a, d, n) in sorted(pairs.items()):
+        cells = [f"{a[i] / n:.3f} / {d[i] / n:.3f} ({d[i] / a[i]:.2f}x)" for i in range(3)]
+        worst += [(d[i] / a[i], scheme, shape, fields[i]) for i in range(3)]
+        md.append(f"| {scheme} | {shape} | " + " | ".join(cells) + " |")
+    if worst:
+        w = min(worst)
+        md.append(f"\nSlowest default relative to direct: {w[0]:.2f}x ({w[1]} {w[2]} {w[3]}).\n")
+    auto_s = {r["scheme"]: r for r in steps if r["target"] == 0.9}
+    for r in sorted((r for r in direct if r["kind"] == "step"), key=lambda r: r["scheme"]):
+        a = auto_s.get(r["scheme"])
+        if a:
+            md.append(f"Step, {r['scheme']} 0.90: default {a['median_ms']:.1f} ms, direct "
+                      f"{r['median_ms']:.1f} ms ({r['median_ms'] / a['median_ms']:.2f}x).")
 
 with open(os.path.join(out, "bench.md"), "w") as f:
     f.write("\n".join(md) + "\n")

@@ -17,6 +17,12 @@ for b in "$build"/bench/bench-resnet32-*; do
   [ -f "$b" ] && [ -x "$b" ] || continue
   name=$(basename "$b")
   echo "== $name"
+  if [[ $name == *-direct ]]; then
+    # Compiled with --conv-kernels direct: kernels and step, for the kernel choice.
+    "$b" kernels --reps 10 --label direct >> "$out/mest-kernels.jsonl"
+    "$b" step --steps 20 --warmup 3 --label direct >> "$out/mest-steps.jsonl"
+    continue
+  fi
   "$b" kernels --reps 10 >> "$out/mest-kernels.jsonl"
   "$b" step --steps 20 --warmup 3 >> "$out/mest-steps.jsonl"
   "$b" mutation >> "$out/mest-mutation.jsonl"

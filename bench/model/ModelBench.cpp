@@ -79,9 +79,14 @@ int main(int argc, char **argv) {
   Model model(d);
   Rng rng(1);
   model.initialize(rng, threads);
+  // --label names how the model was compiled (e.g. "direct" for --conv-kernels direct).
+  std::string label = "auto";
+  for (int i = 2; i + 1 < argc; ++i)
+    if (!std::strcmp(argv[i], "--label")) label = argv[i + 1];
   const std::string head = fmt::format("\"model\": \"{}\", \"scheme\": \"{}\", \"target\": {}, "
-                                       "\"threads\": {}, \"batch\": {}",
-                                       d->name, schemeOf(*d), targetOf(*d), threads, d->batch);
+                                       "\"threads\": {}, \"batch\": {}, \"kernels\": \"{}\"",
+                                       d->name, schemeOf(*d), targetOf(*d), threads, d->batch,
+                                       label);
   if (mode == "kernels") {
     const int reps = argInt(argc, argv, "--reps", 20);
     for (int i = 0, w = 0; i < d->num_layers; ++i) {
@@ -157,7 +162,9 @@ int main(int argc, char **argv) {
     fmt::print("{{\"kind\": \"mutation\", {}, \"mutate_ms\": {:.3f}, \"regroup_ms\": {:.3f}}}\n",
                head, m.median, r.median);
   } else {
-    fmt::print(stderr, "usage: {} kernels|step|mutation [--reps N] [--steps N] [--warmup N]\n", argv[0]);
+    fmt::print(stderr,
+               "usage: {} kernels|step|mutation [--reps N] [--steps N] [--warmup N] [--label L]\n",
+               argv[0]);
     return 2;
   }
   return 0;
