@@ -385,6 +385,19 @@ public:
   Value plus(Value v, Value addend, ValueRange at, int64_t w) {
     return addend ? b.create<arith::AddFOp>(loc, v, loadVec(addend, at, w)).getResult() : v;
   }
+  /// dst[at + y * Wp + x] = src[n, o, y, x] on the flattened output grid of p,
+  /// with the junk columns and the tail up to vecs * vw zeroed, so that dot
+  /// products over whole vectors see the valid positions only.
+  void loadFlat(const Padded &p, Value src, Value n, Value o, Value dst, Value at) {
+    kb.forLoop(kb.idx(0), kb.idx(p.OH), 1, [&](Value y) {
+      Value row = kb.add(at, kb.mul(y, kb.idx(p.Wp)));
+      rowLoop(kb.idx(0), kb.idx(p.OW), [&](Value x, int64_t w) {
+        storeVec(loadVec(src, {n, o, y, x}, w), dst, {kb.add(row, x)}, w);
+      });
+      for (int64_t x = p.OW; x < p.Wp; ++x) kb.store(kb.f32(0.0), dst, kb.add(row, kb.idx(x)));
+    });
+    zeroRange(dst, kb.add(at, kb.idx(p.flat)), p.vecs * sp.vectorWidth - p.flat);
+  }
   /// stats[n, o] = (sum, sum of squares) of the OH x OW valid positions of
   /// the flattened plane (still in L1 after storeValid).
   void planeStats(const Padded &p, Value flat, Value stats, Value n, Value o) {
@@ -1078,15 +1091,8 @@ void emitPaddedBackwardWeight(ConvGen &g, Value in, Value dout, Value lr, Value 
     };
     // Filter o's output gradients of images n0.. on the flattened grid at `at`.
     auto copyGrad = [&](Value n0, Value o, Value at) {
-      g.zeroRange(grad, at, gradPlanes);
       for (int64_t i = 0; i < B; ++i)
-        kb.forLoop(kb.idx(0), kb.idx(sp.OH), 1, [&](Value y) {
-          Value row = kb.add(at, kb.add(kb.mul(y, kb.idx(p.Wp)), kb.idx(i * p.vecs * vw)));
-          g.rowLoop(kb.idx(0), kb.idx(sp.OW), [&](Value x, int64_t w) {
-            g.storeVec(g.loadVec(dout, {kb.add(n0, kb.idx(i)), o, y, x}, w), grad,
-                       {kb.add(row, x)}, w);
-          });
-        });
+        g.loadFlat(p, dout, kb.add(n0, kb.idx(i)), o, grad, kb.add(at, kb.idx(i * p.vecs * vw)));
     };
     Value zeroVec = g.splat(kb.f32(0.0), vw);
     forEachItem(u0, u1, [&](Value, const Weights &weights) {
@@ -1206,16 +1212,10 @@ void emitPaddedBackwardWeightBlock(ConvGen &g, Value in, Value dout, Value lr, V
       g.fillPadded(p, in, n, buf);
       kb.forLoop(u0, u1, 1, [&](Value i) {
         Value unit = kb.loadIndex(g.order, i);
-        // The group's output gradients on the flattened grid, junk zeroed.
-        g.zeroRange(grad, kb.idx(0), M * planeFloats);
+        // The group's output gradients on the flattened grid.
         for (int64_t f = 0; f < M; ++f)
-          kb.forLoop(kb.idx(0), kb.idx(sp.OH), 1, [&](Value y) {
-            Value row = kb.add(kb.mul(y, kb.idx(p.Wp)), kb.idx(f * planeFloats));
-            Value o = kb.add(kb.mul(unit, kb.idx(M)), kb.idx(f));
-            g.rowLoop(kb.idx(0), kb.idx(sp.OW), [&](Value x, int64_t w) {
-              g.storeVec(g.loadVec(dout, {n, o, y, x}, w), grad, {kb.add(row, x)}, w);
-            });
-          });
+          g.loadFlat(p, dout, n, kb.add(kb.mul(unit, kb.idx(M)), kb.idx(f)), grad,
+                     kb.idx(f * planeFloats));
         auto pass = [&](Value at, int64_t count) {
           SmallVector<Value> d;
           for (int64_t f = 0; f < M; ++f)
