@@ -1038,8 +1038,8 @@ void emitPaddedBackwardWeight(ConvGen &g, Value in, Value dout, Value lr, Value 
   const int64_t rows = sp.scheme == Scheme::Block ? sp.blockRows : 1;
   const int64_t maxWeights =
       channel ? kk : std::min(sp.C * kk, std::max<int64_t>(sp.layout.capacityValues, 1));
-  // Output-gradient vectors held in registers: all but a load and two sums.
-  const int64_t R = vw >= 16 ? 24 : 12;
+  // Output-gradient vectors held in registers: all but a load and four sums.
+  const int64_t R = vw >= 16 ? 24 : 10;
   int64_t B = std::max<int64_t>(1, R / p.vecs);
   while (sp.N % B) --B;
   const int64_t chunkVecs = std::min(p.vecs, R), full = p.vecs / chunkVecs;
@@ -1116,14 +1116,18 @@ void emitPaddedBackwardWeight(ConvGen &g, Value in, Value dout, Value lr, Value 
               d.push_back(g.loadVec(grad, {kb.add(from, kb.idx(i * p.vecs * vw + j * vw))}, vw));
           weights({kb.idx(0)}, [&](Tap &w, ValueRange k) {
             Value base = kb.add(g.tapOffset(p, w.c, w.r, w.s), at);
-            // Two chains, so the FMAs do not wait on each other.
-            Value sum[2] = {zeroVec, zeroVec};
+            // Four independent chains: an FMA's latency is four times its
+            // issue interval, so one chain would run at a quarter of the rate.
+            Value sum[4] = {zeroVec, zeroVec, zeroVec, zeroVec};
             for (int64_t i = 0; i < B; ++i)
               for (int64_t j = 0; j < count; ++j) {
                 Value x = g.loadVec(buf, {kb.add(base, kb.idx(i * p.size + j * vw))}, vw);
-                sum[j % 2] = g.fma(d[i * count + j], x, sum[j % 2]);
+                int64_t chain = (i * count + j) % 4;
+                sum[chain] = g.fma(d[i * count + j], x, sum[chain]);
               }
-            Value total = b.create<arith::AddFOp>(g.loc, sum[0], sum[1]);
+            Value total = b.create<arith::AddFOp>(
+                g.loc, b.create<arith::AddFOp>(g.loc, sum[0], sum[1]),
+                b.create<arith::AddFOp>(g.loc, sum[2], sum[3]));
             if (onePass) {
               kb.store(b.create<vector::ReductionOp>(g.loc, vector::CombiningKind::ADD, total,
                                                      kb.load(g.grads, w.v)),
