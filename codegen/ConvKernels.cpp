@@ -475,20 +475,49 @@ public:
 
 } // namespace
 
-bool mest::codegen::usePaddedKernels(const ConvKernelSpec &spec) {
-  if (spec.convKernels == "direct" || spec.SH > 2 || spec.SW > 2) return false;
-  // Scratch is on the thread's stack: keep it well inside libomp's 4 MiB
-  // default (per-thread phase planes of forward and backward-weight; the
-  // stride-1 backward-data also has its gradient planes and weight lists).
-  auto planes = [&](int64_t channels, int64_t H, int64_t W, int64_t PH, int64_t PW) {
-    return channels * (H + 2 * PH + 1) * (W + 2 * PW + 1) + 64;
+namespace {
+/// Stack bytes the padded kernels of a layer need on one thread, the largest
+/// over the three directions (the formulas of the emit* functions below).
+int64_t paddedScratchBytes(const ConvKernelSpec &sp) {
+  const int64_t vw = sp.vectorWidth, kk = sp.KH * sp.KW;
+  const int64_t cap = std::max<int64_t>(sp.layout.capacityValues, 1);
+  auto geometry = [&](int64_t channels, int64_t H, int64_t W, int64_t PH, int64_t PW,
+                      int64_t S, int64_t KH, int64_t KW) {
+    const int64_t Hp = (H + 2 * PH + S - 1) / S, Wp = (W + 2 * PW + S - 1) / S;
+    const int64_t OH = (H + 2 * PH - KH) / S + 1;
+    const int64_t vecs = (OH * Wp + vw - 1) / vw;
+    return std::pair<int64_t, int64_t>{channels * S * S * Hp * Wp + KW + vw, vecs * vw};
   };
-  int64_t floats = planes(spec.C, spec.H, spec.W, spec.PH, spec.PW);
-  if (spec.SH == 1 && spec.SW == 1 && spec.KH - 1 >= spec.PH && spec.KW - 1 >= spec.PW)
-    floats = std::max(floats, planes(spec.O, spec.OH, spec.OW, spec.KH - 1 - spec.PH,
-                                     spec.KW - 1 - spec.PW) +
-                                  2 * spec.layout.capacityValues);
-  if (4 * floats > (1 << 20)) return false;
+  const int64_t M = sp.scheme == Scheme::Block ? sp.blockRows : 1;
+  auto [in, flat] = geometry(sp.C, sp.H, sp.W, sp.PH, sp.PW, sp.SH, sp.KH, sp.KW);
+  int64_t floats = in + M * flat;  // forward
+  // backward-weight: B images of input, the output gradients, the partial sums
+  const int64_t vecs = flat / vw;
+  int64_t B = std::max<int64_t>(1, (vw >= 16 ? 24 : 10) / vecs);
+  while (sp.N % B) --B;
+  const bool channel = sp.scheme == Scheme::Channel;
+  floats = std::max(floats, B * in + (channel ? sp.O : M) * B * flat +
+                                (channel ? kk : std::min(sp.C * kk, cap)) * vw);
+  if (sp.scheme == Scheme::Block) floats = std::max(floats, in + M * flat + cap * vw);
+  // backward-data: the padded output gradient, its planes, the weight lists
+  if (sp.SH == 1 && sp.SW == 1) {
+    auto [g, f] = geometry(sp.O, sp.OH, sp.OW, std::max<int64_t>(0, sp.KH - 1 - sp.PH),
+                           std::max<int64_t>(0, sp.KW - 1 - sp.PW), 1, sp.KH, sp.KW);
+    floats = std::max(floats, g + f + 2 * cap + 2 * (sp.C + 1));
+  } else {
+    const int64_t kr = (sp.KH + 1) / 2, ks = (sp.KW + 1) / 2;
+    auto [g, f] = geometry(sp.O, sp.OH, sp.OW, kr - 1, ks - 1, 1, kr, ks);
+    floats = std::max(floats, g + 4 * f + 2 * cap + 2 * (4 * sp.C + 1));
+  }
+  return 4 * floats;
+}
+} // namespace
+
+bool mest::codegen::usePaddedKernels(const ConvKernelSpec &spec) {
+  if (spec.convKernels == "direct" || spec.SH > 2 || spec.SW > 2 || spec.SH != spec.SW)
+    return false;
+  // Scratch lives on the thread's stack: stay well inside libomp's 4 MiB.
+  if (paddedScratchBytes(spec) > (3 << 19)) return false;
   // Linear layers and tiny planes would use a sliver of each vector.
   return spec.convKernels == "padded" || spec.OH * spec.OW >= 16;
 }
@@ -1165,16 +1194,11 @@ void emitPaddedBackwardWeight(ConvGen &g, Value in, Value dout, Value lr, Value 
   });
 }
 
-/// Bytes of per-thread vector partial sums the block backward-weight needs.
-int64_t blockPartialBytes(const ConvKernelSpec &sp) {
-  return sp.layout.capacityValues * sp.vectorWidth * 4;
-}
-
 /// Block-scheme backward-weight: as emitPaddedBackwardWeight, but a group's
 /// filters share their columns, so each input load of a column feeds the dot
 /// products of all of the group's weights on it. The per-weight vector sums
 /// live across all images in per-thread scratch indexed by the weight (bounded
-/// by blockPartialBytes) and are reduced once, at the end.
+/// by paddedScratchBytes) and are reduced once, at the end.
 void emitPaddedBackwardWeightBlock(ConvGen &g, Value in, Value dout, Value lr, Value mu,
                                    Value wd) {
   KernelBuilder &kb = g.kb;
@@ -1277,8 +1301,7 @@ func::FuncOp mest::codegen::buildConvBackwardWeight(OpBuilder &b, Location loc,
     Value grad = weightGradient(g, in, dout, t);
     sgdAt(g, g.values, g.grads, g.momentum, t.v, grad, lr, mu, wd);
   };
-  if (usePaddedKernels(spec) && spec.scheme == Scheme::Block &&
-      blockPartialBytes(spec) <= (512 << 10))
+  if (usePaddedKernels(spec) && spec.scheme == Scheme::Block)
     emitPaddedBackwardWeightBlock(g, in, dout, lr, mu, wd);
   else if (usePaddedKernels(spec))
     emitPaddedBackwardWeight(g, in, dout, lr, mu, wd);
