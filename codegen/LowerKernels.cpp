@@ -485,19 +485,6 @@ void StepLowering::planFusions(Block &body) {
     return bn && bn.getOutput().hasOneUse() ? bn : BatchNormTrainOp();
   };
   for (Operation &op : body) {
-    if (auto bn = dyn_cast<BatchNormTrainOp>(op)) {
-      // The conv before it computes the per-plane statistics in its epilogue
-      // (one pass less over the activation), into a small stack buffer.
-      auto conv = bn.getInput().getDefiningOp<Conv2dOp>();
-      if (conv && !statsOf.count(conv) &&
-          usePaddedKernels(convSpec(conv, stateBytes, vectorWidth, forwardOrder, convKernels))) {
-        auto t = cast<RankedTensorType>(conv.getType());
-        Value stats = b.create<memref::AllocaOp>(
-            loc(), MemRefType::get({t.getDimSize(0), t.getDimSize(1), 2}, b.getF32Type()));
-        statsOf[conv] = stats;
-        statsOf[bn] = stats;
-      }
-    }
     if (auto relu = dyn_cast<ReluOp>(op)) {
       Value out = relu.getResult();
       if (BatchNormTrainOp bn = singleBn(relu.getInput());
@@ -543,6 +530,47 @@ void StepLowering::planFusions(Block &body) {
       fusedAway.insert(rg);
       fusedReluGrad[g] = rg;
     }
+  }
+  // A conv before a batch norm computes the per-plane statistics in its
+  // epilogue (one pass less over the activation) into a small buffer on the
+  // step's stack, live from the conv to where the batch norm is emitted (the
+  // ReLU that absorbs it, or itself); buffers of equal shape are reused, and
+  // at most 256 KiB are allocated in all.
+  DenseMap<Operation *, Operation *> emittedAt;  // batch norm -> its call site
+  for (auto &[relu, fused] : fusedRelu) emittedAt[fused.first] = relu;
+  DenseMap<Operation *, BatchNormTrainOp> bnOf;  // conv -> the batch norm after it
+  for (Operation &op : body)
+    if (auto bn = dyn_cast<BatchNormTrainOp>(op))
+      if (auto conv = bn.getInput().getDefiningOp<Conv2dOp>();
+          conv && !bnOf.count(conv) &&
+          usePaddedKernels(convSpec(conv, stateBytes, vectorWidth, forwardOrder, convKernels)))
+        bnOf[conv] = bn;
+  // Acquired at the conv, released after the batch norm's call site, so a
+  // reused buffer is never written before its previous reader ran.
+  DenseMap<Operation *, Value> releaseAfter;
+  SmallVector<Value> free;
+  int64_t allocated = 0;
+  for (Operation &op : body) {
+    if (BatchNormTrainOp bn = bnOf.lookup(&op)) {
+      auto t = cast<RankedTensorType>(op.getResult(0).getType());
+      auto type = MemRefType::get({t.getDimSize(0), t.getDimSize(1), 2}, b.getF32Type());
+      Value stats;
+      auto reuse = llvm::find_if(free, [&](Value v) { return v.getType() == type; });
+      if (reuse != free.end()) {
+        stats = *reuse;
+        free.erase(reuse);
+      } else if (allocated + type.getNumElements() * 4 <= (256 << 10)) {
+        allocated += type.getNumElements() * 4;
+        stats = b.create<memref::AllocaOp>(loc(), type);
+      }
+      if (stats) {
+        statsOf[&op] = stats;
+        statsOf[bn] = stats;
+        Operation *site = emittedAt.lookup(bn);
+        releaseAfter[site ? site : bn.getOperation()] = stats;
+      }
+    }
+    if (Value done = releaseAfter.lookup(&op)) free.push_back(done);
   }
 }
 
