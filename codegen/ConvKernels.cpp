@@ -22,6 +22,8 @@
 
 #include "mlir/Dialect/Math/IR/Math.h"
 
+#include <map>
+
 using namespace mlir;
 using namespace mest;
 using namespace mest::codegen;
@@ -163,6 +165,25 @@ public:
     }
     return Carried(init.begin(), init.end());
   }
+  /// Pattern scheme: fn(slot, channel, pattern, acc) for every kernel of
+  /// filter o, one loop per pattern (the pattern is a compile-time constant).
+  Carried forEachPatternKernel(
+      Value o, ValueRange init,
+      const std::function<Carried(Value, Value, int64_t, ValueRange)> &fn) {
+    const int64_t P = sp.numPatterns();
+    Value start = kb.mul(o, kb.loadIndex(header, kb.idx(1)));
+    Carried cur(init.begin(), init.end());
+    for (int64_t p = 0; p < P; ++p) {
+      Value count = kb.loadIndex(patternCount, kb.add(kb.mul(o, kb.idx(P)), kb.idx(p)));
+      Value stop = kb.add(start, count);
+      ValueRange out = kb.forLoop(start, stop, 1, cur, [&](Value slot, ValueRange acc) {
+        return fn(slot, kb.loadIndex(index, slot), p, acc);
+      });
+      cur.assign(out.begin(), out.end());
+      start = stop;
+    }
+    return cur;
+  }
   void forEachWeightOfFilter(Value o, const std::function<void(Tap &)> &fn) {
     forEachWeightOfFilter(o, {}, [&](Tap &t, ValueRange) {
       fn(t);
@@ -291,9 +312,10 @@ public:
     p.Wp = (W + 2 * PW + SW - 1) / SW;
     p.flat = p.OH * p.Wp;
     p.vecs = (p.flat + sp.vectorWidth - 1) / sp.vectorWidth;
-    p.plane = p.Hp * p.Wp;
+    // Planes start vector-aligned, so a channel's taps can share aligned loads.
+    p.plane = (p.Hp * p.Wp + sp.vectorWidth - 1) / sp.vectorWidth * sp.vectorWidth;
     // The last vector of the last plane reads up to (KW-1)/SW + vectorWidth past it.
-    p.size = channels * SH * SW * p.plane + (KW - 1) / SW + sp.vectorWidth;
+    p.size = channels * SH * SW * p.plane + (KW - 1) / SW + 2 * sp.vectorWidth;
     return p;
   }
   /// The forward conv, and backward-data (stride 1) as the conv of the output
@@ -363,7 +385,7 @@ public:
             });
             zeroRange(buf, kb.add(row, kb.idx(b1)), p.Wp - b1);
           });
-          zeroRange(buf, kb.add(base, kb.idx(a1 * p.Wp)), (p.Hp - a1) * p.Wp);
+          zeroRange(buf, kb.add(base, kb.idx(a1 * p.Wp)), p.plane - a1 * p.Wp);
         }
     });
     const int64_t used = p.channels * p.SH * p.SW * p.plane;
@@ -430,7 +452,14 @@ public:
   /// which adds values[i] * buf[offset + at + j * vw] to chunk vector j of
   /// plane i (one load serves all M planes) and returns the new accumulators.
   using Accumulate = std::function<Carried(ValueRange values, Value offset, ValueRange acc)>;
-  using WeightStream = std::function<Carried(ValueRange acc, const Accumulate &add)>;
+  /// Several weights of one channel at once: `base` (a multiple of vw) plus
+  /// static tap offsets. Their input vectors come from shared aligned loads
+  /// and shuffles instead of one unaligned load each (PatDNN's reuse of a
+  /// kernel row's input across its taps).
+  using AccumulateTaps = std::function<Carried(ValueRange values, Value base,
+                                               ArrayRef<int64_t> offsets, ValueRange acc)>;
+  using WeightStream =
+      std::function<Carried(ValueRange acc, const Accumulate &add, const AccumulateTaps &taps)>;
   void paddedPlanes(const Padded &p, Value buf, Value flat, ArrayRef<Value> inits,
                     const WeightStream &weights) {
     const int64_t vw = sp.vectorWidth, M = static_cast<int64_t>(inits.size());
@@ -441,7 +470,7 @@ public:
     auto chunk = [&](Value at, int64_t count) {
       Carried init;
       for (int64_t i = 0; i < M; ++i) init.append(count, inits[i]);
-      Carried accs = weights(init, [&](ValueRange values, Value offset, ValueRange acc) {
+      auto add = [&](ValueRange values, Value offset, ValueRange acc) {
         SmallVector<Value> wv;
         for (Value v : values) wv.push_back(splat(v, vw));
         Value base = kb.add(offset, at);
@@ -452,7 +481,34 @@ public:
             next[i * count + j] = fma(wv[i], x, acc[i * count + j]);
         }
         return next;
-      });
+      };
+      auto addTaps = [&](ValueRange values, Value base, ArrayRef<int64_t> offsets,
+                         ValueRange acc) {
+        assert(M == 1 && "tap groups feed one plane");
+        SmallVector<Value> wv;
+        for (Value v : values) wv.push_back(splat(v, vw));
+        Value from = kb.add(base, at);
+        std::map<int64_t, Value> loaded;  // aligned vector k of the window
+        auto aligned = [&](int64_t k) {
+          auto [it, fresh] = loaded.try_emplace(k);
+          if (fresh) it->second = loadVec(buf, {kb.add(from, kb.idx(k * vw))}, vw);
+          return it->second;
+        };
+        Carried next(acc.begin(), acc.end());
+        for (int64_t j = 0; j < count; ++j)
+          for (size_t t = 0; t < offsets.size(); ++t) {
+            const int64_t q = offsets[t] / vw + j, m = offsets[t] % vw;
+            Value x = aligned(q);
+            if (m) {
+              SmallVector<int64_t> lanes;
+              for (int64_t l = 0; l < vw; ++l) lanes.push_back(m + l);
+              x = b.create<vector::ShuffleOp>(loc, x, aligned(q + 1), lanes);
+            }
+            next[j] = fma(wv[t], x, next[j]);
+          }
+        return next;
+      };
+      Carried accs = weights(init, add, addTaps);
       for (int64_t i = 0; i < M; ++i)
         for (int64_t j = 0; j < count; ++j)
           storeVec(accs[i * count + j], flat, {kb.add(at, kb.idx(i * p.vecs * vw + j * vw))},
@@ -552,7 +608,21 @@ void emitPaddedForward(ConvGen &g, Value in, Value out, Value stats) {
       for (int64_t i = 0; i < M; ++i)
         inits.push_back(g.splat(g.bias ? kb.load(g.bias, kb.add(o0, kb.idx(i))) : kb.f32(0.0),
                                 sp.vectorWidth));
-      g.paddedPlanes(p, buf, flat, inits, [&](ValueRange acc, const ConvGen::Accumulate &add) {
+      g.paddedPlanes(p, buf, flat, inits, [&](ValueRange acc, const ConvGen::Accumulate &add,
+                                              const ConvGen::AccumulateTaps &addTaps) {
+        if (sp.scheme == Scheme::Pattern)
+          return g.forEachPatternKernel(o0, acc, [&](Value slot, Value c, int64_t pattern,
+                                                     ValueRange a) {
+            SmallVector<Value> values;
+            SmallVector<int64_t> offsets;
+            for (int64_t t = 0; t < 4; ++t) {
+              const int64_t tap = sp.taps[pattern * 4 + t], r = tap / 3, s = tap % 3;
+              values.push_back(kb.load(g.values, kb.add(kb.mul(slot, kb.idx(4)), kb.idx(t))));
+              offsets.push_back(((r % p.SH) * p.SW + s % p.SW) * p.plane + (r / p.SH) * p.Wp +
+                                s / p.SW);
+            }
+            return addTaps(values, kb.mul(c, kb.idx(p.SH * p.SW * p.plane)), offsets, a);
+          });
         if (M == 1)
           return g.forEachWeightOfFilter(o0, acc, [&](Tap &t, ValueRange a) {
             return add({kb.load(g.values, t.v)}, g.tapOffset(p, t.c, t.r, t.s), a);
@@ -640,7 +710,8 @@ void emitPaddedBackwardData(ConvGen &g, Value dout, Value din, Value addend) {
     kb.forLoop(kb.idx(0), kb.idx(sp.C), 1, [&](Value c) {
       Value lo = kb.load(start, c), hi = kb.load(start, kb.add(c, kb.idx(1)));
       g.paddedPlanes(p, buf, flat, {g.splat(kb.f32(0.0), sp.vectorWidth)},
-                     [&](ValueRange acc, const ConvGen::Accumulate &add) {
+                     [&](ValueRange acc, const ConvGen::Accumulate &add,
+                           const ConvGen::AccumulateTaps &) {
                        ValueRange r = kb.forLoop(lo, hi, 1, acc, [&](Value e, ValueRange a) {
                          return add({kb.load(weights, e)}, kb.loadIndex(offsets, e), a);
                        });
@@ -691,7 +762,8 @@ void emitPaddedBackwardDataStrided(ConvGen &g, Value dout, Value din, Value adde
                                                   ArrayRef<int64_t>{planeFloats},
                                                   ArrayRef<int64_t>{1});
         g.paddedPlanes(q, buf, plane, {g.splat(kb.f32(0.0), vw)},
-                       [&](ValueRange acc, const ConvGen::Accumulate &add) {
+                       [&](ValueRange acc, const ConvGen::Accumulate &add,
+                           const ConvGen::AccumulateTaps &) {
                          ValueRange r = kb.forLoop(lo, hi, 1, acc, [&](Value e, ValueRange a) {
                            return add({kb.load(weights, e)}, kb.loadIndex(offsets, e), a);
                          });
