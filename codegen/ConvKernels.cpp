@@ -623,6 +623,43 @@ void emitPaddedForward(ConvGen &g, Value in, Value out, Value stats) {
             }
             return addTaps(values, kb.mul(c, kb.idx(p.SH * p.SW * p.plane)), offsets, a);
           });
+        // Dense and channel: all KH x KW taps of a channel at once.
+        auto channelTaps = [&](Value c, const std::function<Value(int64_t, int64_t)> &index,
+                               ValueRange a) {
+          // A row of taps at a time: few enough live values to stay in registers.
+          ConvGen::Carried cur(a.begin(), a.end());
+          for (int64_t r = 0; r < sp.KH; ++r) {
+            SmallVector<Value> values;
+            SmallVector<int64_t> offsets;
+            for (int64_t s = 0; s < sp.KW; ++s) {
+              values.push_back(kb.load(g.values, index(r, s)));
+              offsets.push_back(((r % p.SH) * p.SW + s % p.SW) * p.plane + (r / p.SH) * p.Wp +
+                                s / p.SW);
+            }
+            cur = addTaps(values, kb.mul(c, kb.idx(p.SH * p.SW * p.plane)), offsets, cur);
+          }
+          return cur;
+        };
+        const int64_t kk = sp.KH * sp.KW;
+        if (sp.scheme == Scheme::Dense) {
+          ValueRange r = kb.forLoop(kb.idx(0), kb.idx(sp.C), 1, acc, [&](Value c, ValueRange a) {
+            Value first = kb.mul(kb.add(kb.mul(o0, kb.idx(sp.C)), c), kb.idx(kk));
+            return channelTaps(c, [&](int64_t r, int64_t s) {
+              return kb.add(first, kb.idx(r * sp.KW + s));
+            }, a);
+          });
+          return ConvGen::Carried(r.begin(), r.end());
+        }
+        if (sp.scheme == Scheme::Channel) {
+          ValueRange r = kb.forLoop(
+              kb.idx(0), kb.loadIndex(g.header, kb.idx(0)), 1, acc, [&](Value slot, ValueRange a) {
+                Value first = kb.add(kb.mul(slot, kb.idx(sp.O * kk)), kb.mul(o0, kb.idx(kk)));
+                return channelTaps(kb.loadIndex(g.index, slot), [&](int64_t r, int64_t s) {
+                  return kb.add(first, kb.idx(r * sp.KW + s));
+                }, a);
+              });
+          return ConvGen::Carried(r.begin(), r.end());
+        }
         if (M == 1)
           return g.forEachWeightOfFilter(o0, acc, [&](Tap &t, ValueRange a) {
             return add({kb.load(g.values, t.v)}, g.tapOffset(p, t.c, t.r, t.s), a);
