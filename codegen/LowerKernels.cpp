@@ -472,6 +472,16 @@ bool disjoint(Value in, Value out) {
   auto a = arenaRange(in), b = arenaRange(out);
   return !a || !b || a->second <= b->first || b->second <= a->first;
 }
+/// Whether `v`, last read by `from` in the memory plan, still holds its value
+/// when a fused kernel reads it at `to` (later in the same block): no result
+/// of an op in between may have been placed over it.
+bool stillIntact(Value v, Operation *from, Operation *to) {
+  if (!arenaRange(v)) return true;
+  for (Operation *op = from->getNextNode(); op && op != to; op = op->getNextNode())
+    for (Value r : op->getResults())
+      if (!disjoint(v, r)) return false;
+  return true;
+}
 } // namespace
 
 /// Epilogue and prologue fusion into the batch-norm runtime kernels, each
@@ -488,7 +498,7 @@ void StepLowering::planFusions(Block &body) {
     if (auto relu = dyn_cast<ReluOp>(op)) {
       Value out = relu.getResult();
       if (BatchNormTrainOp bn = singleBn(relu.getInput());
-          bn && elementwiseSafe(bn.getInput(), out)) {
+          bn && elementwiseSafe(bn.getInput(), out) && stillIntact(bn.getInput(), bn, relu)) {
         fusedAway.insert(bn);
         fusedRelu[relu] = {bn, Value()};
         continue;
@@ -498,7 +508,8 @@ void StepLowering::planFusions(Block &body) {
       for (auto [mine, other] : {std::pair{add.getLhs(), add.getRhs()},
                                  std::pair{add.getRhs(), add.getLhs()}}) {
         BatchNormTrainOp bn = singleBn(mine);
-        if (!bn || !elementwiseSafe(other, out) || !elementwiseSafe(bn.getInput(), out))
+        if (!bn || !elementwiseSafe(other, out) || !elementwiseSafe(bn.getInput(), out) ||
+            !stillIntact(other, add, relu) || !stillIntact(bn.getInput(), bn, relu))
           continue;
         fusedAway.insert(bn);
         fusedAway.insert(add);
@@ -513,6 +524,7 @@ void StepLowering::planFusions(Block &body) {
         auto gi = mine.getDefiningOp<GradInputOp>();
         if (!gi || !mine.hasOneUse() || !elementwiseSafe(other, add.getResult()) ||
             !disjoint(gi.getOutputGrad(), add.getResult()) ||
+            !stillIntact(gi.getOutputGrad(), gi, add) ||
             !usePaddedBackwardDataKernels(convSpec(layers.lookup(gi.getLayer()), stateBytes,
                                                    vectorWidth, forwardOrder, convKernels)))
           continue;
@@ -520,17 +532,24 @@ void StepLowering::planFusions(Block &body) {
         fusedGradSum[add] = {gi, other};
         break;
       }
-    } else if (auto g = dyn_cast<BatchNormGradOp>(op)) {
-      auto rg = g.getOutputGrad().getDefiningOp<ReluGradOp>();
-      if (!rg || !rg.getResult().hasOneUse() ||
-          !elementwiseSafe(rg.getOutput(), g.getResult()) ||
-          !elementwiseSafe(rg.getOutputGrad(), g.getResult()) ||
-          !elementwiseSafe(g.getInput(), g.getResult()))
-        continue;
-      fusedAway.insert(rg);
-      fusedReluGrad[g] = rg;
     }
   }
+  // A ReLU's backward goes into the batch-norm backward that is its only user
+  // (prologue), which reads the ReLU's output and incoming gradient itself,
+  // later than the plan expected: they must still be intact there.
+  for (Operation &op : body) {
+    auto rg = dyn_cast<ReluGradOp>(op);
+    if (!rg || !rg.getResult().hasOneUse()) continue;
+    auto g = dyn_cast<BatchNormGradOp>(*rg.getResult().getUsers().begin());
+    if (!g || !elementwiseSafe(rg.getOutput(), g.getResult()) ||
+        !elementwiseSafe(rg.getOutputGrad(), g.getResult()) ||
+        !elementwiseSafe(g.getInput(), g.getResult()) || !stillIntact(rg.getOutput(), rg, g) ||
+        !stillIntact(rg.getOutputGrad(), rg, g))
+      continue;
+    fusedAway.insert(rg);
+    fusedReluGrad[g] = rg;
+  }
+
   // A conv before a batch norm computes the per-plane statistics in its
   // epilogue (one pass less over the activation) into a small buffer on the
   // step's stack, live from the conv to where the batch norm is emitted (the
