@@ -33,12 +33,25 @@ if [ -x "$build/bench/bench-onednn" ]; then
   echo "== oneDNN"
   "$build/bench/bench-onednn" 20 >> "$out/onednn.jsonl"
 fi
+torch_steps() {
+  if /usr/bin/python3 -c "import torch" 2>/dev/null; then
+    for layout in nchw channels_last; do
+      /usr/bin/python3 bench/torch/resnet_step.py --threads "$threads" --layout $layout >> "$out/torch.jsonl"
+    done
+  else
+    echo "python3-torch is missing (scripts/install-deps.sh --bench installs it): no PyTorch baseline"
+  fi
+}
 echo "== PyTorch"
-if /usr/bin/python3 -c "import torch" 2>/dev/null; then
-  for layout in nchw channels_last; do
-    /usr/bin/python3 bench/torch/resnet_step.py --threads "$threads" --layout $layout >> "$out/torch.jsonl"
-  done
-else
-  echo "python3-torch is missing (scripts/install-deps.sh --bench installs it): no PyTorch baseline"
-fi
+torch_steps
+# A second round of training steps, mest's and PyTorch's, minutes after the
+# first: report.py keeps each model's faster round (shared VMs have slow windows).
+echo "== second round of training steps"
+for b in "$build"/bench/bench-resnet32-*; do
+  [ -f "$b" ] && [ -x "$b" ] || continue
+  label=auto
+  [[ $(basename "$b") == *-direct ]] && label=direct
+  "$b" step --steps 20 --warmup 3 --label $label >> "$out/mest-steps.jsonl"
+done
+torch_steps
 /usr/bin/python3 bench/report.py "$out"
