@@ -1,0 +1,571 @@
+//===- PaddedKernels.cpp - conv kernels on zero-bordered copies -----------===//
+//
+// The input (forward, backward-weight) or output gradient (backward-data) of
+// an image is copied once into a zero-bordered per-thread stack buffer; stride
+// 2 splits each channel into 2x2 phase planes. Output planes are computed on
+// the flattened grid of the padded pitch, where every tap of a weight is one
+// contiguous range: output-stationary register chunks, no clipping, no border
+// code (ConvGen::Padded). docs/pipeline.md describes each direction.
+//
+//===----------------------------------------------------------------------===//
+#include "codegen/PaddedKernels.h"
+
+#include "codegen/RuntimeCalls.h"
+
+using namespace mest::codegen;
+
+namespace mest::codegen::conv {
+/// Stack bytes the padded kernels of a layer need on one thread, the largest
+/// over the three directions (the formulas of the emit* functions below).
+static int64_t paddedScratchBytes(const ConvKernelSpec &sp) {
+  const int64_t vw = sp.vectorWidth, kk = sp.KH * sp.KW;
+  const int64_t cap = std::max<int64_t>(sp.layout.capacityValues, 1);
+  auto geometry = [&](int64_t channels, int64_t H, int64_t W, int64_t PH, int64_t PW,
+                      int64_t S, int64_t KH, int64_t KW) {
+    const int64_t Hp = (H + 2 * PH + S - 1) / S, Wp = (W + 2 * PW + S - 1) / S;
+    const int64_t OH = (H + 2 * PH - KH) / S + 1;
+    const int64_t vecs = (OH * Wp + vw - 1) / vw;
+    return std::pair<int64_t, int64_t>{channels * S * S * Hp * Wp + KW + vw, vecs * vw};
+  };
+  const int64_t M = sp.scheme == Scheme::Block ? sp.blockRows : 1;
+  auto [in, flat] = geometry(sp.C, sp.H, sp.W, sp.PH, sp.PW, sp.SH, sp.KH, sp.KW);
+  int64_t floats = in + M * flat;  // forward
+  // backward-weight: B images of input, the output gradients, the partial sums
+  const int64_t vecs = flat / vw;
+  int64_t B = std::max<int64_t>(1, (vw >= 16 ? 24 : 10) / vecs);
+  while (sp.N % B) --B;
+  const bool channel = sp.scheme == Scheme::Channel;
+  floats = std::max(floats, B * in + (channel ? sp.O : M) * B * flat +
+                                (channel ? kk : std::min(sp.C * kk, cap)) * vw);
+  if (sp.scheme == Scheme::Block) floats = std::max(floats, in + M * flat + cap * vw);
+  // backward-data: the padded output gradient, its planes, the weight lists
+  if (sp.SH == 1 && sp.SW == 1) {
+    auto [g, f] = geometry(sp.O, sp.OH, sp.OW, std::max<int64_t>(0, sp.KH - 1 - sp.PH),
+                           std::max<int64_t>(0, sp.KW - 1 - sp.PW), 1, sp.KH, sp.KW);
+    floats = std::max(floats, g + f + 2 * cap + 2 * (sp.C + 1));
+  } else {
+    const int64_t kr = (sp.KH + 1) / 2, ks = (sp.KW + 1) / 2;
+    auto [g, f] = geometry(sp.O, sp.OH, sp.OW, kr - 1, ks - 1, 1, kr, ks);
+    floats = std::max(floats, g + 4 * f + 2 * cap + 2 * (4 * sp.C + 1));
+  }
+  return 4 * floats;
+}
+
+/// Backward-data is padded at stride 1 (strided ones take the phase planes).
+bool usePaddedBackwardData(const ConvKernelSpec &spec) {
+  return usePaddedKernels(spec) && spec.SH == 1 && spec.SW == 1 && spec.KH - 1 >= spec.PH &&
+         spec.KW - 1 >= spec.PW;
+}
+
+/// Output-stationary forward on the padded input (see ConvGen::Padded): per
+/// image, the input is copied once into a zero-bordered per-thread buffer; per
+/// filter, every active weight streams into the flattened output plane.
+void emitPaddedForward(ConvGen &g, Value in, Value out, Value stats) {
+  KernelBuilder &kb = g.kb;
+  const ConvKernelSpec &sp = g.spec();
+  const ConvGen::Padded p = g.paddedForward();
+  // Block: the filters of a group share their columns, so the group is
+  // computed at once and every input load feeds all of its filters.
+  const int64_t M = sp.scheme == Scheme::Block ? sp.blockRows : 1;
+  const int64_t planeFloats = p.vecs * sp.vectorWidth;
+  kb.parallelLoop(kb.idx(0), kb.idx(sp.N), [&](Value n) {
+    Value buf = g.scratch(p.size), flat = g.scratch(M * planeFloats);
+    g.fillPadded(p, in, n, buf);
+    kb.forLoop(kb.idx(0), kb.idx(sp.O / M), 1, [&](Value unit) {
+      Value o0 = kb.mul(unit, kb.idx(M));
+      SmallVector<Value> inits;
+      for (int64_t i = 0; i < M; ++i)
+        inits.push_back(g.splat(g.bias ? kb.load(g.bias, kb.add(o0, kb.idx(i))) : kb.f32(0.0),
+                                sp.vectorWidth));
+      g.paddedPlanes(p, buf, flat, inits, [&](ValueRange acc, const ConvGen::Accumulate &add,
+                                              const ConvGen::AccumulateTaps &addTaps) {
+        if (sp.scheme == Scheme::Pattern)
+          return g.forEachPatternKernel(o0, acc, [&](Value slot, Value c, int64_t pattern,
+                                                     ValueRange a) {
+            SmallVector<Value> values;
+            SmallVector<int64_t> offsets;
+            for (int64_t t = 0; t < 4; ++t) {
+              const int64_t tap = sp.taps[pattern * 4 + t], r = tap / 3, s = tap % 3;
+              values.push_back(kb.load(g.values, kb.add(kb.mul(slot, kb.idx(4)), kb.idx(t))));
+              offsets.push_back(((r % p.SH) * p.SW + s % p.SW) * p.plane + (r / p.SH) * p.Wp +
+                                s / p.SW);
+            }
+            return addTaps(values, kb.mul(c, kb.idx(p.SH * p.SW * p.plane)), offsets, a);
+          });
+        // Dense and channel: all KH x KW taps of a channel at once.
+        auto channelTaps = [&](Value c, const std::function<Value(int64_t, int64_t)> &index,
+                               ValueRange a) {
+          // A row of taps at a time: few enough live values to stay in registers.
+          ConvGen::Carried cur(a.begin(), a.end());
+          for (int64_t r = 0; r < sp.KH; ++r) {
+            SmallVector<Value> values;
+            SmallVector<int64_t> offsets;
+            for (int64_t s = 0; s < sp.KW; ++s) {
+              values.push_back(kb.load(g.values, index(r, s)));
+              offsets.push_back(((r % p.SH) * p.SW + s % p.SW) * p.plane + (r / p.SH) * p.Wp +
+                                s / p.SW);
+            }
+            cur = addTaps(values, kb.mul(c, kb.idx(p.SH * p.SW * p.plane)), offsets, cur);
+          }
+          return cur;
+        };
+        const int64_t kk = sp.KH * sp.KW;
+        if (sp.scheme == Scheme::Dense) {
+          ValueRange r = kb.forLoop(kb.idx(0), kb.idx(sp.C), 1, acc, [&](Value c, ValueRange a) {
+            Value first = kb.mul(kb.add(kb.mul(o0, kb.idx(sp.C)), c), kb.idx(kk));
+            return channelTaps(c, [&](int64_t r, int64_t s) {
+              return kb.add(first, kb.idx(r * sp.KW + s));
+            }, a);
+          });
+          return ConvGen::Carried(r.begin(), r.end());
+        }
+        if (sp.scheme == Scheme::Channel) {
+          ValueRange r = kb.forLoop(
+              kb.idx(0), kb.loadIndex(g.header, kb.idx(0)), 1, acc, [&](Value slot, ValueRange a) {
+                Value first = kb.add(kb.mul(slot, kb.idx(sp.O * kk)), kb.mul(o0, kb.idx(kk)));
+                return channelTaps(kb.loadIndex(g.index, slot), [&](int64_t r, int64_t s) {
+                  return kb.add(first, kb.idx(r * sp.KW + s));
+                }, a);
+              });
+          return ConvGen::Carried(r.begin(), r.end());
+        }
+        if (M == 1)
+          return g.forEachWeightOfFilter(o0, acc, [&](Tap &t, ValueRange a) {
+            return add({kb.load(g.values, t.v)}, g.tapOffset(p, t.c, t.r, t.s), a);
+          });
+        ValueRange r = kb.forLoop(
+            kb.loadIndex(g.groupPtr, unit), kb.loadIndex(g.groupPtr, kb.add(unit, kb.idx(1))), 1,
+            acc, [&](Value slot, ValueRange a) {
+              Tap t;
+              g.decodeColumn(kb.loadIndex(g.index, slot), t);
+              SmallVector<Value> values;
+              for (int64_t i = 0; i < M; ++i)
+                values.push_back(
+                    kb.load(g.values, kb.add(kb.mul(slot, kb.idx(M)), kb.idx(i))));
+              return add(values, g.tapOffset(p, t.c, t.r, t.s), a);
+            });
+        return ConvGen::Carried(r.begin(), r.end());
+      });
+      for (int64_t i = 0; i < M; ++i) {
+        Value plane = g.b.create<memref::SubViewOp>(g.loc, flat, ArrayRef<int64_t>{i * planeFloats},
+                                                    ArrayRef<int64_t>{planeFloats},
+                                                    ArrayRef<int64_t>{1});
+        Value o = kb.add(o0, kb.idx(i));
+        g.storeValid(p, plane, out, n, o);
+        if (stats) g.planeStats(p, plane, stats, n, o);
+      }
+    });
+  });
+}
+
+/// The active weights listed by key(tap) in [0, keys) as (offset(tap), value) pairs on
+/// the stack (a counting sort, O(capacity), sequential); returns the key starts (keys + 1), the offsets and the values.
+static std::array<Value, 3> weightsByKey(ConvGen &g, int64_t keys,
+                                  const std::function<Value(Tap &)> &key,
+                                  const std::function<Value(Tap &)> &offset) {
+  KernelBuilder &kb = g.kb;
+  OpBuilder &b = g.b;
+  const ConvKernelSpec &sp = g.spec();
+  const int64_t cap = std::max<int64_t>(sp.layout.capacityValues, 1);
+  Value start = g.scratch(keys + 1, b.getIndexType());
+  Value cursor = g.scratch(keys, b.getIndexType());
+  Value offsets = g.scratch(cap, b.getI32Type()), weights = g.scratch(cap);
+  kb.forLoop(kb.idx(0), kb.idx(keys + 1), 1, [&](Value k) { kb.store(kb.idx(0), start, k); });
+  kb.forLoop(kb.idx(0), kb.idx(sp.O), 1, [&](Value o) {
+    g.forEachWeightOfFilter(o, [&](Tap &t) {
+      Value next = kb.add(key(t), kb.idx(1));
+      kb.store(kb.add(kb.load(start, next), kb.idx(1)), start, next);
+    });
+  });
+  kb.forLoop(kb.idx(0), kb.idx(keys), 1, [&](Value k) {
+    Value next = kb.add(k, kb.idx(1));
+    kb.store(kb.add(kb.load(start, next), kb.load(start, k)), start, next);
+    kb.store(kb.load(start, k), cursor, k);
+  });
+  kb.forLoop(kb.idx(0), kb.idx(sp.O), 1, [&](Value o) {
+    g.forEachWeightOfFilter(o, [&](Tap &t) {
+      Value k = key(t);
+      Value at = kb.load(cursor, k);
+      kb.store(kb.add(at, kb.idx(1)), cursor, k);
+      kb.store(b.create<arith::IndexCastOp>(g.loc, b.getI32Type(), offset(t)), offsets, at);
+      kb.store(kb.load(g.values, t.v), weights, at);
+    });
+  });
+  return {start, offsets, weights};
+}
+
+/// Backward-data as the forward conv of the padded output gradient with the
+/// taps flipped, output-stationary per input channel. The weights are read by
+/// input channel, so each call first lists them that way (weightsByKey): per
+/// channel c, the weights' values and their offsets o * plane + (KH-1-r) * Wp
+/// + (KW-1-s) in the padded gradient (usePaddedKernels bounds the lists).
+void emitPaddedBackwardData(ConvGen &g, Value dout, Value din, Value addend) {
+  KernelBuilder &kb = g.kb;
+  const ConvKernelSpec &sp = g.spec();
+  const ConvGen::Padded p = g.paddedBackwardData();
+  auto [start, offsets, weights] = weightsByKey(
+      g, sp.C, [&](Tap &t) { return t.c; },
+      [&](Tap &t) {
+        return kb.add(kb.mul(t.o, kb.idx(p.plane)),
+                      kb.add(kb.mul(kb.sub(kb.idx(sp.KH - 1), t.r), kb.idx(p.Wp)),
+                             kb.sub(kb.idx(sp.KW - 1), t.s)));
+      });
+  kb.parallelLoop(kb.idx(0), kb.idx(sp.N), [&](Value n) {
+    Value buf = g.scratch(p.size), flat = g.scratch(p.vecs * sp.vectorWidth);
+    g.fillPadded(p, dout, n, buf);
+    kb.forLoop(kb.idx(0), kb.idx(sp.C), 1, [&](Value c) {
+      Value lo = kb.load(start, c), hi = kb.load(start, kb.add(c, kb.idx(1)));
+      g.paddedPlanes(p, buf, flat, {g.splat(kb.f32(0.0), sp.vectorWidth)},
+                     [&](ValueRange acc, const ConvGen::Accumulate &add,
+                           const ConvGen::AccumulateTaps &) {
+                       ValueRange r = kb.forLoop(lo, hi, 1, acc, [&](Value e, ValueRange a) {
+                         return add({kb.load(weights, e)}, kb.loadIndex(offsets, e), a);
+                       });
+                       return ConvGen::Carried(r.begin(), r.end());
+                     });
+      g.storeValid(p, flat, din, n, c, addend);
+    });
+  });
+}
+
+/// Whether the stride-2 phase backward-data covers every input row and column.
+bool phasesCoverInput(const ConvKernelSpec &sp) {
+  if (sp.SH != 2 || sp.SW != 2) return false;
+  const int64_t rows = sp.OH + (sp.KH + 1) / 2 - 1, cols = sp.OW + (sp.KW + 1) / 2 - 1;
+  return (sp.H - 1 + sp.PH) / 2 < rows && (sp.W - 1 + sp.PW) / 2 < cols;
+}
+
+/// Stride-2 backward-data on phases (see ConvGen::paddedBackwardDataPhases):
+/// per image and input channel, the four phase planes are computed
+/// output-stationary like the stride-1 case, then interleaved into the
+/// gradient's rows: even and odd lanes come from the two column phases.
+void emitPaddedBackwardDataStrided(ConvGen &g, Value dout, Value din, Value addend) {
+  KernelBuilder &kb = g.kb;
+  OpBuilder &b = g.b;
+  const ConvKernelSpec &sp = g.spec();
+  const ConvGen::Padded q = g.paddedBackwardDataPhases();
+  const int64_t kr = (sp.KH + 1) / 2, ks = (sp.KW + 1) / 2, vw = sp.vectorWidth;
+  const int64_t planeFloats = q.vecs * vw;
+  auto [start, offsets, weights] = weightsByKey(
+      g, sp.C * 4,
+      [&](Tap &t) {
+        return kb.add(kb.mul(t.c, kb.idx(4)),
+                      kb.add(kb.mul(kb.rem(t.r, kb.idx(2)), kb.idx(2)), kb.rem(t.s, kb.idx(2))));
+      },
+      [&](Tap &t) {
+        return kb.add(kb.mul(t.o, kb.idx(q.plane)),
+                      kb.add(kb.mul(kb.sub(kb.idx(kr - 1), kb.div(t.r, kb.idx(2))), kb.idx(q.Wp)),
+                             kb.sub(kb.idx(ks - 1), kb.div(t.s, kb.idx(2)))));
+      });
+  kb.parallelLoop(kb.idx(0), kb.idx(sp.N), [&](Value n) {
+    Value buf = g.scratch(q.size), flat = g.scratch(4 * planeFloats);
+    g.fillPadded(q, dout, n, buf);
+    kb.forLoop(kb.idx(0), kb.idx(sp.C), 1, [&](Value c) {
+      for (int64_t phase = 0; phase < 4; ++phase) {
+        Value key = kb.add(kb.mul(c, kb.idx(4)), kb.idx(phase));
+        Value lo = kb.load(start, key), hi = kb.load(start, kb.add(key, kb.idx(1)));
+        Value plane = b.create<memref::SubViewOp>(g.loc, flat, ArrayRef<int64_t>{phase * planeFloats},
+                                                  ArrayRef<int64_t>{planeFloats},
+                                                  ArrayRef<int64_t>{1});
+        g.paddedPlanes(q, buf, plane, {g.splat(kb.f32(0.0), vw)},
+                       [&](ValueRange acc, const ConvGen::Accumulate &add,
+                           const ConvGen::AccumulateTaps &) {
+                         ValueRange r = kb.forLoop(lo, hi, 1, acc, [&](Value e, ValueRange a) {
+                           return add({kb.load(weights, e)}, kb.loadIndex(offsets, e), a);
+                         });
+                         return ConvGen::Carried(r.begin(), r.end());
+                       });
+      }
+      // Rows of row phase i: iy = 2a + i - PH.
+      for (int64_t i = 0; i < 2; ++i) {
+        const int64_t a0 = std::max<int64_t>(0, (sp.PH - i + 1) / 2);
+        const int64_t a1 = (sp.H - 1 + sp.PH - i) >= 0 ? (sp.H - 1 + sp.PH - i) / 2 + 1 : 0;
+        kb.forLoop(kb.idx(a0), kb.idx(std::max(a0, a1)), 1, [&](Value a) {
+          Value iy = kb.add(kb.mul(a, kb.idx(2)), kb.idx(i - sp.PH));
+          Value row = kb.mul(a, kb.idx(q.Wp));
+          // Lane l of ix0..: X = ix0 + PW + l, column phase (X % 2), b = X / 2.
+          // With ix0 even, lanes alternate between phase j0 = PW % 2 (from
+          // b0 = (ix0 + PW) / 2) and phase 1 - j0 (from b0 + j0).
+          const int64_t j0 = sp.PW % 2;
+          g.rowLoop(kb.idx(0), kb.idx(sp.W), [&](Value ix, int64_t w) {
+            Value b0 = kb.add(row, kb.div(kb.add(ix, kb.idx(sp.PW)), kb.idx(2)));
+            auto phaseAt = [&](int64_t j, Value at) {
+              return kb.add(at, kb.idx((i * 2 + j) * planeFloats));
+            };
+            if (w == 1) {
+              // ix may be odd here: its own phase and column.
+              Value X = kb.add(ix, kb.idx(sp.PW));
+              Value j = kb.rem(X, kb.idx(2));
+              Value at = kb.add(kb.add(row, kb.div(X, kb.idx(2))),
+                                kb.mul(kb.add(kb.mul(kb.idx(i), kb.idx(2)), j), kb.idx(planeFloats)));
+              kb.store(g.plus(kb.load(flat, at), addend, {n, c, iy, ix}, 1), din,
+                       {n, c, iy, ix});
+              return;
+            }
+            Value u = g.loadVec(flat, {phaseAt(j0, b0)}, w / 2);
+            Value v = g.loadVec(flat, {phaseAt(1 - j0, kb.add(b0, kb.idx(j0)))}, w / 2);
+            SmallVector<int64_t> lanes;
+            for (int64_t l = 0; l < w / 2; ++l) lanes.append({l, w / 2 + l});
+            Value out = b.create<vector::ShuffleOp>(g.loc, u, v, lanes);
+            g.storeVec(g.plus(out, addend, {n, c, iy, ix}, w), din, {n, c, iy, ix}, w);
+          });
+        });
+      }
+    });
+  });
+}
+
+/// Backward-weight on padded inputs: the gradient of weight (c, r, s) of
+/// filter o is the dot product of the output gradient plane, on the flattened
+/// grid with zeros in the junk columns, with the input's phase plane at
+/// tapOffset(c, r, s). The work units (filters; block: groups of filters;
+/// channel: active channels) are split into one chunk per thread, in the
+/// regrouping's order where there is one (libomp's static chunks, which the
+/// regrouping balanced). Each thread copies every image's padded input once
+/// and, per (filter, unit), keeps chunks of the output gradient in registers
+/// while each weight dots them with its input ranges. Small planes take B
+/// images per pass so a pass fills the registers; when one pass covers the
+/// plane the dot product is reduced straight into the gradient, else through
+/// per-weight vector partial sums (per-thread scratch). SGD follows per unit,
+/// by the thread that owns it.
+void emitPaddedBackwardWeight(ConvGen &g, Value in, Value dout, Value lr, Value mu, Value wd) {
+  KernelBuilder &kb = g.kb;
+  OpBuilder &b = g.b;
+  const ConvKernelSpec &sp = g.spec();
+  const ConvGen::Padded p = g.paddedForward();
+  const int64_t vw = sp.vectorWidth, kk = sp.KH * sp.KW;
+  const bool channel = sp.scheme == Scheme::Channel;
+  const int64_t rows = sp.scheme == Scheme::Block ? sp.blockRows : 1;
+  const int64_t maxWeights =
+      channel ? kk : std::min(sp.C * kk, std::max<int64_t>(sp.layout.capacityValues, 1));
+  // Output-gradient vectors held in registers: all but a load and four sums.
+  const int64_t R = vw >= 16 ? 24 : 10;
+  int64_t B = std::max<int64_t>(1, R / p.vecs);
+  while (sp.N % B) --B;
+  const int64_t chunkVecs = std::min(p.vecs, R), full = p.vecs / chunkVecs;
+  const int64_t rest = p.vecs % chunkVecs;
+  const bool onePass = full + (rest ? 1 : 0) == 1;
+  const int64_t gradPlanes = B * p.vecs * vw;  // one filter's output gradients
+  auto module = b.getBlock()->getParentOp()->getParentOfType<ModuleOp>();
+  Value units = channel ? kb.loadIndex(g.header, kb.idx(0)) : kb.idx(sp.O / rows);
+  Value threads = callRuntime(b, g.loc, module, "mest_rt_parallel_chunks", {}, b.getI64Type());
+  threads = b.create<arith::IndexCastOp>(g.loc, b.getIndexType(), threads);
+  threads = kb.max(kb.idx(1), kb.min(threads, units));
+  Value per = b.create<arith::CeilDivSIOp>(g.loc, units, threads);
+  // The (filter, weights) items of units [u0, u1).
+  using Weights = std::function<ConvGen::Carried(ValueRange, const ConvGen::TapFn &)>;
+  auto forEachItem = [&](Value u0, Value u1, const std::function<void(Value, const Weights &)> &fn) {
+    kb.forLoop(u0, u1, 1, [&](Value i) {
+      if (channel) {
+        kb.forLoop(kb.idx(0), kb.idx(sp.O), 1, [&](Value o) {
+          fn(o, [&](ValueRange init, const ConvGen::TapFn &tap) {
+            return g.forEachWeightOfChannelSlot(i, o, init, tap);
+          });
+        });
+        return;
+      }
+      Value unit = sp.scheme == Scheme::Dense ? i : kb.loadIndex(g.order, i);
+      for (int64_t r = 0; r < rows; ++r) {
+        Value o = kb.add(kb.mul(unit, kb.idx(rows)), kb.idx(r));
+        fn(o, [&, o](ValueRange init, const ConvGen::TapFn &tap) {
+          return g.forEachWeightOfFilter(o, init, tap);
+        });
+      }
+    });
+  };
+  auto eachWeight = [&](const Weights &weights, const std::function<void(Tap &)> &fn) {
+    weights({}, [&](Tap &w, ValueRange) {
+      fn(w);
+      return ConvGen::Carried{};
+    });
+  };
+  kb.parallelLoop(kb.idx(0), threads, [&](Value t) {
+    Value u0 = kb.mul(t, per), u1 = kb.min(units, kb.add(u0, per));
+    Value buf = g.scratch(B * p.size);
+    // Channel: every filter's output gradients, copied once per image batch.
+    Value grad = g.scratch((channel ? sp.O : 1) * gradPlanes);
+    Value partial = onePass ? Value() : g.scratch(maxWeights * vw);
+    auto image = [&](Value mem, int64_t i, int64_t size) -> Value {
+      return b.create<memref::SubViewOp>(g.loc, mem, ArrayRef<int64_t>{i * size},
+                                         ArrayRef<int64_t>{size}, ArrayRef<int64_t>{1});
+    };
+    // Filter o's output gradients of images n0.. on the flattened grid at `at`.
+    auto copyGrad = [&](Value n0, Value o, Value at) {
+      for (int64_t i = 0; i < B; ++i)
+        g.loadFlat(p, dout, kb.add(n0, kb.idx(i)), o, grad, kb.add(at, kb.idx(i * p.vecs * vw)));
+    };
+    Value zeroVec = g.splat(kb.f32(0.0), vw);
+    forEachItem(u0, u1, [&](Value, const Weights &weights) {
+      eachWeight(weights, [&](Tap &w) { kb.store(kb.f32(0.0), g.grads, w.v); });
+    });
+    kb.forLoop(kb.idx(0), kb.idx(sp.N), B, [&](Value n0) {
+      for (int64_t i = 0; i < B; ++i)
+        g.fillPadded(p, in, kb.add(n0, kb.idx(i)), image(buf, i, p.size));
+      if (channel)
+        kb.forLoop(kb.idx(0), kb.idx(sp.O), 1,
+                   [&](Value o) { copyGrad(n0, o, kb.mul(o, kb.idx(gradPlanes))); });
+      forEachItem(u0, u1, [&](Value o, const Weights &weights) {
+        Value gradAt = channel ? kb.mul(o, kb.idx(gradPlanes)) : kb.idx(0);
+        if (!channel) copyGrad(n0, o, gradAt);
+        // Dots `count` vectors from `at` of each of the B images with every weight.
+        auto pass = [&](Value at, int64_t count, bool first) {
+          SmallVector<Value> d;
+          Value from = kb.add(gradAt, at);
+          for (int64_t i = 0; i < B; ++i)
+            for (int64_t j = 0; j < count; ++j)
+              d.push_back(g.loadVec(grad, {kb.add(from, kb.idx(i * p.vecs * vw + j * vw))}, vw));
+          weights({kb.idx(0)}, [&](Tap &w, ValueRange k) {
+            Value base = kb.add(g.tapOffset(p, w.c, w.r, w.s), at);
+            // Four independent chains: an FMA's latency is four times its
+            // issue interval, so one chain would run at a quarter of the rate.
+            Value sum[4] = {zeroVec, zeroVec, zeroVec, zeroVec};
+            for (int64_t i = 0; i < B; ++i)
+              for (int64_t j = 0; j < count; ++j) {
+                Value x = g.loadVec(buf, {kb.add(base, kb.idx(i * p.size + j * vw))}, vw);
+                int64_t chain = (i * count + j) % 4;
+                sum[chain] = g.fma(d[i * count + j], x, sum[chain]);
+              }
+            Value total = b.create<arith::AddFOp>(
+                g.loc, b.create<arith::AddFOp>(g.loc, sum[0], sum[1]),
+                b.create<arith::AddFOp>(g.loc, sum[2], sum[3]));
+            if (onePass) {
+              kb.store(b.create<vector::ReductionOp>(g.loc, vector::CombiningKind::ADD, total,
+                                                     kb.load(g.grads, w.v)),
+                       g.grads, w.v);
+            } else {
+              Value slot = kb.mul(k[0], kb.idx(vw));
+              if (!first)
+                total = b.create<arith::AddFOp>(g.loc, total, g.loadVec(partial, {slot}, vw));
+              g.storeVec(total, partial, {slot}, vw);
+            }
+            return ConvGen::Carried{kb.add(k[0], kb.idx(1))};
+          });
+        };
+        if (full > 0) {
+          pass(kb.idx(0), chunkVecs, true);
+          kb.forLoop(kb.idx(chunkVecs * vw), kb.idx(full * chunkVecs * vw), chunkVecs * vw,
+                     [&](Value at) { pass(at, chunkVecs, false); });
+        }
+        if (rest) pass(kb.idx(full * chunkVecs * vw), rest, full == 0);
+        if (onePass) return;
+        weights({kb.idx(0)}, [&](Tap &w, ValueRange k) {
+          Value sum = b.create<vector::ReductionOp>(
+              g.loc, vector::CombiningKind::ADD,
+              g.loadVec(partial, {kb.mul(k[0], kb.idx(vw))}, vw), kb.load(g.grads, w.v));
+          kb.store(sum, g.grads, w.v);
+          return ConvGen::Carried{kb.add(k[0], kb.idx(1))};
+        });
+      });
+    });
+    forEachItem(u0, u1, [&](Value, const Weights &weights) {
+      eachWeight(weights, [&](Tap &w) {
+        sgdAt(g, g.values, g.grads, g.momentum, w.v, kb.load(g.grads, w.v), lr, mu, wd);
+      });
+    });
+  });
+}
+
+/// Block-scheme backward-weight: as emitPaddedBackwardWeight, but a group's
+/// filters share their columns, so each input load of a column feeds the dot
+/// products of all of the group's weights on it. The per-weight vector sums
+/// live across all images in per-thread scratch indexed by the weight (bounded
+/// by paddedScratchBytes) and are reduced once, at the end.
+void emitPaddedBackwardWeightBlock(ConvGen &g, Value in, Value dout, Value lr, Value mu,
+                                   Value wd) {
+  KernelBuilder &kb = g.kb;
+  OpBuilder &b = g.b;
+  const ConvKernelSpec &sp = g.spec();
+  const ConvGen::Padded p = g.paddedForward();
+  const int64_t vw = sp.vectorWidth, M = sp.blockRows, planeFloats = p.vecs * vw;
+  // M gradient vectors per column load, M sums and the load in registers.
+  const int64_t R = std::min(p.vecs, std::max<int64_t>(1, (vw >= 16 ? 24 : 12) / M - 1));
+  const int64_t full = p.vecs / R, rest = p.vecs % R;
+  auto module = b.getBlock()->getParentOp()->getParentOfType<ModuleOp>();
+  Value units = kb.idx(sp.O / M);
+  Value threads = callRuntime(b, g.loc, module, "mest_rt_parallel_chunks", {}, b.getI64Type());
+  threads = b.create<arith::IndexCastOp>(g.loc, b.getIndexType(), threads);
+  threads = kb.max(kb.idx(1), kb.min(threads, units));
+  Value per = b.create<arith::CeilDivSIOp>(g.loc, units, threads);
+  auto valueIndex = [&](Value slot, int64_t i) {
+    return kb.add(kb.mul(slot, kb.idx(M)), kb.idx(i));
+  };
+  kb.parallelLoop(kb.idx(0), threads, [&](Value t) {
+    Value u0 = kb.mul(t, per), u1 = kb.min(units, kb.add(u0, per));
+    Value buf = g.scratch(p.size), grad = g.scratch(M * planeFloats);
+    Value partial = g.scratch(std::max<int64_t>(sp.layout.capacityValues, 1) * vw);
+    Value zeroVec = g.splat(kb.f32(0.0), vw);
+    // Slots of the groups in this thread's chunk.
+    auto forEachSlot = [&](const std::function<void(Value, Value)> &fn) {
+      kb.forLoop(u0, u1, 1, [&](Value i) {
+        Value unit = kb.loadIndex(g.order, i);
+        kb.forLoop(kb.loadIndex(g.groupPtr, unit),
+                   kb.loadIndex(g.groupPtr, kb.add(unit, kb.idx(1))), 1,
+                   [&](Value slot) { fn(unit, slot); });
+      });
+    };
+    forEachSlot([&](Value, Value slot) {
+      for (int64_t i = 0; i < M; ++i)
+        g.storeVec(zeroVec, partial, {kb.mul(valueIndex(slot, i), kb.idx(vw))}, vw);
+    });
+    kb.forLoop(kb.idx(0), kb.idx(sp.N), 1, [&](Value n) {
+      g.fillPadded(p, in, n, buf);
+      kb.forLoop(u0, u1, 1, [&](Value i) {
+        Value unit = kb.loadIndex(g.order, i);
+        // The group's output gradients on the flattened grid.
+        for (int64_t f = 0; f < M; ++f)
+          g.loadFlat(p, dout, n, kb.add(kb.mul(unit, kb.idx(M)), kb.idx(f)), grad,
+                     kb.idx(f * planeFloats));
+        auto pass = [&](Value at, int64_t count) {
+          SmallVector<Value> d;
+          for (int64_t f = 0; f < M; ++f)
+            for (int64_t j = 0; j < count; ++j)
+              d.push_back(g.loadVec(grad, {kb.add(at, kb.idx(f * planeFloats + j * vw))}, vw));
+          kb.forLoop(kb.loadIndex(g.groupPtr, unit),
+                     kb.loadIndex(g.groupPtr, kb.add(unit, kb.idx(1))), 1, [&](Value slot) {
+                       Tap w;
+                       g.decodeColumn(kb.loadIndex(g.index, slot), w);
+                       Value base = kb.add(g.tapOffset(p, w.c, w.r, w.s), at);
+                       SmallVector<Value> sum(M, zeroVec);
+                       for (int64_t j = 0; j < count; ++j) {
+                         Value x = g.loadVec(buf, {kb.add(base, kb.idx(j * vw))}, vw);
+                         for (int64_t f = 0; f < M; ++f)
+                           sum[f] = g.fma(d[f * count + j], x, sum[f]);
+                       }
+                       for (int64_t f = 0; f < M; ++f) {
+                         Value at = kb.mul(valueIndex(slot, f), kb.idx(vw));
+                         g.storeVec(b.create<arith::AddFOp>(g.loc, sum[f],
+                                                            g.loadVec(partial, {at}, vw)),
+                                    partial, {at}, vw);
+                       }
+                     });
+        };
+        kb.forLoop(kb.idx(0), kb.idx(full * R * vw), R * vw, [&](Value at) { pass(at, R); });
+        if (rest) pass(kb.idx(full * R * vw), rest);
+      });
+    });
+    forEachSlot([&](Value, Value slot) {
+      for (int64_t i = 0; i < M; ++i) {
+        Value v = valueIndex(slot, i);
+        Value grad = b.create<vector::ReductionOp>(
+            g.loc, vector::CombiningKind::ADD, g.loadVec(partial, {kb.mul(v, kb.idx(vw))}, vw));
+        sgdAt(g, g.values, g.grads, g.momentum, v, grad, lr, mu, wd);
+      }
+    });
+  });
+}
+
+} // namespace mest::codegen::conv
+
+bool mest::codegen::usePaddedKernels(const ConvKernelSpec &spec) {
+  if (spec.convKernels == "direct" || spec.SH > 2 || spec.SW > 2 || spec.SH != spec.SW)
+    return false;
+  // Scratch lives on the thread's stack: stay well inside libomp's 4 MiB.
+  if (conv::paddedScratchBytes(spec) > (3 << 19)) return false;
+  // Linear layers and tiny planes would use a sliver of each vector.
+  return spec.convKernels == "padded" || spec.OH * spec.OW >= 16;
+}
+
+bool mest::codegen::usePaddedBackwardDataKernels(const ConvKernelSpec &spec) {
+  return conv::usePaddedBackwardData(spec) ||
+         (usePaddedKernels(spec) && conv::phasesCoverInput(spec));
+}
