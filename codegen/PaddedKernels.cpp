@@ -29,7 +29,7 @@ static int64_t paddedScratchBytes(const ConvKernelSpec &sp) {
   };
   const int64_t M = sp.scheme == Scheme::Block ? sp.blockRows : 1;
   auto [in, flat] = geometry(sp.C, sp.H, sp.W, sp.PH, sp.PW, sp.SH, sp.KH, sp.KW);
-  int64_t floats = in + M * flat;  // forward
+  int64_t floats = in + M * flat + 2 * cap + 2 * (sp.O + 1);  // forward (+ weight lists)
   // backward-weight: B images of input, the output gradients, the partial sums
   const int64_t vecs = flat / vw;
   int64_t B = std::max<int64_t>(1, (vw >= 16 ? 24 : 10) / vecs);
@@ -57,6 +57,42 @@ bool usePaddedBackwardData(const ConvKernelSpec &spec) {
          spec.KW - 1 >= spec.PW;
 }
 
+/// The active weights listed by key(tap) in [0, keys) as (offset(tap), value) pairs on
+/// the stack (a counting sort, O(capacity), sequential); returns the key starts (keys + 1), the offsets and the values.
+static std::array<Value, 3> weightsByKey(ConvGen &g, int64_t keys,
+                                  const std::function<Value(Tap &)> &key,
+                                  const std::function<Value(Tap &)> &offset) {
+  KernelBuilder &kb = g.kb;
+  OpBuilder &b = g.b;
+  const ConvKernelSpec &sp = g.spec();
+  const int64_t cap = std::max<int64_t>(sp.layout.capacityValues, 1);
+  Value start = g.scratch(keys + 1, b.getIndexType());
+  Value cursor = g.scratch(keys, b.getIndexType());
+  Value offsets = g.scratch(cap, b.getI32Type()), weights = g.scratch(cap);
+  kb.forLoop(kb.idx(0), kb.idx(keys + 1), 1, [&](Value k) { kb.store(kb.idx(0), start, k); });
+  kb.forLoop(kb.idx(0), kb.idx(sp.O), 1, [&](Value o) {
+    g.forEachWeightOfFilter(o, [&](Tap &t) {
+      Value next = kb.add(key(t), kb.idx(1));
+      kb.store(kb.add(kb.load(start, next), kb.idx(1)), start, next);
+    });
+  });
+  kb.forLoop(kb.idx(0), kb.idx(keys), 1, [&](Value k) {
+    Value next = kb.add(k, kb.idx(1));
+    kb.store(kb.add(kb.load(start, next), kb.load(start, k)), start, next);
+    kb.store(kb.load(start, k), cursor, k);
+  });
+  kb.forLoop(kb.idx(0), kb.idx(sp.O), 1, [&](Value o) {
+    g.forEachWeightOfFilter(o, [&](Tap &t) {
+      Value k = key(t);
+      Value at = kb.load(cursor, k);
+      kb.store(kb.add(at, kb.idx(1)), cursor, k);
+      kb.store(b.create<arith::IndexCastOp>(g.loc, b.getI32Type(), offset(t)), offsets, at);
+      kb.store(kb.load(g.values, t.v), weights, at);
+    });
+  });
+  return {start, offsets, weights};
+}
+
 /// Output-stationary forward on the padded input (see ConvGen::Padded): per
 /// image, the input is copied once into a zero-bordered per-thread buffer; per
 /// filter, every active weight streams into the flattened output plane.
@@ -68,6 +104,12 @@ void emitPaddedForward(ConvGen &g, Value in, Value out, Value stats) {
   // computed at once and every input load feeds all of its filters.
   const int64_t M = sp.scheme == Scheme::Block ? sp.blockRows : 1;
   const int64_t planeFloats = p.vecs * sp.vectorWidth;
+  // Unstructured: each weight's column decoded into its input offset once per
+  // call, not once per chunk and image.
+  std::array<Value, 3> byFilter;
+  if (sp.scheme == Scheme::Unstructured)
+    byFilter = weightsByKey(g, sp.O, [&](Tap &t) { return t.o; },
+                            [&](Tap &t) { return g.tapOffset(p, t.c, t.r, t.s); });
   kb.parallelLoop(kb.idx(0), kb.idx(sp.N), [&](Value n) {
     Value buf = g.scratch(p.size), flat = g.scratch(M * planeFloats);
     g.fillPadded(p, in, n, buf);
@@ -129,6 +171,15 @@ void emitPaddedForward(ConvGen &g, Value in, Value out, Value stats) {
               });
           return ConvGen::Carried(r.begin(), r.end());
         }
+        if (sp.scheme == Scheme::Unstructured) {
+          auto [start, offsets, weights] = byFilter;
+          ValueRange r = kb.forLoop(kb.load(start, o0), kb.load(start, kb.add(o0, kb.idx(1))), 1,
+                                    acc, [&](Value e, ValueRange a) {
+                                      return add({kb.load(weights, e)},
+                                                 kb.loadIndex(offsets, e), a);
+                                    });
+          return ConvGen::Carried(r.begin(), r.end());
+        }
         if (M == 1)
           return g.forEachWeightOfFilter(o0, acc, [&](Tap &t, ValueRange a) {
             return add({kb.load(g.values, t.v)}, g.tapOffset(p, t.c, t.r, t.s), a);
@@ -158,41 +209,6 @@ void emitPaddedForward(ConvGen &g, Value in, Value out, Value stats) {
   });
 }
 
-/// The active weights listed by key(tap) in [0, keys) as (offset(tap), value) pairs on
-/// the stack (a counting sort, O(capacity), sequential); returns the key starts (keys + 1), the offsets and the values.
-static std::array<Value, 3> weightsByKey(ConvGen &g, int64_t keys,
-                                  const std::function<Value(Tap &)> &key,
-                                  const std::function<Value(Tap &)> &offset) {
-  KernelBuilder &kb = g.kb;
-  OpBuilder &b = g.b;
-  const ConvKernelSpec &sp = g.spec();
-  const int64_t cap = std::max<int64_t>(sp.layout.capacityValues, 1);
-  Value start = g.scratch(keys + 1, b.getIndexType());
-  Value cursor = g.scratch(keys, b.getIndexType());
-  Value offsets = g.scratch(cap, b.getI32Type()), weights = g.scratch(cap);
-  kb.forLoop(kb.idx(0), kb.idx(keys + 1), 1, [&](Value k) { kb.store(kb.idx(0), start, k); });
-  kb.forLoop(kb.idx(0), kb.idx(sp.O), 1, [&](Value o) {
-    g.forEachWeightOfFilter(o, [&](Tap &t) {
-      Value next = kb.add(key(t), kb.idx(1));
-      kb.store(kb.add(kb.load(start, next), kb.idx(1)), start, next);
-    });
-  });
-  kb.forLoop(kb.idx(0), kb.idx(keys), 1, [&](Value k) {
-    Value next = kb.add(k, kb.idx(1));
-    kb.store(kb.add(kb.load(start, next), kb.load(start, k)), start, next);
-    kb.store(kb.load(start, k), cursor, k);
-  });
-  kb.forLoop(kb.idx(0), kb.idx(sp.O), 1, [&](Value o) {
-    g.forEachWeightOfFilter(o, [&](Tap &t) {
-      Value k = key(t);
-      Value at = kb.load(cursor, k);
-      kb.store(kb.add(at, kb.idx(1)), cursor, k);
-      kb.store(b.create<arith::IndexCastOp>(g.loc, b.getI32Type(), offset(t)), offsets, at);
-      kb.store(kb.load(g.values, t.v), weights, at);
-    });
-  });
-  return {start, offsets, weights};
-}
 
 /// Backward-data as the forward conv of the padded output gradient with the
 /// taps flipped, output-stationary per input channel. The weights are read by
