@@ -36,7 +36,7 @@ static int64_t paddedScratchBytes(const ConvKernelSpec &sp) {
   while (sp.N % B) --B;
   const bool channel = sp.scheme == Scheme::Channel;
   floats = std::max(floats, B * in + (channel ? sp.O : M) * B * flat +
-                                (channel ? kk : std::min(sp.C * kk, cap)) * vw);
+                                (channel ? kk : std::min(sp.C * kk, cap)) * vw + cap);
   if (sp.scheme == Scheme::Block) floats = std::max(floats, in + M * flat + cap * vw);
   // backward-data: the padded output gradient, its planes, the weight lists
   if (sp.SH == 1 && sp.SW == 1) {
@@ -395,6 +395,18 @@ void emitPaddedBackwardWeight(ConvGen &g, Value in, Value dout, Value lr, Value 
       return ConvGen::Carried{};
     });
   };
+  // Unstructured: each weight's column decoded into its input offset once per
+  // call, not once per pass and image.
+  Value colOffset;
+  if (sp.scheme == Scheme::Unstructured) {
+    colOffset = g.scratch(std::max<int64_t>(sp.layout.capacityValues, 1), b.getI32Type());
+    kb.forLoop(kb.idx(0), kb.idx(sp.O), 1, [&](Value o) {
+      g.forEachWeightOfFilter(o, [&](Tap &w) {
+        kb.store(b.create<arith::IndexCastOp>(g.loc, b.getI32Type(), g.tapOffset(p, w.c, w.r, w.s)),
+                 colOffset, w.v);
+      });
+    });
+  }
   kb.parallelLoop(kb.idx(0), threads, [&](Value t) {
     Value u0 = kb.mul(t, per), u1 = kb.min(units, kb.add(u0, per));
     Value buf = g.scratch(B * p.size);
@@ -431,7 +443,9 @@ void emitPaddedBackwardWeight(ConvGen &g, Value in, Value dout, Value lr, Value 
             for (int64_t j = 0; j < count; ++j)
               d.push_back(g.loadVec(grad, {kb.add(from, kb.idx(i * p.vecs * vw + j * vw))}, vw));
           weights({kb.idx(0)}, [&](Tap &w, ValueRange k) {
-            Value base = kb.add(g.tapOffset(p, w.c, w.r, w.s), at);
+            Value base = kb.add(colOffset ? kb.loadIndex(colOffset, w.v)
+                                          : g.tapOffset(p, w.c, w.r, w.s),
+                                at);
             // Four independent chains: an FMA's latency is four times its
             // issue interval, so one chain would run at a quarter of the rate.
             Value sum[4] = {zeroVec, zeroVec, zeroVec, zeroVec};
