@@ -150,13 +150,11 @@ func::FuncOp mest::codegen::buildConvBackwardData(OpBuilder &b, Location loc,
   Value addend = spec.addToInputGrad ? func.getArgument(3) : Value();
   assert((!spec.addToInputGrad || usePaddedBackwardDataKernels(spec)) &&
          "the fused gradient sum needs the padded backward-data");
-  if (usePaddedBackwardData(spec)) {
-    emitPaddedBackwardData(g, dout, din, addend);
-    g.end();
-    return func;
-  }
-  if (usePaddedKernels(spec) && phasesCoverInput(spec)) {
-    emitPaddedBackwardDataStrided(g, dout, din, addend);
+  if (usePaddedBackwardDataKernels(spec)) {
+    if (spec.SH == 1)
+      emitPaddedBackwardData(g, dout, din, addend);
+    else
+      emitPaddedBackwardDataStrided(g, dout, din, addend);
     g.end();
     return func;
   }

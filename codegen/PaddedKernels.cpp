@@ -29,7 +29,7 @@ static int64_t paddedScratchBytes(const ConvKernelSpec &sp) {
   };
   const int64_t M = sp.scheme == Scheme::Block ? sp.blockRows : 1;
   auto [in, flat] = geometry(sp.C, sp.H, sp.W, sp.PH, sp.PW, sp.SH, sp.KH, sp.KW);
-  int64_t floats = in + M * flat + 2 * cap + 2 * (sp.O + 1);  // forward (+ weight lists)
+  int64_t floats = in + M * flat + cap;  // forward (+ unstructured offsets)
   // backward-weight: B images of input, the output gradients, the partial sums
   const int64_t vecs = flat / vw;
   int64_t B = std::max<int64_t>(1, (vw >= 16 ? 24 : 10) / vecs);
@@ -52,7 +52,7 @@ static int64_t paddedScratchBytes(const ConvKernelSpec &sp) {
 }
 
 /// Backward-data is padded at stride 1 (strided ones take the phase planes).
-bool usePaddedBackwardData(const ConvKernelSpec &spec) {
+static bool usePaddedBackwardData(const ConvKernelSpec &spec) {
   return usePaddedKernels(spec) && spec.SH == 1 && spec.SW == 1 && spec.KH - 1 >= spec.PH &&
          spec.KW - 1 >= spec.PW;
 }
@@ -93,6 +93,22 @@ static std::array<Value, 3> weightsByKey(ConvGen &g, int64_t keys,
   return {start, offsets, weights};
 }
 
+/// Unstructured layers: every active weight's input offset (tapOffset of its
+/// decoded column), indexed like the values, computed once per call instead
+/// of once per chunk, pass and image.
+static Value unstructuredOffsets(ConvGen &g, const ConvGen::Padded &p) {
+  KernelBuilder &kb = g.kb;
+  const ConvKernelSpec &sp = g.spec();
+  Value table = g.scratch(std::max<int64_t>(sp.layout.capacityValues, 1), g.b.getI32Type());
+  kb.forLoop(kb.idx(0), kb.idx(sp.O), 1, [&](Value o) {
+    g.forEachWeightOfFilter(o, [&](Tap &w) {
+      Value offset = g.tapOffset(p, w.c, w.r, w.s);
+      kb.store(g.b.create<arith::IndexCastOp>(g.loc, g.b.getI32Type(), offset), table, w.v);
+    });
+  });
+  return table;
+}
+
 /// Output-stationary forward on the padded input (see ConvGen::Padded): per
 /// image, the input is copied once into a zero-bordered per-thread buffer; per
 /// filter, every active weight streams into the flattened output plane.
@@ -104,12 +120,8 @@ void emitPaddedForward(ConvGen &g, Value in, Value out, Value stats) {
   // computed at once and every input load feeds all of its filters.
   const int64_t M = sp.scheme == Scheme::Block ? sp.blockRows : 1;
   const int64_t planeFloats = p.vecs * sp.vectorWidth;
-  // Unstructured: each weight's column decoded into its input offset once per
-  // call, not once per chunk and image.
-  std::array<Value, 3> byFilter;
-  if (sp.scheme == Scheme::Unstructured)
-    byFilter = weightsByKey(g, sp.O, [&](Tap &t) { return t.o; },
-                            [&](Tap &t) { return g.tapOffset(p, t.c, t.r, t.s); });
+  Value offsets =
+      sp.scheme == Scheme::Unstructured ? unstructuredOffsets(g, p) : Value();
   kb.parallelLoop(kb.idx(0), kb.idx(sp.N), [&](Value n) {
     Value buf = g.scratch(p.size), flat = g.scratch(M * planeFloats);
     g.fillPadded(p, in, n, buf);
@@ -171,18 +183,11 @@ void emitPaddedForward(ConvGen &g, Value in, Value out, Value stats) {
               });
           return ConvGen::Carried(r.begin(), r.end());
         }
-        if (sp.scheme == Scheme::Unstructured) {
-          auto [start, offsets, weights] = byFilter;
-          ValueRange r = kb.forLoop(kb.load(start, o0), kb.load(start, kb.add(o0, kb.idx(1))), 1,
-                                    acc, [&](Value e, ValueRange a) {
-                                      return add({kb.load(weights, e)},
-                                                 kb.loadIndex(offsets, e), a);
-                                    });
-          return ConvGen::Carried(r.begin(), r.end());
-        }
         if (M == 1)
           return g.forEachWeightOfFilter(o0, acc, [&](Tap &t, ValueRange a) {
-            return add({kb.load(g.values, t.v)}, g.tapOffset(p, t.c, t.r, t.s), a);
+            return add({kb.load(g.values, t.v)},
+                       offsets ? kb.loadIndex(offsets, t.v) : g.tapOffset(p, t.c, t.r, t.s),
+                       a);
           });
         ValueRange r = kb.forLoop(
             kb.loadIndex(g.groupPtr, unit), kb.loadIndex(g.groupPtr, kb.add(unit, kb.idx(1))), 1,
@@ -245,7 +250,7 @@ void emitPaddedBackwardData(ConvGen &g, Value dout, Value din, Value addend) {
 }
 
 /// Whether the stride-2 phase backward-data covers every input row and column.
-bool phasesCoverInput(const ConvKernelSpec &sp) {
+static bool phasesCoverInput(const ConvKernelSpec &sp) {
   if (sp.SH != 2 || sp.SW != 2) return false;
   const int64_t rows = sp.OH + (sp.KH + 1) / 2 - 1, cols = sp.OW + (sp.KW + 1) / 2 - 1;
   return (sp.H - 1 + sp.PH) / 2 < rows && (sp.W - 1 + sp.PW) / 2 < cols;
@@ -395,18 +400,8 @@ void emitPaddedBackwardWeight(ConvGen &g, Value in, Value dout, Value lr, Value 
       return ConvGen::Carried{};
     });
   };
-  // Unstructured: each weight's column decoded into its input offset once per
-  // call, not once per pass and image.
-  Value colOffset;
-  if (sp.scheme == Scheme::Unstructured) {
-    colOffset = g.scratch(std::max<int64_t>(sp.layout.capacityValues, 1), b.getI32Type());
-    kb.forLoop(kb.idx(0), kb.idx(sp.O), 1, [&](Value o) {
-      g.forEachWeightOfFilter(o, [&](Tap &w) {
-        kb.store(b.create<arith::IndexCastOp>(g.loc, b.getI32Type(), g.tapOffset(p, w.c, w.r, w.s)),
-                 colOffset, w.v);
-      });
-    });
-  }
+  Value colOffset =
+      sp.scheme == Scheme::Unstructured ? unstructuredOffsets(g, p) : Value();
   kb.parallelLoop(kb.idx(0), threads, [&](Value t) {
     Value u0 = kb.mul(t, per), u1 = kb.min(units, kb.add(u0, per));
     Value buf = g.scratch(B * p.size);

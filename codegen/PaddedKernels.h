@@ -11,11 +11,6 @@
 
 namespace mest::codegen::conv {
 
-/// Backward-data on the padded output gradient: at stride 1, and at stride 2
-/// on phase planes where those cover every input row and column.
-bool usePaddedBackwardData(const ConvKernelSpec &spec);
-bool phasesCoverInput(const ConvKernelSpec &spec);
-
 /// Each emits its kernel's body after ConvGen::begin, parallel loops included.
 void emitPaddedForward(ConvGen &g, Value in, Value out, Value stats);
 void emitPaddedBackwardData(ConvGen &g, Value dout, Value din, Value addend);
