@@ -1,6 +1,7 @@
 //===- Checkpoint.cpp - atomic, checked files of model state --------------===//
 #include "runtime/driver/Checkpoint.h"
 
+#include "runtime/driver/Files.h"
 #include "runtime/support/Error.h"
 
 #include <zlib.h>
@@ -15,7 +16,8 @@ namespace mest::rt {
 namespace {
 
 constexpr char kMagic[8] = {'M', 'E', 'S', 'T', 'C', 'K', 'P', 'T'};
-constexpr uint32_t kVersion = 1;
+// Version 2 checksums the header too (version 1: the payload only, still read).
+constexpr uint32_t kVersion = 2;
 
 struct Header {
   char magic[8];
@@ -33,6 +35,9 @@ const char *kindName(FileKind k) {
   return "unknown";
 }
 
+/// No mest file comes near this: a state block plus 16 bytes per example.
+constexpr uint64_t kMaxFileBytes = uint64_t(64) << 30;
+
 void writeAll(int fd, const void *data, size_t n, const std::string &path) {
   const char *p = static_cast<const char *>(data);
   while (n > 0) {
@@ -41,6 +46,17 @@ void writeAll(int fd, const void *data, size_t n, const std::string &path) {
     if (w < 0) throw Error(fmt::format("{}: write failed: {}", path, std::strerror(errno)));
     p += w, n -= static_cast<size_t>(w);
   }
+}
+
+/// CRC-32 of the header (its crc field as zero) and the payload.
+uint32_t checksum(const Header &h, const uint8_t *payload, uint64_t bytes) {
+  Header copy = h;
+  copy.crc = 0;
+  uLong c = crc32(0L, reinterpret_cast<const Bytef *>(&copy), sizeof copy);
+  if (h.version == 1) c = crc32(0L, Z_NULL, 0);
+  for (uint64_t at = 0; at < bytes; at += 1u << 30)
+    c = crc32(c, payload + at, static_cast<uInt>(std::min<uint64_t>(bytes - at, 1u << 30)));
+  return static_cast<uint32_t>(c);
 }
 
 } // namespace
@@ -78,8 +94,8 @@ void writeCheckpoint(const std::string &path, const CheckpointFile &file) {
   h.kind = static_cast<uint32_t>(file.kind);
   h.fingerprint = file.fingerprint;
   h.payloadBytes = payload.size();
-  h.crc = static_cast<uint32_t>(crc32(0L, payload.data(), static_cast<uInt>(payload.size())));
   h.sections = static_cast<uint32_t>(file.sections.size());
+  h.crc = checksum(h, payload.data(), payload.size());
 
   const std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -107,20 +123,36 @@ void writeCheckpoint(const std::string &path, const CheckpointFile &file) {
 }
 
 CheckpointFile readCheckpoint(const std::string &path, FileKind kind, uint64_t fingerprint) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw Error(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
-  std::vector<uint8_t> data;
-  uint8_t buf[1 << 16];
-  ssize_t n;
-  while ((n = ::read(fd, buf, sizeof buf)) > 0) data.insert(data.end(), buf, buf + n);
+  uint64_t size = 0;
+  int fd = openRegularFile(path, fmt::format("mest {} file", kindName(kind)), kMaxFileBytes, &size);
+  std::vector<uint8_t> data(size);
+  uint64_t got = 0;
+  while (got < size) {
+    ssize_t n = ::read(fd, data.data() + got, std::min<uint64_t>(size - got, 1u << 30));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      std::string reason = n < 0 ? std::strerror(errno) : "the file shrank while being read";
+      ::close(fd);
+      throw Error(fmt::format("{}: read failed: {}", path, reason));
+    }
+    got += uint64_t(n);
+  }
   ::close(fd);
   if (data.size() < sizeof(Header) || std::memcmp(data.data(), kMagic, 8) != 0)
     throw Error(fmt::format("{}: not a mest {} file (bad magic or too short)", path, kindName(kind)));
   Header h;
   std::memcpy(&h, data.data(), sizeof h);
-  if (h.version != kVersion)
-    throw Error(fmt::format("{}: format version {}, this binary reads version {}", path,
+  if (h.version != kVersion && h.version != 1)
+    throw Error(fmt::format("{}: format version {}, this binary reads versions 1 and {}", path,
                             h.version, kVersion));
+  if (data.size() != sizeof(Header) + h.payloadBytes)
+    throw Error(fmt::format("{}: truncated or padded: {} bytes, expected {}", path, data.size(),
+                            sizeof(Header) + h.payloadBytes));
+  // The checksum covers the header (version 2), so a damaged kind or fingerprint
+  // reads as damage, not as a file of another kind or model.
+  const uint8_t *payload = data.data() + sizeof(Header);
+  if (checksum(h, payload, h.payloadBytes) != h.crc)
+    throw Error(fmt::format("{}: checksum mismatch: the file is corrupt", path));
   if (h.kind != static_cast<uint32_t>(kind))
     throw Error(fmt::format("{}: is a mest {} file, expected a {}", path,
                             kindName(static_cast<FileKind>(h.kind)), kindName(kind)));
@@ -128,12 +160,6 @@ CheckpointFile readCheckpoint(const std::string &path, FileKind kind, uint64_t f
     throw Error(fmt::format("{}: made for another model (fingerprint {:016x}, this binary's "
                             "model is {:016x})",
                             path, h.fingerprint, fingerprint));
-  if (data.size() != sizeof(Header) + h.payloadBytes)
-    throw Error(fmt::format("{}: truncated or padded: {} bytes, expected {}", path, data.size(),
-                            sizeof(Header) + h.payloadBytes));
-  const uint8_t *payload = data.data() + sizeof(Header);
-  if (static_cast<uint32_t>(crc32(0L, payload, static_cast<uInt>(h.payloadBytes))) != h.crc)
-    throw Error(fmt::format("{}: checksum mismatch: the file is corrupt", path));
   CheckpointFile file;
   file.kind = kind;
   file.fingerprint = h.fingerprint;
@@ -145,10 +171,15 @@ CheckpointFile readCheckpoint(const std::string &path, FileKind kind, uint64_t f
     uint64_t size;
     std::memcpy(&size, payload + at + 4, 8);
     at += 12;
-    if (at + size > h.payloadBytes) throw Error(fmt::format("{}: section '{}' is corrupt", path, tag));
+    if (size > h.payloadBytes - at)
+      throw Error(fmt::format("{}: section '{}' is corrupt", path, tag));
+    if (file.sections.count(tag))
+      throw Error(fmt::format("{}: section '{}' appears twice", path, tag));
     file.sections[tag].assign(payload + at, payload + at + size);
     at += size;
   }
+  if (at != h.payloadBytes)
+    throw Error(fmt::format("{}: {} bytes after the last section", path, h.payloadBytes - at));
   return file;
 }
 

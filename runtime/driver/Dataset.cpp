@@ -1,44 +1,83 @@
 //===- Dataset.cpp - image classification data sets -----------------------===//
 #include "runtime/driver/Dataset.h"
 
+#include "runtime/driver/Files.h"
 #include "runtime/support/Error.h"
 
 #include <zlib.h>
 
 #include <algorithm>
 #include <sys/stat.h>
+#include <unistd.h>
 
 namespace mest::rt {
 
 namespace {
 
-bool exists(const std::string &path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0;
-}
-
 /// The path of `base` or `base.gz` in `dir`.
 std::string findFile(const std::string &dir, const std::string &base) {
+  struct stat st;
   for (const std::string &p : {dir + "/" + base, dir + "/" + base + ".gz"})
-    if (exists(p)) return p;
+    if (::stat(p.c_str(), &st) == 0) return p;  // what it is, openRegularFile checks
   throw Error(fmt::format("{}/{}: no such file (nor {}.gz)", dir, base, base));
 }
 
-/// A whole file, gunzipped when compressed.
-std::vector<uint8_t> readAll(const std::string &path) {
-  gzFile f = gzopen(path.c_str(), "rb");
-  if (!f) throw Error(fmt::format("{}: cannot open", path));
-  std::vector<uint8_t> data;
-  uint8_t buf[1 << 16];
-  int n;
-  while ((n = gzread(f, buf, sizeof(buf))) > 0) data.insert(data.end(), buf, buf + n);
-  int err = 0;
-  const char *msg = gzerror(f, &err);
-  gzclose(f);
-  if (n < 0 || (err != Z_OK && err != Z_STREAM_END))
-    throw Error(fmt::format("{}: corrupt or truncated compressed data ({})", path, msg));
-  return data;
-}
+/// Reads a data file, gunzipping it when compressed; refuses what is not a
+/// regular file and stops at `maxBytes` of (uncompressed) data.
+class DataReader {
+public:
+  DataReader(const std::string &path, uint64_t maxBytes) : path_(path), max_(maxBytes) {
+    uint64_t size = 0;
+    int fd = openRegularFile(path, "data file", kMaxCompressedBytes, &size);
+    f_ = gzdopen(fd, "rb");
+    if (!f_) {
+      ::close(fd);
+      throw Error(fmt::format("{}: cannot open: out of memory", path));
+    }
+  }
+  ~DataReader() { gzclose(f_); }
+  DataReader(const DataReader &) = delete;
+  DataReader &operator=(const DataReader &) = delete;
+
+  /// Up to `n` bytes; fewer only at the end of the data.
+  size_t read(uint8_t *to, size_t n) {
+    size_t got = 0;
+    while (got < n) {
+      unsigned chunk = static_cast<unsigned>(std::min<size_t>(n - got, 1u << 30));
+      int r = gzread(f_, to + got, chunk);
+      if (r < 0) {
+        int err = 0;
+        std::string msg = gzerror(f_, &err);  // copied: gzclose frees it
+        throw Error(fmt::format("{}: corrupt or truncated compressed data ({})", path_, msg));
+      }
+      if (r == 0) break;
+      got += size_t(r);
+    }
+    return got;
+  }
+  /// The rest of the data, growing as it arrives (a header's claim allocates
+  /// nothing): at most `limit` + 1 bytes, so that a caller sees data beyond an
+  /// expected size; more than maxBytes is refused.
+  std::vector<uint8_t> readUpTo(uint64_t limit) {
+    std::vector<uint8_t> data;
+    uint8_t buf[1 << 16];
+    while (data.size() <= limit) {
+      size_t n = read(buf, std::min<uint64_t>(sizeof buf, limit + 1 - data.size()));
+      if (n == 0) break;
+      data.insert(data.end(), buf, buf + n);
+      if (data.size() > max_)
+        throw Error(fmt::format("{}: more than {} bytes of data: not a data set file of this "
+                                "kind", path_, max_));
+    }
+    return data;
+  }
+
+private:
+  static constexpr uint64_t kMaxCompressedBytes = uint64_t(16) << 30;
+  std::string path_;
+  uint64_t max_;
+  gzFile f_ = nullptr;
+};
 
 uint32_t bigEndian(const uint8_t *p) {
   return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | p[3];
@@ -76,38 +115,57 @@ DataSource parseDataSource(const std::string &text) {
 
 Dataset loadIdx(const std::string &imagesPath, const std::string &labelsPath, int64_t classes,
                 const std::string &name) {
-  std::vector<uint8_t> img = readAll(imagesPath), lab = readAll(labelsPath);
-  if (img.size() < 16 || bigEndian(img.data()) != 0x00000803)
+  // The headers first: they give the sizes, so nothing beyond them is read.
+  constexpr uint64_t kMaxImageBytes = uint64_t(16) << 30;
+  DataReader img(imagesPath, kMaxImageBytes), lab(labelsPath, kMaxImageBytes);
+  uint8_t ih[16], lh[8];
+  size_t ihn = img.read(ih, 16), lhn = lab.read(lh, 8);
+  if (ihn < 16)
+    throw Error(fmt::format("{}: not an IDX image file: {} bytes, shorter than the 16-byte "
+                            "header", imagesPath, ihn));
+  if (bigEndian(ih) != 0x00000803)
     throw Error(fmt::format("{}: not an IDX image file (magic {:#010x}, expected 0x00000803)",
-                            imagesPath, img.size() >= 4 ? bigEndian(img.data()) : 0));
-  if (lab.size() < 8 || bigEndian(lab.data()) != 0x00000801)
+                            imagesPath, bigEndian(ih)));
+  if (lhn < 8)
+    throw Error(fmt::format("{}: not an IDX label file: {} bytes, shorter than the 8-byte "
+                            "header", labelsPath, lhn));
+  if (bigEndian(lh) != 0x00000801)
     throw Error(fmt::format("{}: not an IDX label file (magic {:#010x}, expected 0x00000801)",
-                            labelsPath, lab.size() >= 4 ? bigEndian(lab.data()) : 0));
+                            labelsPath, bigEndian(lh)));
   Dataset d;
   d.name = name;
-  d.count = bigEndian(img.data() + 4);
+  d.count = bigEndian(ih + 4);
   d.channels = 1;
-  d.height = bigEndian(img.data() + 8);
-  d.width = bigEndian(img.data() + 12);
+  d.height = bigEndian(ih + 8);
+  d.width = bigEndian(ih + 12);
   d.classes = classes;
   if (d.height <= 0 || d.width <= 0 || d.height > 4096 || d.width > 4096)
     throw Error(fmt::format("{}: implausible image size {}x{}", imagesPath, d.height, d.width));
   if (d.count == 0) throw Error(fmt::format("{}: the file holds no images", imagesPath));
-  uint64_t need = 16 + uint64_t(d.count) * d.height * d.width;
-  if (img.size() != need)
+  const uint64_t pixels = uint64_t(d.count) * d.height * d.width, need = 16 + pixels;
+  if (pixels > kMaxImageBytes)
+    throw Error(fmt::format("{}: the header claims {} images of {}x{} ({} bytes), more than "
+                            "this loader takes ({} bytes)",
+                            imagesPath, d.count, d.height, d.width, pixels, kMaxImageBytes));
+  d.images = img.readUpTo(pixels);
+  if (d.images.size() != pixels)
     throw Error(fmt::format("{}: {} bytes, expected {} for {} images of {}x{} (truncated?)",
-                            imagesPath, img.size(), need, d.count, d.height, d.width));
-  int64_t labels = bigEndian(lab.data() + 4);
+                            imagesPath, d.images.size() > pixels ? fmt::format("more than {}", need)
+                                                                 : fmt::format("{}", 16 + d.images.size()),
+                            need, d.count, d.height, d.width));
+  int64_t labels = bigEndian(lh + 4);
   if (labels != d.count)
     throw Error(fmt::format("{} holds {} labels but {} holds {} images", labelsPath, labels,
                             imagesPath, d.count));
-  if (lab.size() != 8 + uint64_t(labels))
-    throw Error(fmt::format("{}: {} bytes, expected {} (truncated?)", labelsPath, lab.size(),
+  std::vector<uint8_t> lab8 = lab.readUpTo(uint64_t(labels));
+  if (lab8.size() != uint64_t(labels))
+    throw Error(fmt::format("{}: {} bytes, expected {} (truncated?)", labelsPath,
+                            lab8.size() > uint64_t(labels) ? fmt::format("more than {}", 8 + labels)
+                                                           : fmt::format("{}", 8 + lab8.size()),
                             8 + labels));
-  d.images.assign(img.begin() + 16, img.end());
   d.labels.resize(d.count);
   for (int64_t i = 0; i < d.count; ++i) {
-    d.labels[i] = lab[8 + i];
+    d.labels[i] = lab8[i];
     if (d.labels[i] >= classes)
       throw Error(fmt::format("{}: label {} of example {} is out of range [0, {})", labelsPath,
                               d.labels[i], i, classes));
@@ -122,7 +180,9 @@ Dataset loadCifar(const std::vector<std::string> &files, bool hundred, const std
   d.classes = hundred ? 100 : 10;
   const int64_t header = hundred ? 2 : 1, record = header + 3072;
   for (const std::string &path : files) {
-    std::vector<uint8_t> data = readAll(path);
+    // CIFAR-100's train.bin, the largest file of either set, is 154 MB.
+    constexpr uint64_t kMax = uint64_t(1) << 30;
+    std::vector<uint8_t> data = DataReader(path, kMax).readUpTo(kMax);
     if (data.empty() || data.size() % record != 0)
       throw Error(fmt::format("{}: {} bytes is not a whole number of {}-byte CIFAR records",
                               path, data.size(), record));

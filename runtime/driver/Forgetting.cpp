@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <cmath>
 #include <cstring>
 #include <numeric>
 
@@ -51,6 +52,19 @@ std::vector<int64_t> Forgetting::histogram(int bins, int64_t *neverLearned) cons
   return h;
 }
 
+std::string Forgetting::check() const {
+  for (size_t i = 0; i < stats_.size(); ++i) {
+    const ExampleStats &s = stats_[i];
+    if (s.lastCorrect > 1 || s.learned > 1 || s.lastCorrect > s.learned ||
+        s.forgets > s.presentations || (s.learned && s.presentations == 0) ||
+        !std::isfinite(s.loss) || !std::isfinite(s.margin))
+      return fmt::format("the statistics of example {} are impossible (presentations {}, "
+                         "forgetting events {}, last correct {}, learned {}, loss {})",
+                         i, s.presentations, s.forgets, s.lastCorrect, s.learned, s.loss);
+  }
+  return "";
+}
+
 void Forgetting::save(const std::string &path, const std::string &dataset) const {
   // The checkpoint container brings atomic writes, the version and the checksum.
   CheckpointFile f;
@@ -66,12 +80,17 @@ Forgetting Forgetting::load(const std::string &path, int64_t expected, std::stri
   CheckpointFile f = readCheckpoint(path, FileKind::Statistics, 0);
   int64_t n;
   std::memcpy(&n, f.get("NEXM", sizeof n, path).data(), sizeof n);
-  if (n != expected)
+  if (n < 0 || (expected >= 0 && n != expected))
     throw Error(fmt::format("{}: statistics of {} examples, but the training set has {}", path,
                             n, expected));
+  const auto &bytes = f.get("STAT", f.has("STAT") ? f.sections.at("STAT").size() : 0, path);
+  if (bytes.size() != uint64_t(n) * sizeof(ExampleStats))
+    throw Error(fmt::format("{}: section 'STAT' has {} bytes, expected {} for {} examples", path,
+                            bytes.size(), uint64_t(n) * sizeof(ExampleStats), n));
   Forgetting out(n);
-  const auto &bytes = f.get("STAT", n * sizeof(ExampleStats), path);
   std::memcpy(out.stats_.data(), bytes.data(), bytes.size());
+  if (std::string problem = out.check(); !problem.empty())
+    throw Error(fmt::format("{}: {}; refused", path, problem));
   if (dataset && f.has("DSET"))
     dataset->assign(f.sections.at("DSET").begin(), f.sections.at("DSET").end());
   return out;

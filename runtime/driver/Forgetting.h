@@ -42,10 +42,15 @@ public:
   /// learned examples are counted apart.
   std::vector<int64_t> histogram(int bins, int64_t *neverLearned) const;
 
+  /// The first example whose record no sequence of presentations can produce,
+  /// as a message; "" when all are possible.
+  std::string check() const;
+
   /// A mest file of kind "forgetting statistics" (Checkpoint.h: magic, version,
   /// CRC-32) with the example count, the data set name and the stats. Load checks
   /// all of it against the expected data set size.
   void save(const std::string &path, const std::string &dataset) const;
+  /// `expectedExamples` < 0 takes the file's count.
   static Forgetting load(const std::string &path, int64_t expectedExamples,
                          std::string *dataset = nullptr);
 

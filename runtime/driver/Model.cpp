@@ -1,6 +1,7 @@
 //===- Model.cpp - a compiled model's state, as the driver sees it --------===//
 #include "runtime/driver/Model.h"
 
+#include "runtime/formats/StateCheck.h"
 #include "runtime/support/Error.h"
 #include "runtime/support/Memory.h"
 
@@ -71,6 +72,28 @@ double Model::afterMutation(int threads) {
   mest_model_after_mutation(state_, threads);
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
       .count();
+}
+
+std::string Model::checkState() {
+  for (int i = 0, w = 0; i < desc_->num_layers; ++i) {
+    const mest_layer_desc &l = desc_->layers[i];
+    std::string problem = l.kind == MEST_LAYER_BATCH_NORM
+                              ? checkBatchNormState(state_ + l.state_offset, l.out_channels)
+                              : checkLayerState(*weights_[w++]);
+    if (!problem.empty()) return fmt::format("layer {}: {}", l.name, problem);
+  }
+  return "";
+}
+
+void Model::loadState(const std::vector<uint8_t> &bytes, const std::string &path) {
+  if (int64_t(bytes.size()) != desc_->state_bytes)
+    throw Error(fmt::format("{}: state of {} bytes, this model's is {}", path, bytes.size(),
+                            desc_->state_bytes));
+  std::copy(bytes.begin(), bytes.end(), state_);
+  std::string problem = checkState();
+  if (!problem.empty())
+    throw Error(fmt::format("{}: {}: not a state training this model can produce; refused",
+                            path, problem));
 }
 
 int64_t Model::totalWeights() const {

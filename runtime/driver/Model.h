@@ -43,6 +43,13 @@ public:
   /// Calls the compiled regrouping hook; returns its wall time in ms.
   double afterMutation(int threads);
 
+  /// The first layer whose state breaks its format's invariants
+  /// (runtime/formats/StateCheck.h), as "layer NAME: problem"; "" when none.
+  std::string checkState();
+  /// Copies a state block read from `path` in and checks it; throws naming the
+  /// file, the layer and the problem.
+  void loadState(const std::vector<uint8_t> &bytes, const std::string &path);
+
   MutationScratch &scratch() { return *scratch_; }
   int64_t totalWeights() const;   // all conv/linear weights, dense count
   int64_t activeWeights() const;  // those stored now

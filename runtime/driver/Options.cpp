@@ -3,10 +3,13 @@
 
 #include "runtime/support/Error.h"
 
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
-#include <vector>
+#include <limits>
 
 namespace mest::rt {
 
@@ -17,66 +20,177 @@ struct Flag {
   std::function<void(const std::string &)> set;
 };
 
-int64_t toInt(const std::string &v, const char *name) {
+/// An integer in [lo, hi]; anything else (empty, trailing text, overflow) names the option.
+int64_t toInt(const std::string &v, const char *name, int64_t lo, int64_t hi) {
   char *end = nullptr;
+  errno = 0;
   long long x = std::strtoll(v.c_str(), &end, 10);
-  if (v.empty() || *end) throw Error(fmt::format("--{}: '{}' is not an integer", name, v));
+  if (v.empty() || *end || v.find_first_of(" \t") != std::string::npos)
+    throw Error(fmt::format("--{}: '{}' is not an integer", name, v));
+  if (errno == ERANGE || x < lo || x > hi) {
+    if (hi == std::numeric_limits<int64_t>::max() || hi == std::numeric_limits<int>::max())
+      throw Error(fmt::format("--{}: {} is out of range: at least {}{}", name, v, lo,
+                              errno == ERANGE || x > hi ? fmt::format(", at most {}", hi) : ""));
+    throw Error(fmt::format("--{}: {} is out of range [{}, {}]", name, v, lo, hi));
+  }
   return x;
 }
-double toDouble(const std::string &v, const char *name) {
+
+/// A finite number in [lo, hi] (or (lo, hi] when `openLo`).
+double toDouble(const std::string &v, const char *name, double lo, double hi, bool openLo = false) {
   char *end = nullptr;
   double x = std::strtod(v.c_str(), &end);
   if (v.empty() || *end) throw Error(fmt::format("--{}: '{}' is not a number", name, v));
+  if (!std::isfinite(x)) throw Error(fmt::format("--{}: {} is not a finite number", name, v));
+  if (x < lo || x > hi || (openLo && x == lo))
+    throw Error(fmt::format("--{}: {} is out of range {}{}, {}", name, v, openLo ? "(" : "[", lo,
+                            hi == std::numeric_limits<double>::max() ? "inf)" : fmt::format("{}]", hi)));
   return x;
+}
+
+/// "a,b,c": finite numbers in [lo, hi).
+std::vector<double> numberList(const std::string &text, const char *name, double lo, double hi) {
+  std::vector<double> out;
+  size_t at = 0;
+  while (true) {
+    size_t comma = text.find(',', at);
+    std::string item = text.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
+    char *end = nullptr;
+    double v = std::strtod(item.c_str(), &end);
+    if (item.empty() || *end != '\0')
+      throw Error(fmt::format("--{}: '{}' is not a comma-separated list of numbers", name, text));
+    if (!std::isfinite(v) || v < lo || v >= hi)
+      throw Error(fmt::format("--{}: {} is out of range [{}, {})", name, item, lo, hi));
+    out.push_back(v);
+    if (comma == std::string::npos) break;
+    at = comma + 1;
+  }
+  return out;
+}
+
+/// "e1,e2": whole epochs in [0, epochs).
+std::vector<int> epochList(const std::string &text, const char *name, int epochs) {
+  std::vector<int> out;
+  for (double e : numberList(text, name, 0, epochs)) {
+    if (e != std::floor(e)) throw Error(fmt::format("--{}: {} is not a whole epoch", name, e));
+    out.push_back(static_cast<int>(e));
+  }
+  return out;
 }
 
 } // namespace
 
-Options parseOptions(int argc, char **argv, const char *modelName, int64_t batch) {
+RemoveAmount parseRemoveAmount(const std::string &text) {
+  RemoveAmount r;
+  char *end = nullptr;
+  double v = std::strtod(text.c_str(), &end);
+  bool integral = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+  if (integral) {
+    errno = 0;
+    long long n = std::strtoll(text.c_str(), nullptr, 10);
+    if (errno == ERANGE) throw Error(fmt::format("--remove: {} is out of range", text));
+    r.count = n;
+    return r;
+  }
+  if (text.empty() || *end || !std::isfinite(v) || !(v > 0.0 && v < 1.0))
+    throw Error(fmt::format("--remove: '{}' is neither a count of examples (a whole number) nor "
+                            "a fraction between 0 and 1",
+                            text));
+  r.isFraction = true, r.fraction = v;
+  return r;
+}
+
+int64_t RemoveAmount::of(int64_t examples) const {
+  return isFraction ? static_cast<int64_t>(std::llround(fraction * double(examples))) : count;
+}
+
+Options parseOptions(int argc, char **argv, const char *modelName, int64_t batch, int cores) {
   Options o;
+  constexpr int64_t kMaxInt = std::numeric_limits<int>::max();
+  constexpr int64_t kMaxI64 = std::numeric_limits<int64_t>::max();
+  constexpr double kInf = std::numeric_limits<double>::max();
+  auto path = [](const char *name) {
+    return [name](const std::string &v) {
+      if (v.empty()) throw Error(fmt::format("--{}: needs a path, got an empty one", name));
+    };
+  };
   std::vector<Flag> flags = {
       {"data", "KIND[:DIR]", "fashion-mnist[:DIR] (default /usr/share/datasets/fashion-mnist), "
                              "mnist:DIR, cifar10:DIR, cifar100:DIR",
        [&](auto v) { o.data = v; }},
       {"val-split", "N", "hold out the last N training examples and evaluate on them",
-       [&](auto v) { o.valSplit = toInt(v, "val-split"); }},
-      {"train-limit", "N", "use only the first N training examples", [&](auto v) { o.trainLimit = toInt(v, "train-limit"); }},
-      {"test-limit", "N", "use only the first N test examples", [&](auto v) { o.testLimit = toInt(v, "test-limit"); }},
+       [&](auto v) { o.valSplit = toInt(v, "val-split", 1, kMaxI64); }},
+      {"train-limit", "N", "use only the first N training examples",
+       [&](auto v) { o.trainLimit = toInt(v, "train-limit", 1, kMaxI64); }},
+      {"test-limit", "N", "use only the first N test examples",
+       [&](auto v) { o.testLimit = toInt(v, "test-limit", 1, kMaxI64); }},
       {"augment", "on|off", "random crop (pad 4) and flip; default on for CIFAR, off otherwise",
        [&](auto v) {
          if (v != "on" && v != "off") throw Error("--augment: expected on or off, got '" + v + "'");
          o.augment = v == "on";
        }},
-      {"epochs", "N", "training epochs (default 10)", [&](auto v) { o.epochs = int(toInt(v, "epochs")); }},
-      {"batch-size", "N", "must equal the batch compiled into the model", [&](auto v) { o.batchSize = toInt(v, "batch-size"); }},
-      {"lr", "X", "initial learning rate (default 0.1)", [&](auto v) { o.lr = toDouble(v, "lr"); }},
-      {"momentum", "X", "SGD momentum (default 0.9)", [&](auto v) { o.momentum = toDouble(v, "momentum"); }},
-      {"weight-decay", "X", "weight decay (default 1e-4)", [&](auto v) { o.weightDecay = toDouble(v, "weight-decay"); }},
-      {"lr-schedule", "cosine|step", "cosine annealing per epoch (default) or steps", [&](auto v) { o.lrSchedule = v; }},
+      {"epochs", "N", "training epochs (default 10)",
+       [&](auto v) { o.epochs = int(toInt(v, "epochs", 1, kMaxEpochs)); }},
+      {"batch-size", "N", "must equal the batch compiled into the model",
+       [&](auto v) { o.batchSize = toInt(v, "batch-size", 1, kMaxI64); }},
+      {"lr", "X", "initial learning rate (default 0.1)",
+       [&](auto v) { o.lr = toDouble(v, "lr", 0, kInf, true); }},
+      {"momentum", "X", "SGD momentum in [0, 1) (default 0.9)",
+       [&](auto v) {
+         o.momentum = toDouble(v, "momentum", 0, 1);
+         if (o.momentum == 1) throw Error("--momentum: 1 is out of range [0, 1)");
+       }},
+      {"weight-decay", "X", "weight decay (default 1e-4)",
+       [&](auto v) { o.weightDecay = toDouble(v, "weight-decay", 0, kInf); }},
+      {"lr-schedule", "cosine|step", "cosine annealing per epoch (default) or steps",
+       [&](auto v) {
+         if (v != "cosine" && v != "step")
+           throw Error(fmt::format("--lr-schedule: expected cosine or step, got '{}'", v));
+         o.lrSchedule = v;
+       }},
       {"lr-steps", "E1,E2,...", "epochs where the step schedule multiplies by --lr-gamma", [&](auto v) { o.lrSteps = v; }},
-      {"lr-gamma", "X", "step schedule factor (default 0.1)", [&](auto v) { o.lrGamma = toDouble(v, "lr-gamma"); }},
-      {"seed", "N", "seed of every random choice (default 914)", [&](auto v) { o.seed = uint64_t(toInt(v, "seed")); }},
+      {"lr-gamma", "X", "step schedule factor (default 0.1)",
+       [&](auto v) { o.lrGamma = toDouble(v, "lr-gamma", 0, kInf, true); }},
+      {"seed", "N", "seed of every random choice (default 914)",
+       [&](auto v) { o.seed = uint64_t(toInt(v, "seed", 0, kMaxI64)); }},
       {"mutation", "MODE", "none, mest, em, ems, or auto (default: ems if the compiled capacity "
                            "holds it, else em)",
-       [&](auto v) { o.mutation = v; }},
-      {"prune-to", "S1,S2,...", "prune_to sparsity per phase (absolute), overrides the mode's", [&](auto v) { o.pruneTo = v; }},
-      {"grow-to", "S1,S2,...", "grow_to sparsity per phase (absolute), overrides the mode's", [&](auto v) { o.growTo = v; }},
-      {"mutate-every", "N", "epochs between mutation events (default 5 per 160 epochs)", [&](auto v) { o.mutateEvery = int(toInt(v, "mutate-every")); }},
+       [&](auto v) {
+         if (v != "none" && v != "mest" && v != "em" && v != "ems" && v != "auto")
+           throw Error(fmt::format("--mutation: unknown mode '{}', expected none, mest, em, ems "
+                                   "or auto", v));
+         o.mutation = v;
+       }},
+      {"prune-to", "S1,S2,...", "prune_to sparsity per phase (absolute), overrides the mode's",
+       [&](auto v) { o.pruneTo = v, o.pruneToList = numberList(v, "prune-to", 0, 1); }},
+      {"grow-to", "S1,S2,...", "grow_to sparsity per phase (absolute), overrides the mode's",
+       [&](auto v) { o.growTo = v, o.growToList = numberList(v, "grow-to", 0, 1); }},
+      {"mutate-every", "N", "epochs between mutation events (default 5 per 160 epochs)",
+       [&](auto v) { o.mutateEvery = int(toInt(v, "mutate-every", 1, kMaxEpochs)); }},
       {"decay-epochs", "E1,E2,...", "phase boundaries (default 90,120 per 160 epochs)", [&](auto v) { o.decayEpochs = v; }},
-      {"remove-epoch", "E", "data efficiency: at the start of epoch E drop the least-forgotten examples", [&](auto v) { o.removeEpoch = int(toInt(v, "remove-epoch")); }},
-      {"remove", "N|FRACTION", "how many examples to drop (e.g. 12000 or 0.24)", [&](auto v) { o.remove = v; }},
+      {"remove-epoch", "E", "data efficiency: at the start of epoch E drop the least-forgotten examples",
+       [&](auto v) { o.removeEpoch = int(toInt(v, "remove-epoch", 0, kMaxEpochs)); }},
+      {"remove", "N|FRACTION", "how many examples to drop (e.g. 12000 or 0.24)",
+       [&](auto v) { o.remove = v, o.removeAmount = parseRemoveAmount(v); }},
       {"forgetting-stats", "FILE", "save the statistics at the removal point; if FILE exists, load it "
                                    "and remove at --remove-epoch without phase 1 counts",
-       [&](auto v) { o.forgettingStats = v; }},
-      {"report", "FILE", "print the forgetting histogram of a statistics file and exit", [&](auto v) { o.report = v; }},
-      {"plot", "FILE.svg", "with --report (or at the removal point): write an SVG histogram", [&](auto v) { o.plot = v; }},
-      {"threads", "N", "OpenMP threads (default: all cores)", [&](auto v) { o.threads = int(toInt(v, "threads")); }},
-      {"out", "DIR", "output directory (default runs/latest)", [&](auto v) { o.out = v; }},
-      {"checkpoint-every", "N", "epochs between checkpoints (default 1; 0: only at the end)", [&](auto v) { o.checkpointEvery = int(toInt(v, "checkpoint-every")); }},
+       [&](auto v) { path("forgetting-stats")(v), o.forgettingStats = v; }},
+      {"report", "FILE", "print the forgetting histogram of a statistics file and exit",
+       [&](auto v) { path("report")(v), o.report = v; }},
+      {"plot", "FILE.svg", "with --report (or at the removal point): write an SVG histogram",
+       [&](auto v) { path("plot")(v), o.plot = v; }},
+      {"threads", "N", "OpenMP threads (default: all cores)",
+       [&](auto v) { o.threads = int(toInt(v, "threads", 1, kMaxInt)); }},
+      {"out", "DIR", "output directory (default runs/latest)", [&](auto v) { path("out")(v), o.out = v; }},
+      {"checkpoint-every", "N", "epochs between checkpoints (default 1; 0: only at the end)",
+       [&](auto v) { o.checkpointEvery = int(toInt(v, "checkpoint-every", 0, kMaxEpochs)); }},
       {"resume", "", "continue from OUT/checkpoint.mest", [&](auto) { o.resume = true; }},
-      {"resume-from", "FILE", "continue from this checkpoint", [&](auto v) { o.resume = true, o.resumeFrom = v; }},
-      {"eval-only", "FILE", "evaluate an exported model (or checkpoint) on the test set and exit", [&](auto v) { o.evalOnly = v; }},
-      {"export", "FILE", "where to write the trained sparse model (default OUT/model.mest)", [&](auto v) { o.exportPath = v; }},
+      {"resume-from", "FILE", "continue from this checkpoint",
+       [&](auto v) { path("resume-from")(v), o.resume = true, o.resumeFrom = v; }},
+      {"eval-only", "FILE", "evaluate an exported model (or checkpoint) on the test set and exit",
+       [&](auto v) { path("eval-only")(v), o.evalOnly = v; }},
+      {"export", "FILE", "where to write the trained sparse model (default OUT/model.mest)",
+       [&](auto v) { path("export")(v), o.exportPath = v; }},
       {"quiet", "", "no progress bar or per-epoch lines", [&](auto) { o.quiet = true; }},
   };
   auto help = [&] {
@@ -103,26 +217,31 @@ Options parseOptions(int argc, char **argv, const char *modelName, int64_t batch
     }
     auto it = std::find_if(flags.begin(), flags.end(), [&](const Flag &f) { return name == f.name; });
     if (it == flags.end()) throw Error(fmt::format("unknown option --{} (see --help)", name));
+    if (!*it->arg && inlineValue) throw Error(fmt::format("--{} takes no value", name));
     if (*it->arg && !inlineValue) {
       if (i + 1 >= argc) throw Error(fmt::format("--{} needs a value: {}", name, it->arg));
       value = argv[++i];
     }
     it->set(value);
   }
-  if (o.epochs <= 0) throw Error(fmt::format("--epochs must be positive, got {}", o.epochs));
+  // Checks that relate options to each other or to the compiled model.
   if (o.batchSize != 0 && o.batchSize != batch)
     throw Error(fmt::format("--batch-size {}: this binary was compiled for batch {}; regenerate "
                             "the model with mest-model --batch {} and rebuild",
                             o.batchSize, batch, o.batchSize));
-  if (o.lrSchedule != "cosine" && o.lrSchedule != "step")
-    throw Error(fmt::format("--lr-schedule: expected cosine or step, got '{}'", o.lrSchedule));
-  if (o.lr <= 0) throw Error("--lr must be positive");
-  if (o.threads < 0) throw Error("--threads must be positive");
-  if (o.checkpointEvery < 0) throw Error("--checkpoint-every must be >= 0");
+  if (cores > 0 && o.threads > cores)
+    throw Error(fmt::format("--threads {}: this machine runs {} threads at once; more only "
+                            "slows training down",
+                            o.threads, cores));
+  if (!o.lrSteps.empty()) o.lrStepList = epochList(o.lrSteps, "lr-steps", o.epochs);
+  if (!o.decayEpochs.empty()) o.decayEpochList = epochList(o.decayEpochs, "decay-epochs", o.epochs);
+  if (o.pruneTo.empty() != o.growTo.empty()) throw Error("--prune-to and --grow-to go together");
   if (o.removeEpoch >= o.epochs)
     throw Error(fmt::format("--remove-epoch {} is not before the last epoch ({} epochs)", o.removeEpoch, o.epochs));
   if (o.report.empty() && (o.removeEpoch >= 0) != !o.remove.empty())
     throw Error("--remove-epoch and --remove go together");
+  if (!o.plot.empty() && o.report.empty() && o.removeEpoch < 0)
+    throw Error("--plot draws the forgetting histogram: it needs --report or --remove-epoch");
   return o;
 }
 

@@ -1,11 +1,32 @@
 //===- Options.h - the training binary's command line ---------------------===//
+//
+// Every option is parsed and range-checked here, before any work starts: a
+// value that is not finite, out of range, or would overflow is refused with the
+// option's name. Checks that need the data or the file system (how many
+// examples --remove leaves, whether --out is writable) run in the trainer, still
+// before the first epoch.
+//
+//===----------------------------------------------------------------------===//
 #ifndef MEST_RUNTIME_DRIVER_OPTIONS_H
 #define MEST_RUNTIME_DRIVER_OPTIONS_H
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace mest::rt {
+
+/// --remove N|FRACTION: a count of examples or a fraction in (0, 1).
+struct RemoveAmount {
+  bool isFraction = false;
+  double fraction = 0.0;
+  int64_t count = 0;
+  /// The number of examples to drop out of `examples`.
+  int64_t of(int64_t examples) const;
+};
+
+/// Parses --remove's value; throws Error naming the option.
+RemoveAmount parseRemoveAmount(const std::string &text);
 
 struct Options {
   // Data.
@@ -17,14 +38,18 @@ struct Options {
   int64_t batchSize = 0;  // 0: the compiled batch
   double lr = 0.1, momentum = 0.9, weightDecay = 1e-4, lrGamma = 0.1;
   std::string lrSchedule = "cosine", lrSteps;
+  std::vector<int> lrStepList;  // parsed --lr-steps
   uint64_t seed = 914;
   // Mutation.
   std::string mutation = "auto";  // auto: ems when the capacity allows it, else em
-  std::string pruneTo, growTo, decayEpochs;
+  std::string pruneTo, growTo, decayEpochs;  // as given (the checkpoint's config key)
+  std::vector<double> pruneToList, growToList;
+  std::vector<int> decayEpochList;
   int mutateEvery = 0;
   // Data efficiency.
   int removeEpoch = -1;
-  std::string remove;  // N or a fraction like 0.2
+  std::string remove;  // N or a fraction like 0.2, as given
+  RemoveAmount removeAmount;
   std::string forgettingStats;
   std::string report;  // print the statistics of a file, and plot
   std::string plot;
@@ -37,8 +62,12 @@ struct Options {
   bool quiet = false;
 };
 
+/// Most epochs a run may ask for (the schedule checks are linear in it).
+constexpr int kMaxEpochs = 100000;
+
 /// Parses argv; prints --help and exits 0 when asked. Throws Error on bad input.
-Options parseOptions(int argc, char **argv, const char *modelName, int64_t batch);
+/// `cores` bounds --threads (0: no bound).
+Options parseOptions(int argc, char **argv, const char *modelName, int64_t batch, int cores = 0);
 
 } // namespace mest::rt
 

@@ -95,21 +95,5 @@ double LearningRate::at(int epoch) const {
   return min + (base - min) * (1.0 + std::cos(M_PI * epoch / std::max(1, epochs))) / 2.0;
 }
 
-std::vector<double> parseNumberList(const std::string &text, const std::string &what) {
-  std::vector<double> out;
-  size_t at = 0;
-  while (at <= text.size()) {
-    size_t comma = text.find(',', at);
-    std::string item = text.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
-    char *end = nullptr;
-    double v = std::strtod(item.c_str(), &end);
-    if (item.empty() || *end != '\0')
-      throw Error(fmt::format("{}: '{}' is not a comma-separated list of numbers", what, text));
-    out.push_back(v);
-    if (comma == std::string::npos) break;
-    at = comma + 1;
-  }
-  return out;
-}
 
 } // namespace mest::rt

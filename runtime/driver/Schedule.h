@@ -52,9 +52,6 @@ struct LearningRate {
   double at(int epoch) const;
 };
 
-/// Parses "a,b,c" into numbers; `what` names the option in errors.
-std::vector<double> parseNumberList(const std::string &text, const std::string &what);
-
 } // namespace mest::rt
 
 #endif // MEST_RUNTIME_DRIVER_SCHEDULE_H

@@ -3,6 +3,7 @@
 
 #include "runtime/driver/Checkpoint.h"
 #include "runtime/driver/Dataset.h"
+#include "runtime/driver/Files.h"
 #include "runtime/driver/Forgetting.h"
 #include "runtime/driver/Model.h"
 #include "runtime/driver/Plot.h"
@@ -46,17 +47,20 @@ std::string formatTime(double s) {
                    : fmt::format("{}:{:02}", t / 60, t % 60);
 }
 
-void makeDirs(const std::string &dir) {
-  std::string at;
-  std::stringstream ss(dir);
-  std::string part;
-  if (!dir.empty() && dir[0] == '/') at = "/";
-  while (std::getline(ss, part, '/')) {
-    if (part.empty()) continue;
-    at += part + "/";
-    if (::mkdir(at.c_str(), 0755) != 0 && errno != EEXIST)
-      throw Error(fmt::format("{}: cannot create directory: {}", at, std::strerror(errno)));
+/// A JSON string literal.
+std::string jsonString(const std::string &s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') out += '\\', out += char(c);
+    else if (c < 0x20) out += fmt::format("\\u{:04x}", c);
+    else out += char(c);
   }
+  return out + "\"";
+}
+
+/// A number for JSON: non-finite values have no JSON spelling and become null.
+std::string json(double v, const char *spec = "{:.5f}") {
+  return std::isfinite(v) ? fmt::format(fmt::runtime(spec), v) : "null";
 }
 
 /// Progress on a terminal (one rewritten line) or plain lines when not a TTY.
@@ -130,19 +134,14 @@ MutationSchedule buildSchedule(const Options &o, Model &model, Progress &progres
   MutationMode mode = o.mutation == "auto" ? MutationMode::Ems : parseMutationMode(o.mutation);
   auto make = [&](MutationMode m) {
     MutationSchedule s = MutationSchedule::defaults(m, o.epochs);
-    if (!o.pruneTo.empty() || !o.growTo.empty()) {
-      if (o.pruneTo.empty() || o.growTo.empty())
-        throw Error("--prune-to and --grow-to go together");
-      s.pruneTo = parseNumberList(o.pruneTo, "--prune-to");
-      s.growTo = parseNumberList(o.growTo, "--grow-to");
+    if (!o.pruneTo.empty()) {
+      s.pruneTo = o.pruneToList;
+      s.growTo = o.growToList;
       s.relative = false;
       if (m == MutationMode::None) s.mode = MutationMode::Mest;
     }
     if (o.mutateEvery > 0) s.every = o.mutateEvery;
-    if (!o.decayEpochs.empty()) {
-      s.decayEpochs.clear();
-      for (double e : parseNumberList(o.decayEpochs, "--decay-epochs")) s.decayEpochs.push_back(int(e));
-    }
+    if (!o.decayEpochs.empty()) s.decayEpochs = o.decayEpochList;
     return s;
   };
   // The schedule must fit every layer's compiled capacity: refuse before training.
@@ -195,15 +194,16 @@ std::string configKey(const Options &o, const MutationSchedule &s) {
                      s.describe(), o.removeEpoch, o.remove);
 }
 
-int64_t parseRemoveCount(const std::string &text, int64_t examples) {
-  char *end = nullptr;
-  double v = std::strtod(text.c_str(), &end);
-  if (text.empty() || *end || v < 0)
-    throw Error(fmt::format("--remove: '{}' is not a count or a fraction", text));
-  int64_t n = v < 1.0 && text.find('.') != std::string::npos ? int64_t(std::llround(v * examples))
-                                                              : int64_t(v);
+/// How many examples --remove drops from `examples`; refused when that is all of
+/// them or leaves less than one batch of `batch` (0: no batch check).
+int64_t removalCount(const Options &o, int64_t examples, int64_t batch) {
+  int64_t n = o.removeAmount.of(examples);
   if (n >= examples)
-    throw Error(fmt::format("--remove {}: would drop all {} training examples", text, examples));
+    throw Error(fmt::format("--remove {}: would drop all {} training examples", o.remove, examples));
+  if (batch > 0 && examples - n < batch)
+    throw Error(fmt::format("--remove {}: would leave {} of {} training examples, fewer than one "
+                            "batch of {}",
+                            o.remove, examples - n, examples, batch));
   return n;
 }
 
@@ -232,13 +232,48 @@ void printHistogram(const Forgetting &f, const std::function<void(const std::str
 /// Rewrites the metrics file keeping only epochs before `epoch` (resume).
 void truncateMetrics(const std::string &path, int epoch) {
   std::ifstream in(path);
-  if (!in) return;
   std::string line, kept;
-  while (std::getline(in, line)) {
+  while (in && std::getline(in, line)) {
     auto at = line.find("\"epoch\": ");
     if (at != std::string::npos && std::atoi(line.c_str() + at + 9) < epoch) kept += line + "\n";
   }
-  std::ofstream(path, std::ios::trunc) << kept;
+  writeWholeFile(path, kept);
+}
+
+/// What a checkpoint's run record, kept-example list and statistics must be to
+/// continue this run; throws naming the file and the field.
+void checkResumed(const std::string &path, const RunState &run, const Options &o,
+                  const std::vector<int64_t> &kept, int64_t examples, int64_t batch,
+                  const Forgetting &forgetting) {
+  auto bad = [&](const std::string &what) {
+    throw Error(fmt::format("{}: {}: not a checkpoint of this run; refused", path, what));
+  };
+  if (run.nextEpoch < 1 || run.nextEpoch > o.epochs)
+    bad(fmt::format("next epoch {} is outside the run's epochs 1 to {}", run.nextEpoch, o.epochs));
+  if (run.bestEpoch < -1 || run.bestEpoch >= run.nextEpoch)
+    bad(fmt::format("best epoch {} is not before the next epoch {}", run.bestEpoch, run.nextEpoch));
+  if (!(run.bestAccuracy >= 0.0 && run.bestAccuracy <= 1.0))
+    bad(fmt::format("best accuracy {} is not in [0, 1]", run.bestAccuracy));
+  if (run.examplesProcessed < 0 || run.examplesProcessed > int64_t(run.nextEpoch) * examples)
+    bad(fmt::format("{} examples processed in {} epochs of at most {}", run.examplesProcessed,
+                    run.nextEpoch, examples));
+  if (run.removed != 0 && run.removed != 1) bad(fmt::format("removal flag {}", run.removed));
+  if (run.removed && (o.removeEpoch < 0 || run.nextEpoch <= o.removeEpoch))
+    bad(fmt::format("examples were removed before epoch {}, the run removes at epoch {}",
+                    run.nextEpoch, o.removeEpoch + 1));
+  if (!run.removed && o.removeEpoch >= 0 && run.nextEpoch > o.removeEpoch)
+    bad(fmt::format("epoch {} is past the removal epoch {}, but nothing was removed",
+                    run.nextEpoch, o.removeEpoch + 1));
+  if (run.removed) {
+    int64_t expect = examples - removalCount(o, examples, batch);
+    if (int64_t(kept.size()) != expect)
+      bad(fmt::format("{} kept examples, --remove {} keeps {}", kept.size(), o.remove, expect));
+    for (size_t i = 0; i < kept.size(); ++i)
+      if (kept[i] < 0 || kept[i] >= examples || (i > 0 && kept[i] <= kept[i - 1]))
+        bad(fmt::format("kept example {} is {}: not an ascending index below {}", i, kept[i],
+                        examples));
+  }
+  if (std::string problem = forgetting.check(); !problem.empty()) bad(problem);
 }
 
 int evalOnly(const Options &o, Model &model, const Dataset &test, const DataSource &src) {
@@ -249,8 +284,7 @@ int evalOnly(const Options &o, Model &model, const Dataset &test, const DataSour
     if (std::string(e.what()).find("expected a model") == std::string::npos) throw;
     f = readCheckpoint(o.evalOnly, FileKind::Checkpoint, model.desc().fingerprint);
   }
-  const auto &state = f.get("STAT", model.desc().state_bytes, o.evalOnly);
-  std::copy(state.begin(), state.end(), model.state());
+  model.loadState(f.get("STAT", model.desc().state_bytes, o.evalOnly), o.evalOnly);
   model.afterMutation(omp_get_max_threads());
   EvalResult r = evaluate(model, test, src);
   std::printf("%s: %s accuracy %.2f%% loss %.4f on %lld examples; sparsity %.4f\n",
@@ -262,17 +296,16 @@ int evalOnly(const Options &o, Model &model, const Dataset &test, const DataSour
 
 int reportOnly(const Options &o) {
   std::string dataset;
-  CheckpointFile probe = readCheckpoint(o.report, FileKind::Statistics, 0);
-  int64_t n;
-  std::memcpy(&n, probe.get("NEXM", sizeof n, o.report).data(), sizeof n);
-  Forgetting f = Forgetting::load(o.report, n, &dataset);
+  Forgetting f = Forgetting::load(o.report, -1, &dataset);
+  const int64_t n = f.size();
+  if (!o.plot.empty()) checkWritableFile(o.plot, "--plot");
   auto print = [](const std::string &s) { std::printf("%s\n", s.c_str()); };
   std::printf("%s: %lld examples of %s; unforgettable (learned, never forgotten): %lld\n",
               o.report.c_str(), static_cast<long long>(n), dataset.c_str(),
               static_cast<long long>(f.unforgettable()));
   printHistogram(f, print, o.plot);
   if (!o.remove.empty()) {
-    int64_t k = parseRemoveCount(o.remove, n);
+    int64_t k = removalCount(o, n, 0);
     std::vector<int64_t> order = f.removalOrder();
     std::printf("--remove %s drops %lld examples; the first: %s\n", o.remove.c_str(),
                 static_cast<long long>(k),
@@ -289,8 +322,23 @@ int runTrainingBinary(const Options &o) {
   if (o.threads > 0) omp_set_num_threads(o.threads);
   const int threads = omp_get_max_threads();
   Progress progress(o.quiet);
+  const std::string ckptPath = o.out + "/checkpoint.mest", metricsPath = o.out + "/metrics.jsonl";
+  const std::string exportPath = o.exportPath.empty() ? o.out + "/model.mest" : o.exportPath;
 
+  // Every place this run writes is checked before any work, so that nothing
+  // fails only at the end of training or at the removal epoch.
   DataSource src = parseDataSource(o.data);
+  if (o.evalOnly.empty()) {
+    makeDirs(o.out);
+    checkWritableDir(o.out, "--out");
+    checkWritableFile(metricsPath, "metrics file");
+    checkWritableFile(exportPath, "--export");
+    if (!o.forgettingStats.empty()) checkWritableFile(o.forgettingStats, "--forgetting-stats");
+    if (!o.plot.empty()) checkWritableFile(o.plot, "--plot");
+    for (const std::string &target : {ckptPath, exportPath, o.forgettingStats})
+      if (!target.empty())  // said even with --quiet: files disappear
+        removeStaleTemporaries(target, [](const std::string &s) { std::fprintf(stderr, "%s\n", s.c_str()); });
+  }
   if (o.augment >= 0) src.augment = o.augment == 1;
   Dataset train = loadTrainSet(src), test = loadTestSet(src);
   if (train.channels != desc->in_channels || train.height != desc->in_height ||
@@ -308,6 +356,7 @@ int runTrainingBinary(const Options &o) {
   if (train.count < desc->batch)
     throw Error(fmt::format("{} has {} examples, fewer than one batch of {}", train.name,
                             train.count, desc->batch));
+  if (o.removeEpoch >= 0) removalCount(o, train.count, desc->batch);
 
   Model model(desc);
   if (!o.evalOnly.empty()) return evalOnly(o, model, test, src);
@@ -316,12 +365,7 @@ int runTrainingBinary(const Options &o) {
   LearningRate lr;
   lr.kind = o.lrSchedule == "step" ? LrSchedule::Step : LrSchedule::Cosine;
   lr.base = o.lr, lr.gamma = o.lrGamma, lr.epochs = o.epochs;
-  if (!o.lrSteps.empty())
-    for (double e : parseNumberList(o.lrSteps, "--lr-steps")) lr.steps.push_back(int(e));
-
-  makeDirs(o.out);
-  const std::string ckptPath = o.out + "/checkpoint.mest", metricsPath = o.out + "/metrics.jsonl";
-  const std::string exportPath = o.exportPath.empty() ? o.out + "/model.mest" : o.exportPath;
+  lr.steps = o.lrStepList;
   const std::string config = configKey(o, schedule);
 
   RunState run;
@@ -347,16 +391,21 @@ int runTrainingBinary(const Options &o) {
       throw Error(fmt::format("{}: made with other options; resume with the same ones.\n  "
                               "checkpoint: {}\n  now:        {}",
                               path, std::string(cfg.begin(), cfg.end()), config));
-    const auto &state = f.get("STAT", desc->state_bytes, path);
-    std::copy(state.begin(), state.end(), model.state());
+    model.loadState(f.get("STAT", desc->state_bytes, path), path);
     std::memcpy(&run, f.get("RUN", sizeof run, path).data(), sizeof run);
     const auto &fg = f.get("FGT", train.count * sizeof(ExampleStats), path);
     std::memcpy(forgetting.stats().data(), fg.data(), fg.size());
-    if (run.removed) {
+    if (run.removed == 1) {
+      if (!f.has("KEEP"))
+        throw Error(fmt::format("{}: section 'KEEP' is missing, but examples were removed", path));
       const auto &k = f.sections.at("KEEP");
+      if (k.size() % sizeof(int64_t) != 0)
+        throw Error(fmt::format("{}: section 'KEEP' has {} bytes, not a whole number of "
+                                "example indices", path, k.size()));
       kept.resize(k.size() / sizeof(int64_t));
       std::memcpy(kept.data(), k.data(), k.size());
     }
+    checkResumed(path, run, o, kept, train.count, desc->batch, forgetting);
     dataRng.restore(run.dataRng);
     mutationRng.restore(run.mutationRng);
     model.afterMutation(threads);
@@ -365,7 +414,7 @@ int runTrainingBinary(const Options &o) {
   } else {
     Rng init(o.seed ^ 0x696e6974ull);
     model.initialize(init, threads);
-    std::ofstream(metricsPath, std::ios::trunc);
+    writeWholeFile(metricsPath, "");
   }
   progress.line(fmt::format("model {}: {} weights in conv/linear layers, {} stored ({:.2f}% "
                             "sparse); state {:.2f} MiB, arena {:.2f} MiB; {} threads",
@@ -376,7 +425,20 @@ int runTrainingBinary(const Options &o) {
   progress.line(fmt::format("data {}: {} train, {} {}; mutation {}", src.kind, train.count,
                             test.count, o.valSplit > 0 ? "validation" : "test", schedule.describe()));
 
+  int savedEpochs = run.nextEpoch;  // what the checkpoint on disk holds
+  // A run whose loss or state stops being finite stops: nothing after the last
+  // good checkpoint is saved, and the message says where it happened.
+  auto diverged = [&](const std::string &what) {
+    throw Error(fmt::format("training diverged: {}; {}. Try a smaller --lr", what,
+                            savedEpochs > 0
+                                ? fmt::format("{} holds the last good state (after epoch {}): "
+                                              "--resume continues from it",
+                                              ckptPath, savedEpochs)
+                                : std::string("no checkpoint was written")));
+  };
   auto save = [&](int nextEpoch) {
+    if (std::string problem = model.checkState(); !problem.empty())
+      diverged(fmt::format("after epoch {}, {}", nextEpoch, problem));
     run.nextEpoch = nextEpoch;
     run.dataRng = dataRng.save();
     run.mutationRng = mutationRng.save();
@@ -389,6 +451,7 @@ int runTrainingBinary(const Options &o) {
     f.put("FGT", forgetting.stats().data(), forgetting.stats().size() * sizeof(ExampleStats));
     if (run.removed) f.put("KEEP", kept.data(), kept.size() * sizeof(int64_t));
     writeCheckpoint(ckptPath, f);
+    savedEpochs = nextEpoch;
   };
 
   const int64_t B = desc->batch, imageFloats = desc->in_channels * desc->in_height * desc->in_width;
@@ -427,7 +490,7 @@ int runTrainingBinary(const Options &o) {
         forgetting.save(o.forgettingStats, train.name);
         progress.line("saved forgetting statistics to " + o.forgettingStats);
       }
-      int64_t n = parseRemoveCount(o.remove, train.count);
+      int64_t n = removalCount(o, train.count, B);
       std::vector<int64_t> order = use->removalOrder();
       std::vector<uint8_t> drop(train.count, 0);
       for (int64_t i = 0; i < n; ++i) drop[order[i]] = 1;
@@ -453,10 +516,17 @@ int runTrainingBinary(const Options &o) {
       mest_model_train_step(model.state(), model.arena(), x.data(), y.data(), rate,
                             static_cast<float>(o.momentum), static_cast<float>(o.weightDecay),
                             loss.data(), correct.data(), margin.data());
+      double batchLoss = 0;
+      for (int64_t i = 0; i < B; ++i) batchLoss += loss[i];
+      if (!std::isfinite(batchLoss))
+        diverged(fmt::format("the loss of batch {}/{} in epoch {} is {} (learning rate {:.4g})",
+                             b + 1, batches, epoch + 1, std::isnan(batchLoss) ? "NaN" : "infinite",
+                             rate));
       for (int64_t i = 0; i < B; ++i) {
         forgetting.record(order[b * B + i], correct[i] != 0, loss[i], margin[i]);
-        lossSum += loss[i], correctSum += correct[i];
+        correctSum += correct[i];
       }
+      lossSum += batchLoss;
       double elapsed = seconds(trainStart), perBatch = elapsed / (b + 1);
       progress.batch(epoch, o.epochs, b, batches, lossSum / ((b + 1) * B),
                      correctSum / ((b + 1) * B), (b + 1) * B / elapsed,
@@ -467,23 +537,28 @@ int runTrainingBinary(const Options &o) {
     run.examplesProcessed += batches * B;
     // 4. Evaluate and log.
     last = evaluate(model, test, src);
+    if (!std::isfinite(last.loss))
+      diverged(fmt::format("the {} loss after epoch {} is {}", o.valSplit > 0 ? "validation" : "test",
+                           epoch + 1, std::isnan(last.loss) ? "NaN" : "infinite"));
     if (last.accuracy > run.bestAccuracy || run.bestEpoch < 0)
       run.bestAccuracy = last.accuracy, run.bestEpoch = epoch;
     std::string layers;
     for (auto &w : model.weights())
-      layers += fmt::format("{}\"{}\": {:.4f}", layers.empty() ? "" : ", ", w->spec.name, w->sparsity());
-    std::ofstream(metricsPath, std::ios::app) << fmt::format(
-        "{{\"epoch\": {}, \"lr\": {:.6g}, \"train_loss\": {:.5f}, \"train_accuracy\": {:.5f}, "
-        "\"test_loss\": {:.5f}, \"test_accuracy\": {:.5f}, \"examples_used\": {}, "
-        "\"examples_processed\": {}, \"active_weights\": {}, \"sparsity\": {:.5f}, "
-        "\"mutation\": {{\"event\": {}, \"pruned\": {}, \"grown\": {}, \"mutate_ms\": {:.2f}, "
-        "\"regroup_ms\": {:.3f}}}, \"epoch_seconds\": {:.2f}, \"train_seconds\": {:.2f}, "
-        "\"images_per_second\": {:.1f}, \"peak_rss_mb\": {:.1f}, \"layer_sparsity\": {{{}}}}}\n",
-        epoch, rate, lossSum / (batches * B), correctSum / (batches * B), last.loss,
-        last.accuracy, kept.size(), run.examplesProcessed, model.activeWeights(),
-        1 - double(model.activeWeights()) / model.totalWeights(), schedule.isEvent(epoch),
-        pruned, grown, mutateMs, regroupMs, seconds(epochStart), trainSeconds,
-        batches * B / trainSeconds, peakRssMb(), layers);
+      layers += fmt::format("{}{}: {}", layers.empty() ? "" : ", ", jsonString(w->spec.name),
+                            json(w->sparsity(), "{:.4f}"));
+    appendToFile(metricsPath, fmt::format(
+        "{{\"epoch\": {}, \"lr\": {}, \"train_loss\": {}, \"train_accuracy\": {}, "
+        "\"test_loss\": {}, \"test_accuracy\": {}, \"examples_used\": {}, "
+        "\"examples_processed\": {}, \"active_weights\": {}, \"sparsity\": {}, "
+        "\"mutation\": {{\"event\": {}, \"pruned\": {}, \"grown\": {}, \"mutate_ms\": {}, "
+        "\"regroup_ms\": {}}}, \"epoch_seconds\": {}, \"train_seconds\": {}, "
+        "\"images_per_second\": {}, \"peak_rss_mb\": {}, \"layer_sparsity\": {{{}}}}}\n",
+        epoch, json(rate, "{:.6g}"), json(lossSum / (batches * B)), json(correctSum / (batches * B)),
+        json(last.loss), json(last.accuracy), kept.size(), run.examplesProcessed,
+        model.activeWeights(), json(1 - double(model.activeWeights()) / model.totalWeights()),
+        schedule.isEvent(epoch), pruned, grown, json(mutateMs, "{:.2f}"),
+        json(regroupMs, "{:.3f}"), json(seconds(epochStart), "{:.2f}"), json(trainSeconds, "{:.2f}"),
+        json(batches * B / trainSeconds, "{:.1f}"), json(peakRssMb(), "{:.1f}"), layers));
     progress.line(fmt::format("epoch {}/{}: train loss {:.4f} acc {:.2f}% | {} acc {:.2f}% | "
                               "lr {:.4g} | {:.1f} s",
                               epoch + 1, o.epochs, lossSum / (batches * B),
@@ -493,6 +568,8 @@ int runTrainingBinary(const Options &o) {
       save(epoch + 1);
   }
   // 5. Export the trained sparse model and summarise.
+  if (std::string problem = model.checkState(); !problem.empty())
+    diverged(fmt::format("at the end, {}", problem));
   CheckpointFile exported;
   exported.kind = FileKind::Model;
   exported.fingerprint = desc->fingerprint;

@@ -108,6 +108,7 @@ int64_t domainUnitsNow(const CompressedWeights &w) {
 void initialize(CompressedWeights &w, double stddev, Rng &rng, MutationScratch &scratch) {
   zeroUnits(w, 0, w.capacityUnits);
   if (w.spec.scheme == Scheme::Dense) {
+    w.header[0] = w.capacityUnits;  // always full, even in a block zeroed after binding
     for (int64_t i = 0; i < w.capacityWeights(); ++i)
       w.values[i] = static_cast<float>(stddev * rng.normal());
     return;

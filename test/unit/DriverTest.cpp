@@ -2,6 +2,8 @@
 // corrupt), batches, mutation and learning-rate schedules, checkpoints.
 #include "runtime/driver/Checkpoint.h"
 #include "runtime/driver/Dataset.h"
+#include "runtime/driver/Files.h"
+#include "runtime/driver/Forgetting.h"
 #include "runtime/driver/Schedule.h"
 #include "runtime/formats/CompressedWeights.h"
 #include "runtime/mutation/Mutation.h"
@@ -14,6 +16,7 @@
 #include <cstdio>
 #include <fstream>
 #include <string>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <vector>
 
@@ -263,4 +266,91 @@ TEST_CASE("checkpoints round-trip and refuse corrupt, truncated or foreign files
   CHECK_THROWS_WITH(readCheckpoint(path + ".junk", FileKind::Checkpoint, 0x1234),
                     Catch::Contains("not a mest checkpoint file"));
   CHECK_THROWS_WITH(g.get("NOPE", 4, path), Catch::Contains("section 'NOPE' is missing"));
+}
+
+TEST_CASE("data files that are not regular files, or too short, are named as such",
+          "[driver][data]") {
+  std::string d = tempDir();
+  auto [img, lab] = idx(4, 2, 2);
+  writeFile(d + "/r-lab", lab);
+  ::mkdir((d + "/a-dir").c_str(), 0755);
+  CHECK_THROWS_WITH(loadIdx(d + "/a-dir", d + "/r-lab", 10, "t"),
+                    Catch::Contains("/a-dir: is a directory, expected a data file"));
+  std::string fifo = d + "/a-fifo";
+  REQUIRE(::mkfifo(fifo.c_str(), 0644) == 0);
+  CHECK_THROWS_WITH(loadIdx(fifo, d + "/r-lab", 10, "t"), Catch::Contains("is a FIFO"));
+  CHECK_THROWS_WITH(loadIdx("/dev/zero", d + "/r-lab", 10, "t"), Catch::Contains("is a device"));
+  // A file with the right magic but cut inside the header (it used to read
+  // "magic 0x00000803, expected 0x00000803").
+  std::vector<uint8_t> head(img.begin(), img.begin() + 10);
+  writeFile(d + "/head", head);
+  CHECK_THROWS_WITH(loadIdx(d + "/head", d + "/r-lab", 10, "t"),
+                    Catch::Contains("10 bytes, shorter than the 16-byte header"));
+  // A header claiming far more images than the file holds allocates nothing for them.
+  std::vector<uint8_t> claim = img;
+  claim[4] = 0x7f;  // 2^30 and more images of 2x2
+  writeFile(d + "/claim", claim);
+  CHECK_THROWS_WITH(loadIdx(d + "/claim", d + "/r-lab", 10, "t"), Catch::Contains("truncated"));
+  // A gzip stream cut short: the message is zlib's, intact (it was read after gzclose).
+  auto [big, bigLab] = idx(200, 28, 28);
+  writeFile(d + "/cut2.gz", big, true);
+  std::ifstream in(d + "/cut2.gz", std::ios::binary);
+  std::vector<uint8_t> gz((std::istreambuf_iterator<char>(in)), {});
+  gz.resize(gz.size() / 2);
+  writeFile(d + "/cut2.gz", gz);
+  try {
+    loadIdx(d + "/cut2.gz", d + "/r-lab", 10, "t");
+    FAIL("a cut gzip file was read");
+  } catch (const Error &e) {
+    std::string m = e.what();
+    INFO(m);
+    CHECK(m.back() == ')');
+    for (unsigned char c : m) CHECK((c >= 0x20 && c < 0x7f));
+  }
+}
+
+TEST_CASE("checked writes report a full disk; stale temporaries are removed",
+          "[driver][files]") {
+  CHECK_THROWS_WITH(appendToFile("/dev/full", "x\n"),
+                    Catch::Contains("/dev/full: write failed: No space left on device"));
+  std::string d = tempDir();
+  CHECK_THROWS_WITH(checkWritableFile(d, "--export"), Catch::Contains("is a directory"));
+  CHECK_THROWS_WITH(checkWritableDir(d + "/none", "--out"), Catch::Contains("No such file"));
+  std::string target = d + "/ck.mest";
+  std::string stale = target + ".tmp.4194303", live = target + ".tmp." + std::to_string(getpid());
+  writeFile(stale, {1}), writeFile(live, {1});
+  std::vector<std::string> said;
+  removeStaleTemporaries(target, [&](const std::string &s) { said.push_back(s); });
+  CHECK(access(stale.c_str(), F_OK) != 0);
+  CHECK(access(live.c_str(), F_OK) == 0);  // this process is alive
+  REQUIRE(said.size() == 1);
+  CHECK_THAT(said[0], Catch::Contains("left by an interrupted write of process 4194303"));
+}
+
+TEST_CASE("the checksum covers the header: a flipped fingerprint is damage", "[driver][checkpoint]") {
+  std::string path = tempDir() + "/hd.mest";
+  CheckpointFile f;
+  f.fingerprint = 0x1234;
+  f.putValue("RUN", 7);
+  writeCheckpoint(path, f);
+  std::ifstream in(path, std::ios::binary);
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), {});
+  bytes[16] ^= 0x01;  // the fingerprint's low byte
+  writeFile(path, bytes);
+  CHECK_THROWS_WITH(readCheckpoint(path, FileKind::Checkpoint, 0x1234),
+                    Catch::Contains("checksum mismatch"));
+  CHECK_THROWS_WITH(readCheckpoint("/dev/zero", FileKind::Checkpoint, 0x1234),
+                    Catch::Contains("is a device"));
+}
+
+TEST_CASE("forgetting records no training can produce are refused", "[driver][forgetting]") {
+  Forgetting f(3);
+  f.record(0, true, 0.1f, 1.0f);
+  f.record(0, false, 0.9f, -1.0f);
+  CHECK(f.check() == "");
+  f.stats()[1].forgets = 3;  // forgotten more often than presented
+  CHECK_THAT(f.check(), Catch::Contains("example 1 are impossible"));
+  std::string path = tempDir() + "/fg.mest";
+  f.save(path, "t");
+  CHECK_THROWS_WITH(Forgetting::load(path, 3), Catch::Contains("refused"));
 }

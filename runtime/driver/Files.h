@@ -1,0 +1,50 @@
+//===- Files.h - the driver's file-system checks and checked writes -------===//
+//
+// Everything the training binary reads or writes goes through these, so that a
+// missing directory, a directory where a file should be, a FIFO, a full disk or
+// a read-only place is reported with the path and the reason, before training
+// where it can be known then, and never ignored.
+//
+//===----------------------------------------------------------------------===//
+#ifndef MEST_RUNTIME_DRIVER_FILES_H
+#define MEST_RUNTIME_DRIVER_FILES_H
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+namespace mest::rt {
+
+/// Creates `dir` and its parents; throws when a part is a file or cannot be made.
+void makeDirs(const std::string &dir);
+
+/// Throws unless `dir` is a directory this process can create files in (tried
+/// by creating and removing a probe file, so read-only mounts are caught too).
+void checkWritableDir(const std::string &dir, const std::string &what);
+
+/// Throws unless a file can be written at `path`: its directory exists and is
+/// writable, and `path` itself is not a directory.
+void checkWritableFile(const std::string &path, const std::string &what);
+
+/// Opens `path` for reading and returns its descriptor and size; throws when it
+/// is missing, not a regular file (a directory, FIFO, device), or larger than
+/// `maxBytes`.
+int openRegularFile(const std::string &path, const std::string &what, uint64_t maxBytes,
+                    uint64_t *size);
+
+/// Appends `text` to `path` (created if missing); throws on any failed write.
+void appendToFile(const std::string &path, const std::string &text);
+/// Replaces the contents of `path` with `text`; throws on any failed write.
+void writeWholeFile(const std::string &path, const std::string &text);
+
+/// Removes the `TARGET.tmp.PID` files that an interrupted atomic write of
+/// `target` by a process no longer running left behind; reports each via `say`.
+void removeStaleTemporaries(const std::string &target,
+                            const std::function<void(const std::string &)> &say);
+
+/// The directory part of a path ("." when there is none).
+std::string parentDir(const std::string &path);
+
+} // namespace mest::rt
+
+#endif // MEST_RUNTIME_DRIVER_FILES_H
