@@ -27,6 +27,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 namespace mest {
@@ -44,6 +45,23 @@ std::string sanitize(StringRef name) {
   std::string out;
   for (char ch : name) out += std::isalnum(static_cast<unsigned char>(ch)) ? ch : '_';
   return out;
+}
+
+/// Layer name -> the name its kernels carry: the layer name with every
+/// character outside [A-Za-z0-9] as '_', made unique by a suffix where two
+/// layers map together (@a.b and @a_b), in model order, so that every layer
+/// gets kernels of its own.
+llvm::StringMap<std::string> kernelNamesOf(func::FuncOp model) {
+  llvm::StringMap<std::string> names;
+  llvm::StringSet<> used;
+  model.walk([&](LayerOpInterface layer) {
+    StringRef name = layer->getAttrOfType<StringAttr>("sym_name").getValue();
+    std::string base = sanitize(name), unique = base;
+    for (int k = 1; used.contains(unique); ++k) unique = base + "_" + std::to_string(k);
+    used.insert(unique);
+    names[name] = unique;
+  });
+  return names;
 }
 
 /// Kernels are internal to the object: LLVM may inline them into the steps.
@@ -97,10 +115,12 @@ class StepLowering {
 public:
   StepLowering(ModuleOp module, func::FuncOp src, int64_t stateBytes, bool exportKernels,
                int64_t vectorWidth, StringRef forwardOrder, StringRef convKernels,
-               llvm::StringMap<func::FuncOp> &kernels)
+               llvm::StringMap<func::FuncOp> &kernels,
+               const llvm::StringMap<std::string> &kernelNames)
       : module(module), src(src), b(module.getContext()), kb(b, src.getLoc()),
         stateBytes(stateBytes), exportKernels(exportKernels), vectorWidth(vectorWidth),
-        forwardOrder(forwardOrder), convKernels(convKernels), kernels(kernels) {}
+        forwardOrder(forwardOrder), convKernels(convKernels), kernels(kernels),
+        kernelNames(kernelNames) {}
 
   LogicalResult run(StringRef name, bool train);
 
@@ -148,6 +168,7 @@ private:
   StringRef forwardOrder;
   StringRef convKernels;
   llvm::StringMap<func::FuncOp> &kernels;
+  const llvm::StringMap<std::string> &kernelNames;  // kernelNamesOf(model)
   DenseMap<Value, Value> mems;
   llvm::StringMap<Operation *> layers;
   /// Fusions (planFusions): ops lowered as part of a later op, and for each
@@ -164,7 +185,7 @@ private:
 };
 
 func::FuncOp StepLowering::convKernel(Operation *layer, StringRef dir) {
-  std::string layerName = sanitize(layer->getAttrOfType<StringAttr>("sym_name").getValue());
+  std::string layerName = kernelNames.lookup(layer->getAttrOfType<StringAttr>("sym_name").getValue());
   std::string name = (exportKernels ? "mest_kernel_" : "mest_k_") + layerName + "_" + dir.str();
   auto it = kernels.find(name);
   if (it != kernels.end()) return it->second;
@@ -735,10 +756,11 @@ struct LowerKernelsPass : public mest::impl::MestLowerKernelsBase<LowerKernelsPa
     }
     int64_t stateBytes = std::max<int64_t>(stateAttr.getInt(), 1);
     llvm::StringMap<func::FuncOp> kernels;
+    llvm::StringMap<std::string> kernelNames = kernelNamesOf(model);
     for (func::FuncOp step : steps) {
       bool train = step->hasAttr(MestDialect::getTrainStepAttrName());
       StepLowering lowering(module, step, stateBytes, exportKernels, vectorWidth, forwardOrder,
-                            convKernels, kernels);
+                            convKernels, kernels, kernelNames);
       if (failed(lowering.run(train ? "mest_model_train_step" : "mest_model_eval_step", train)))
         return signalPassFailure();
     }

@@ -21,6 +21,32 @@ void MestDialect::initialize() {
   registerAttributes();
 }
 
+namespace {
+
+/// Largest tensor a model may hold: 1 TiB, far beyond any arena, small enough
+/// that byte counts computed from it do not overflow.
+constexpr int64_t kMaxTensorBytes = int64_t(1) << 40;
+
+/// A model value must be a static tensor with sizes > 0 and a sane byte count.
+LogicalResult verifyModelValue(Value v, Operation *at) {
+  auto t = dyn_cast<RankedTensorType>(v.getType());
+  if (!t || !t.hasStaticShape())
+    return at->emitOpError() << "produces or takes " << v.getType()
+                             << ": a mest model computes on static tensors only";
+  int64_t bytes = std::max<int64_t>(1, t.getElementTypeBitWidth() / 8);
+  for (int64_t d : t.getShape()) {
+    if (d <= 0)
+      return at->emitOpError() << "has an empty tensor " << t << ": every size must be > 0";
+    if (bytes > kMaxTensorBytes / d)
+      return at->emitOpError() << "has a tensor " << t << " of more than " << kMaxTensorBytes
+                               << " bytes";
+    bytes *= d;
+  }
+  return success();
+}
+
+} // namespace
+
 /// Discardable attributes of the dialect: `mest.model` marks a model; the
 /// planning passes add the others. Each is checked for its kind and place.
 LogicalResult MestDialect::verifyOperationAttribute(Operation *op, NamedAttribute attr) {
@@ -77,6 +103,21 @@ LogicalResult MestDialect::verifyOperationAttribute(Operation *op, NamedAttribut
     return op->emitError() << "a mest model maps a static [N, ...] batch to [N, classes] "
                               "logits, got "
                            << type;
+  // Only mest ops on static, non-empty tensors: everything after the verifier
+  // (memory planning, kernel lowering) relies on it.
+  for (BlockArgument arg : func.getArguments())
+    if (failed(verifyModelValue(arg, op))) return failure();
+  WalkResult values = func.walk([&](Operation *inner) {
+    if (inner == op) return WalkResult::advance();
+    if (!isa<MestDialect>(inner->getDialect()) && !isa<func::ReturnOp>(inner)) {
+      inner->emitOpError() << "is not a mest op: a model holds mest ops only";
+      return WalkResult::interrupt();
+    }
+    for (Value v : inner->getResults())
+      if (failed(verifyModelValue(v, inner))) return WalkResult::interrupt();
+    return WalkResult::advance();
+  });
+  if (values.wasInterrupted()) return failure();
   llvm::DenseMap<StringAttr, Operation *> seen;
   WalkResult result = func.walk([&](LayerOpInterface layer) {
     auto name = layer->getAttrOfType<StringAttr>("sym_name");

@@ -3,6 +3,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
+#include "runtime/formats/Scheme.h"
 
 using namespace mlir;
 using namespace mest;
@@ -12,15 +13,24 @@ using namespace mest;
 
 namespace {
 
-/// Checks an [h, w] attribute: two entries, each > 0 (or >= 0 with allowZero).
+/// Largest kernel, stride or padding entry: far beyond any image, small enough
+/// that sizes computed from it cannot overflow.
+constexpr int64_t kMaxWindow = int64_t(1) << 20;
+
+/// Checks an [h, w] attribute: two entries, each > 0 (or >= 0 with allowZero),
+/// at most kMaxWindow.
 LogicalResult verifyPair(Operation *op, StringRef name, ArrayRef<int64_t> v, bool allowZero) {
   if (v.size() != 2)
     return op->emitOpError() << "'" << name << "' must be [h, w], got " << v.size()
                              << " values";
-  for (int64_t x : v)
+  for (int64_t x : v) {
     if (x < 0 || (x == 0 && !allowZero))
       return op->emitOpError() << "'" << name << "' must be " << (allowZero ? ">= 0" : "> 0")
                                << ", got [" << v[0] << ", " << v[1] << "]";
+    if (x > kMaxWindow)
+      return op->emitOpError() << "'" << name << "' must be at most " << kMaxWindow << ", got ["
+                               << v[0] << ", " << v[1] << "]";
+  }
   return success();
 }
 
@@ -34,9 +44,17 @@ LogicalResult verifyWindowOutput(Operation *op, RankedTensorType in, RankedTenso
     int64_t size = in.getDimSize(2 + d);
     if (ShapedType::isDynamic(size))
       return op->emitOpError() << "needs static spatial sizes";
+    if (size <= 0) return op->emitOpError() << "needs spatial sizes > 0, got " << in;
     int64_t padded = size + 2 * padding[d];
     if (padded < kernel[d])
       return op->emitOpError() << "kernel [" << kernel[0] << ", " << kernel[1]
+                               << "] is larger than the padded input " << in;
+    if (padding[d] >= kernel[d])
+      return op->emitOpError() << "padding [" << padding[0] << ", " << padding[1]
+                               << "] must be smaller than the kernel [" << kernel[0] << ", "
+                               << kernel[1] << "]: outputs would see padding only";
+    if (stride[d] > padded)
+      return op->emitOpError() << "stride [" << stride[0] << ", " << stride[1]
                                << "] is larger than the padded input " << in;
     expect[2 + d] = (padded - kernel[d]) / stride[d] + 1;
   }
@@ -47,9 +65,29 @@ LogicalResult verifyWindowOutput(Operation *op, RankedTensorType in, RankedTenso
   return success();
 }
 
-/// Scheme-specific checks of a weight of shape [O, I, kh, kw].
+LogicalResult verifySchemeShape(Operation *op, SparsityAttr sp, int64_t O, int64_t I,
+                                int64_t kh, int64_t kw);
+
+/// Checks of a weight of shape [O, I, kh, kw] against its sparsity.
 LogicalResult verifySparsityOnWeight(Operation *op, SparsityAttr sp, int64_t O, int64_t I,
                                      int64_t kh, int64_t kw) {
+  if (I <= 0) return op->emitOpError() << "needs input channels > 0, got " << I;
+  if (failed(verifySchemeShape(op, sp, O, I, kh, kw))) return failure();
+  if (sp.getScheme() == Scheme::dense) return success();
+  // The target must leave something to train.
+  auto scheme = static_cast<rt::Scheme>(sp.getScheme());
+  rt::WeightShape shape{O, I, kh, kw};
+  if (rt::activeWeights(scheme, shape, sp.getTargetSparsity(), sp.getBlockRows()) <= 0)
+    return op->emitOpError() << "keeps no weight: " << stringifyScheme(sp.getScheme())
+                             << " sparsity " << shortestDecimal(sp.getTargetSparsity())
+                             << " of [" << O << ", " << I << ", " << kh << ", " << kw
+                             << "] rounds to 0 units; lower the target";
+  return success();
+}
+
+/// Scheme-specific shape checks of a weight of shape [O, I, kh, kw].
+LogicalResult verifySchemeShape(Operation *op, SparsityAttr sp, int64_t O, int64_t I,
+                                int64_t kh, int64_t kw) {
   switch (sp.getScheme()) {
   case Scheme::pattern:
     if (kh != 3 || kw != 3)

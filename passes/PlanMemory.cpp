@@ -54,6 +54,11 @@ struct PlanMemoryPass : public mest::impl::MestPlanMemoryBase<PlanMemoryPass> {
       SmallVector<Buffer> buffers;
       for (Operation &op : body) {
         for (Value v : op.getResults()) {
+          if (!isa<RankedTensorType>(v.getType()) || !cast<RankedTensorType>(v.getType()).hasStaticShape()) {
+            op.emitOpError() << "produces " << v.getType()
+                             << ": the arena plan covers static tensors only";
+            return signalPassFailure();
+          }
           if (llvm::is_contained(ret->getOperands(), v)) continue;
           int64_t last = position[&op];
           for (Operation *user : v.getUsers()) last = std::max(last, position[user]);

@@ -290,3 +290,101 @@ func.func @regroup(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
   %0 = mest.linear @fc(%x) {out_features = 8 : i64, mest.regroup = "fast"} : tensor<2x8xf32> -> tensor<2x8xf32>
   return %0 : tensor<2x8xf32>
 }
+
+// -----
+
+// Found by outside testing: an unused scalar made mest-plan-memory crash.
+func.func @scalar(%x: tensor<2x8xf32>) -> tensor<2x8xf32> attributes {mest.model} {
+  // expected-error @+1 {{'arith.constant' op is not a mest op: a model holds mest ops only}}
+  %c = arith.constant 0.1 : f32
+  %0 = mest.linear @fc(%x) {out_features = 8 : i64} : tensor<2x8xf32> -> tensor<2x8xf32>
+  return %0 : tensor<2x8xf32>
+}
+
+// -----
+
+// Batch 0 compiled, then the training binary died with SIGFPE.
+// expected-error @+1 {{has an empty tensor 'tensor<0x8xf32>': every size must be > 0}}
+func.func @batch0(%x: tensor<0x8xf32>) -> tensor<0x8xf32> attributes {mest.model} {
+  %0 = mest.linear @fc(%x) {out_features = 8 : i64} : tensor<0x8xf32> -> tensor<0x8xf32>
+  return %0 : tensor<0x8xf32>
+}
+
+// -----
+
+// Batch 2^62 wrapped to a 6 KB arena.
+// expected-error @+1 {{of more than 1099511627776 bytes}}
+func.func @batch_huge(%x: tensor<4611686018427387904x8xf32>) -> tensor<4611686018427387904x8xf32> attributes {mest.model} {
+  %0 = mest.linear @fc(%x) {out_features = 8 : i64} : tensor<4611686018427387904x8xf32> -> tensor<4611686018427387904x8xf32>
+  return %0 : tensor<4611686018427387904x8xf32>
+}
+
+// -----
+
+// out_channels 2^62 reached LLVM.
+func.func @wide(%x: tensor<1x1x4x4xf32>) -> tensor<1x4611686018427387904xf32> attributes {mest.model} {
+  // expected-error @+1 {{of more than 1099511627776 bytes}}
+  %0 = mest.conv2d @c(%x) {out_channels = 4611686018427387904 : i64, kernel = array<i64: 1, 1>} : tensor<1x1x4x4xf32> -> tensor<1x4611686018427387904x4x4xf32>
+  %1 = mest.global_avg_pool2d %0 : tensor<1x4611686018427387904x4x4xf32> -> tensor<1x4611686018427387904xf32>
+  return %1 : tensor<1x4611686018427387904xf32>
+}
+
+// -----
+
+// Zero input channels reached LLVM with an internal error at 1:1.
+func.func @no_channels(%x: tensor<1x0x4x4xf32>) -> tensor<1x4x4x4xf32> {
+  // expected-error @+1 {{needs input channels > 0, got 0}}
+  %0 = mest.conv2d @c(%x) {out_channels = 4 : i64, kernel = array<i64: 1, 1>} : tensor<1x0x4x4xf32> -> tensor<1x4x4x4xf32>
+  return %0 : tensor<1x4x4x4xf32>
+}
+
+// -----
+
+// Padding 2^40 gave a 1e15-byte arena.
+func.func @pad(%x: tensor<1x1x4x4xf32>) -> tensor<1x1x4x4xf32> {
+  // expected-error @+1 {{'padding' must be at most 1048576, got [1099511627776, 1]}}
+  %0 = mest.conv2d @c(%x) {out_channels = 1 : i64, kernel = array<i64: 3, 3>, padding = array<i64: 1099511627776, 1>} : tensor<1x1x4x4xf32> -> tensor<1x1x4x4xf32>
+  return %0 : tensor<1x1x4x4xf32>
+}
+
+// -----
+
+func.func @pad_kernel(%x: tensor<1x1x4x4xf32>) -> tensor<1x1x8x8xf32> {
+  // expected-error @+1 {{padding [3, 3] must be smaller than the kernel [3, 3]: outputs would see padding only}}
+  %0 = mest.conv2d @c(%x) {out_channels = 1 : i64, kernel = array<i64: 3, 3>, padding = array<i64: 3, 3>} : tensor<1x1x4x4xf32> -> tensor<1x1x8x8xf32>
+  return %0 : tensor<1x1x8x8xf32>
+}
+
+// -----
+
+// Stride INT64_MAX: an internal error at 1:1.
+func.func @stride(%x: tensor<1x1x4x4xf32>) -> tensor<1x1x1x1xf32> {
+  // expected-error @+1 {{'stride' must be at most 1048576, got [9223372036854775807, 1]}}
+  %0 = mest.conv2d @c(%x) {out_channels = 1 : i64, kernel = array<i64: 1, 1>, stride = array<i64: 9223372036854775807, 1>} : tensor<1x1x4x4xf32> -> tensor<1x1x1x1xf32>
+  return %0 : tensor<1x1x1x1xf32>
+}
+
+// -----
+
+func.func @stride_input(%x: tensor<1x1x4x4xf32>) -> tensor<1x1x1x1xf32> {
+  // expected-error @+1 {{stride [5, 5] is larger than the padded input 'tensor<1x1x4x4xf32>'}}
+  %0 = mest.conv2d @c(%x) {out_channels = 1 : i64, kernel = array<i64: 1, 1>, stride = array<i64: 5, 5>} : tensor<1x1x4x4xf32> -> tensor<1x1x1x1xf32>
+  return %0 : tensor<1x1x1x1xf32>
+}
+
+// -----
+
+// A layer that keeps no weight was accepted in silence.
+func.func @empty_channel(%x: tensor<1x1x4x4xf32>) -> tensor<1x4x4x4xf32> {
+  // expected-error @+1 {{keeps no weight: channel sparsity 0.9 of [4, 1, 3, 3] rounds to 0 units; lower the target}}
+  %0 = mest.conv2d @c(%x) {out_channels = 4 : i64, kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>, sparsity = #mest.sparsity<channel, target = 0.9>} : tensor<1x1x4x4xf32> -> tensor<1x4x4x4xf32>
+  return %0 : tensor<1x4x4x4xf32>
+}
+
+// -----
+
+func.func @empty_target(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
+  // expected-error @+1 {{keeps no weight: unstructured sparsity 0.9999999 of [8, 8, 1, 1] rounds to 0 units}}
+  %0 = mest.linear @fc(%x) {out_features = 8 : i64, sparsity = #mest.sparsity<unstructured, target = 0.9999999>} : tensor<2x8xf32> -> tensor<2x8xf32>
+  return %0 : tensor<2x8xf32>
+}

@@ -11,6 +11,7 @@
 #include "codegen/ModelHeader.h"
 #include "codegen/Pipelines.h"
 #include "passes/Passes.h"
+#include "dialect/MestDialect.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/MLIRContext.h"
@@ -18,13 +19,17 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
 #include "mlir/Support/FileUtilities.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
 #include "llvm/Support/xxhash.h"
 #include "llvm/TargetParser/Host.h"
+
+#include <unistd.h>
 
 using namespace mlir;
 namespace cl = llvm::cl;
@@ -75,6 +80,27 @@ static cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimisation level"), cl::
 [[noreturn]] static void fail(const llvm::Twine &msg) {
   llvm::WithColor::error(llvm::errs(), "mestc") << msg << "\n";
   std::exit(1);
+}
+
+/// A plan that cannot fit this machine's memory compiles (the model may be for
+/// another machine), with a warning naming the sizes.
+static void warnIfLargerThanMemory(ModuleOp module) {
+  int64_t state = 0, arena = 0;
+  for (auto f : module.getOps<func::FuncOp>()) {
+    if (auto a = f->getAttrOfType<IntegerAttr>(mest::MestDialect::getStateBytesAttrName()))
+      state = std::max(state, a.getInt());
+    if (auto a = f->getAttrOfType<IntegerAttr>(mest::MestDialect::getArenaBytesAttrName()))
+      arena = std::max(arena, a.getInt());
+  }
+  long pages = ::sysconf(_SC_PHYS_PAGES), pageSize = ::sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || pageSize <= 0) return;
+  const double machine = double(pages) * double(pageSize), planned = double(state) + arena;
+  if (planned > machine)
+    llvm::WithColor::warning(llvm::errs(), "mestc")
+        << llvm::formatv("the model plans {0:f1} MiB (state {1:f1} MiB, arena {2:f1} MiB), more "
+                         "than this machine's {3:f1} MiB of memory\n",
+                         planned / 1048576, state / 1048576.0, arena / 1048576.0,
+                         machine / 1048576);
 }
 
 int main(int argc, char **argv) {
@@ -137,6 +163,7 @@ int main(int argc, char **argv) {
     });
     if (failed(plan.run(*module))) return 1;
   }
+  warnIfLargerThanMemory(*module);
   if (!header.empty()) {
     FailureOr<std::string> text = mest::writeModelHeader(*module, fingerprint);
     if (failed(text)) return 1;
