@@ -1,11 +1,12 @@
 # The two entry points of mest. Both install missing Debian packages first.
 #   make demo   compile an example model and run the main job
 #   make test   build everything and run every test through one ctest
+#   make bench, make fuzz, make check-sanitize: benchmarks, fuzzing, sanitizer build
 BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build demo test bench clean
+.PHONY: all deps configure build demo test bench fuzz check-sanitize clean
 
 all: build
 
@@ -32,5 +33,14 @@ bench: build
 	@scripts/install-deps.sh --bench
 	@scripts/bench.sh $(BUILD)
 
+# libFuzzer targets under ASan + UBSan, FUZZ_SECONDS each (default 600); not in make test.
+fuzz:
+	@scripts/fuzz.sh
+
+# The whole suite built with ASan + UBSan (its own build tree).
+check-sanitize:
+	@scripts/install-deps.sh --fuzz
+	@scripts/check-sanitize.sh
+
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) build-fuzz build-sanitize

@@ -10,6 +10,9 @@ pkgs=(llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools clang-19 lld ninja-
 if [[ "${1:-}" == "--bench" ]]; then
   pkgs+=(libdnnl-dev python3-torch python3-matplotlib)
 fi
+if [[ "${1:-}" == "--fuzz" ]]; then  # libFuzzer and the sanitizer runtimes of clang-19
+  pkgs+=(libclang-rt-19-dev)
+fi
 
 missing=()
 for p in "${pkgs[@]}"; do
