@@ -442,9 +442,9 @@ public:
   void paddedPlanes(const Padded &p, Value buf, Value flat, ArrayRef<Value> inits,
                     const WeightStream &weights) {
     const int64_t vw = sp.vectorWidth, M = static_cast<int64_t>(inits.size());
-    // Accumulators, M broadcasts and a load must fit the register file (32
-    // vector registers with AVX-512, 16 below).
-    const int64_t regs = vw >= 16 ? 24 : 12;
+    // Accumulators, M broadcasts and a load must fit the register file (the
+    // budget from the target's register count: mest-configure-kernels).
+    const int64_t regs = sp.config.registers;
     const int64_t R = std::min(p.vecs, M == 1 ? regs / 2 : std::max<int64_t>(1, regs / M - 1));
     auto chunk = [&](Value at, int64_t count) {
       Carried init;

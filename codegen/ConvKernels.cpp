@@ -1,7 +1,7 @@
 //===- ConvKernels.cpp - specialised conv2d / linear kernels --------------===//
 //
 // The three kernel entry points of a conv2d or linear layer. Each takes the
-// padded kernels (PaddedKernels.cpp) where usePaddedKernels holds, else the
+// padded kernels (PaddedKernels.cpp) where the layer's configuration says so, else the
 // direct ones below: im2col-free convolution on NCHW activations where every
 // active weight w at (o, c, r, s) adds w * in[n, c, oy*SH - PH + r, ox*SW -
 // PW + s] to out[n, o, oy, ox] over the output positions where the tap lands
@@ -31,8 +31,8 @@ func::FuncOp mest::codegen::buildConvForward(OpBuilder &b, Location loc,
   if (spec.outputStats) args.push_back(MemRefType::get({spec.N, spec.O, 2}, b.getF32Type()));
   func::FuncOp func = g.begin(name, args);
   Value in = func.getArgument(1), out = func.getArgument(2);
-  assert((!spec.outputStats || usePaddedKernels(spec)) && "statistics need the padded forward");
-  if (usePaddedKernels(spec)) {
+  assert((!spec.outputStats || spec.config.paddedForward) && "statistics need the padded forward");
+  if (spec.config.paddedForward) {
     emitPaddedForward(g, in, out, spec.outputStats ? func.getArgument(3) : Value());
     g.end();
     return func;
@@ -49,20 +49,9 @@ func::FuncOp mest::codegen::buildConvForward(OpBuilder &b, Location loc,
   };
   auto [oyI0, oyI1] = interior(spec.SH, spec.PH, spec.KH, spec.H, spec.OH);
   auto [oxI0, oxI1] = interior(spec.SW, spec.PW, spec.KW, spec.W, spec.OW);
-  // Measured on ResNet-32 at 80-90% (docs/performance.md): output-stationary
-  // wins where taps are decoded at run time (unstructured, block), a filter has
-  // many weights to stream into its registers (>= 24 at capacity) and rows are
-  // short (<= 16) at stride 1 (e.g. 64x64 on 8x8: 2.5 -> 1.8 ms). With
-  // compile-time taps (pattern, channel, dense), few weights, long or strided
-  // rows, the weight-stationary per-tap streams are faster, so there the
-  // interior is empty and every weight takes the clipped path.
-  const int64_t weightsPerFilter = spec.layout.capacityValues / spec.O;
-  const bool outputStationary =
-      spec.forwardOrder == "output" ||
-      (spec.forwardOrder == "auto" &&
-       (spec.scheme == Scheme::Unstructured || spec.scheme == Scheme::Block) && spec.SW == 1 &&
-       spec.SH == 1 && weightsPerFilter >= 24 && spec.OW <= 16);
-  if (!outputStationary) oyI0 = oyI1 = oxI0 = oxI1 = 0;
+  // Weight-stationary (order = weight): the interior is empty and every weight
+  // takes the clipped path (the rule: mest-configure-kernels).
+  if (!spec.config.outputStationary) oyI0 = oyI1 = oxI0 = oxI1 = 0;
   const int64_t vw = spec.vectorWidth;
   kb.parallelLoop(kb.idx(0), kb.idx(spec.N * spec.O), [&](Value no) {
     Value n = kb.div(no, kb.idx(spec.O)), o = kb.rem(no, kb.idx(spec.O));
@@ -148,9 +137,9 @@ func::FuncOp mest::codegen::buildConvBackwardData(OpBuilder &b, Location loc,
   func::FuncOp func = g.begin(name, args);
   Value dout = func.getArgument(1), din = func.getArgument(2);
   Value addend = spec.addToInputGrad ? func.getArgument(3) : Value();
-  assert((!spec.addToInputGrad || usePaddedBackwardDataKernels(spec)) &&
+  assert((!spec.addToInputGrad || spec.config.paddedBackwardData) &&
          "the fused gradient sum needs the padded backward-data");
-  if (usePaddedBackwardDataKernels(spec)) {
+  if (spec.config.paddedBackwardData) {
     if (spec.SH == 1)
       emitPaddedBackwardData(g, dout, din, addend);
     else
@@ -324,9 +313,9 @@ func::FuncOp mest::codegen::buildConvBackwardWeight(OpBuilder &b, Location loc,
     Value grad = weightGradient(g, in, dout, t);
     sgdAt(g, g.values, g.grads, g.momentum, t.v, grad, lr, mu, wd);
   };
-  if (usePaddedKernels(spec) && spec.scheme == Scheme::Block)
+  if (spec.config.paddedBackwardWeight && spec.scheme == Scheme::Block)
     emitPaddedBackwardWeightBlock(g, in, dout, lr, mu, wd);
-  else if (usePaddedKernels(spec))
+  else if (spec.config.paddedBackwardWeight)
     emitPaddedBackwardWeight(g, in, dout, lr, mu, wd);
   else switch (spec.scheme) {
   case Scheme::Dense:

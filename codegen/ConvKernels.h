@@ -12,6 +12,16 @@
 
 namespace mest::codegen {
 
+/// The decisions mest-configure-kernels recorded in a layer's
+/// #mest.kernel<...> (dialect/MestAttrs.td), as the emitters read them.
+struct KernelConfig {
+  bool paddedForward = false, paddedBackwardData = false, paddedBackwardWeight = false;
+  bool outputStationary = false;  // direct forward: output-stationary interior
+  int64_t registers = 12;          // accumulator vectors of a padded forward chunk
+  int64_t gradientRegisters = 10;  // output-gradient vectors of a padded backward-weight chunk
+  int64_t scratchBytes = 0;        // stack bytes per thread of the padded kernels
+};
+
 /// Everything a conv2d (or linear, as a 1x1 conv on 1x1 planes) kernel is
 /// specialised on: shapes, scheme, pattern library and where its state lives.
 struct ConvKernelSpec {
@@ -25,13 +35,7 @@ struct ConvKernelSpec {
   rt::ConvStateLayout layout;
   bool bias = false;
   int64_t vectorWidth = 8;
-  /// Forward loop order: "auto" (chosen per layer, see buildConvForward),
-  /// "weight" (weight-stationary everywhere) or "output" (output-stationary
-  /// interior wherever there is one).
-  std::string forwardOrder = "auto";
-  /// Stride-1 kernels: "auto" (padded where it fits, see usePaddedKernels),
-  /// "padded" (wherever stride 1 and the scratch fits) or "direct".
-  std::string convKernels = "auto";
+  KernelConfig config;
   /// Forward also writes stats[N, O, 2]: each output plane's sum and sum of
   /// squares, for the batch norm after it (padded forward only).
   bool outputStats = false;
@@ -41,10 +45,17 @@ struct ConvKernelSpec {
   int64_t numPatterns() const { return static_cast<int64_t>(taps.size()) / 4; }
 };
 
-/// Whether the kernels on zero-bordered copies serve this layer (forward and
-/// backward-weight), and its backward-data.
-bool usePaddedKernels(const ConvKernelSpec &spec);
-bool usePaddedBackwardDataKernels(const ConvKernelSpec &spec);
+/// The shapes, scheme and storage of a conv2d or linear layer (after
+/// mest-plan-storage), with the configuration of its mest.kernel attribute when
+/// it has one (KernelConfig's defaults otherwise).
+ConvKernelSpec layerKernelSpec(mlir::Operation *layer, int64_t stateBytes);
+
+/// Stack bytes per thread the padded kernels of `spec` need (its vector width
+/// and register budgets), the largest over the three directions.
+int64_t paddedScratchBytes(const ConvKernelSpec &spec);
+/// Whether a padded backward-data kernel exists for the geometry: stride 1
+/// with padding below the kernel, or stride 2 whose phase planes cover the input.
+bool paddedBackwardDataApplies(const ConvKernelSpec &spec);
 
 /// fwd(state, in[N,C,H,W], out[N,O,OH,OW]): out = conv(in, active weights) + bias.
 mlir::func::FuncOp buildConvForward(mlir::OpBuilder &b, mlir::Location loc,

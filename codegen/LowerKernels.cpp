@@ -75,52 +75,14 @@ int64_t attrInt(Operation *op, StringRef name) {
   return op->getAttrOfType<IntegerAttr>(name).getInt();
 }
 
-/// The spec of a conv2d or linear layer, from its forward op.
-ConvKernelSpec convSpec(Operation *layer, int64_t stateBytes, int64_t vectorWidth,
-                        StringRef forwardOrder, StringRef convKernels) {
-  ConvKernelSpec sp;
-  WeightInfo w = getWeightInfo(layer);
-  sp.scheme = w.scheme;
-  sp.O = w.shape.O;
-  sp.C = w.shape.I;
-  sp.KH = w.shape.KH;
-  sp.KW = w.shape.KW;
-  auto in = cast<RankedTensorType>(layer->getOperand(0).getType());
-  sp.N = in.getDimSize(0);
-  if (auto conv = dyn_cast<Conv2dOp>(layer)) {
-    sp.H = in.getDimSize(2);
-    sp.W = in.getDimSize(3);
-    sp.SH = conv.getStride()[0];
-    sp.SW = conv.getStride()[1];
-    sp.PH = conv.getPadding()[0];
-    sp.PW = conv.getPadding()[1];
-    sp.bias = conv.getBias();
-  } else {
-    sp.bias = cast<LinearOp>(layer).getBias();
-  }
-  sp.OH = (sp.H + 2 * sp.PH - sp.KH) / sp.SH + 1;
-  sp.OW = (sp.W + 2 * sp.PW - sp.KW) / sp.SW + 1;
-  sp.blockRows = w.sparsity.getBlockRows();
-  for (int64_t t : w.sparsity.getPatternTaps()) sp.taps.push_back(static_cast<int32_t>(t));
-  sp.stateBytes = stateBytes;
-  sp.base = attrInt(layer, MestDialect::getStateOffsetAttrName());
-  sp.layout = getConvStateLayout(layer);
-  sp.vectorWidth = vectorWidth;
-  sp.forwardOrder = forwardOrder.str();
-  sp.convKernels = convKernels.str();
-  return sp;
-}
-
 class StepLowering {
 public:
   StepLowering(ModuleOp module, func::FuncOp src, int64_t stateBytes, bool exportKernels,
-               int64_t vectorWidth, StringRef forwardOrder, StringRef convKernels,
-               llvm::StringMap<func::FuncOp> &kernels,
+               int64_t vectorWidth, llvm::StringMap<func::FuncOp> &kernels,
                const llvm::StringMap<std::string> &kernelNames)
       : module(module), src(src), b(module.getContext()), kb(b, src.getLoc()),
         stateBytes(stateBytes), exportKernels(exportKernels), vectorWidth(vectorWidth),
-        forwardOrder(forwardOrder), convKernels(convKernels), kernels(kernels),
-        kernelNames(kernelNames) {}
+        kernels(kernels), kernelNames(kernelNames) {}
 
   LogicalResult run(StringRef name, bool train);
 
@@ -164,9 +126,7 @@ private:
   KernelBuilder kb;
   int64_t stateBytes;
   bool exportKernels;
-  int64_t vectorWidth;
-  StringRef forwardOrder;
-  StringRef convKernels;
+  int64_t vectorWidth;  // elementwise kernels: the widest of the layers' configurations
   llvm::StringMap<func::FuncOp> &kernels;
   const llvm::StringMap<std::string> &kernelNames;  // kernelNamesOf(model)
   DenseMap<Value, Value> mems;
@@ -191,7 +151,7 @@ func::FuncOp StepLowering::convKernel(Operation *layer, StringRef dir) {
   if (it != kernels.end()) return it->second;
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToEnd(module.getBody());
-  ConvKernelSpec spec = convSpec(layer, stateBytes, vectorWidth, forwardOrder, convKernels);
+  ConvKernelSpec spec = layerKernelSpec(layer, stateBytes);
   spec.outputStats = dir == "fwd_stats";
   spec.addToInputGrad = dir == "bwd_data_acc";
   func::FuncOp f = dir.starts_with("fwd")        ? buildConvForward(b, loc(), spec, name)
@@ -546,8 +506,7 @@ void StepLowering::planFusions(Block &body) {
         if (!gi || !mine.hasOneUse() || !elementwiseSafe(other, add.getResult()) ||
             !disjoint(gi.getOutputGrad(), add.getResult()) ||
             !stillIntact(gi.getOutputGrad(), gi, add) ||
-            !usePaddedBackwardDataKernels(convSpec(layers.lookup(gi.getLayer()), stateBytes,
-                                                   vectorWidth, forwardOrder, convKernels)))
+            !layerKernelSpec(layers.lookup(gi.getLayer()), stateBytes).config.paddedBackwardData)
           continue;
         fusedAway.insert(gi);
         fusedGradSum[add] = {gi, other};
@@ -583,7 +542,7 @@ void StepLowering::planFusions(Block &body) {
     if (auto bn = dyn_cast<BatchNormTrainOp>(op))
       if (auto conv = bn.getInput().getDefiningOp<Conv2dOp>();
           conv && !bnOf.count(conv) &&
-          usePaddedKernels(convSpec(conv, stateBytes, vectorWidth, forwardOrder, convKernels)))
+          layerKernelSpec(conv, stateBytes).config.paddedForward)
         bnOf[conv] = bn;
   // Acquired at the conv, released after the batch norm's call site, so a
   // reused buffer is never written before its previous reader ran.
@@ -739,28 +698,27 @@ struct LowerKernelsPass : public mest::impl::MestLowerKernelsBase<LowerKernelsPa
       model.emitError() << "model has no storage plan: run mest-plan-storage first";
       return signalPassFailure();
     }
-    if (vectorWidth != 4 && vectorWidth != 8 && vectorWidth != 16) {
-      emitError(module.getLoc()) << "vector-width must be 4, 8 or 16, got "
-                         << static_cast<int64_t>(vectorWidth);
-      return signalPassFailure();
-    }
-    if (forwardOrder != "auto" && forwardOrder != "weight" && forwardOrder != "output") {
-      emitError(module.getLoc()) << "forward-order must be auto, weight or output, got '"
-                         << forwardOrder << "'";
-      return signalPassFailure();
-    }
-    if (convKernels != "auto" && convKernels != "padded" && convKernels != "direct") {
-      emitError(module.getLoc()) << "conv-kernels must be auto, padded or direct, got '"
-                                 << convKernels << "'";
-      return signalPassFailure();
-    }
+    // Every conv and linear layer carries its configuration (mest-configure-kernels).
+    int64_t vectorWidth = 0;
+    WalkResult configured = model.walk([&](Operation *op) {
+      if (!isa<Conv2dOp, LinearOp>(op)) return WalkResult::advance();
+      auto c = op->getAttrOfType<KernelConfigAttr>(MestDialect::getKernelConfigAttrName());
+      if (!c) {
+        op->emitOpError() << "has no mest.kernel configuration: run mest-configure-kernels first";
+        return WalkResult::interrupt();
+      }
+      vectorWidth = std::max<int64_t>(vectorWidth, c.getVectorWidth());
+      return WalkResult::advance();
+    });
+    if (configured.wasInterrupted()) return signalPassFailure();
+    if (!vectorWidth) vectorWidth = 8;
     int64_t stateBytes = std::max<int64_t>(stateAttr.getInt(), 1);
     llvm::StringMap<func::FuncOp> kernels;
     llvm::StringMap<std::string> kernelNames = kernelNamesOf(model);
     for (func::FuncOp step : steps) {
       bool train = step->hasAttr(MestDialect::getTrainStepAttrName());
-      StepLowering lowering(module, step, stateBytes, exportKernels, vectorWidth, forwardOrder,
-                            convKernels, kernels, kernelNames);
+      StepLowering lowering(module, step, stateBytes, exportKernels, vectorWidth, kernels,
+                            kernelNames);
       if (failed(lowering.run(train ? "mest_model_train_step" : "mest_model_eval_step", train)))
         return signalPassFailure();
     }

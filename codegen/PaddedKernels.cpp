@@ -15,9 +15,10 @@
 using namespace mest::codegen;
 
 namespace mest::codegen::conv {
-/// Stack bytes the padded kernels of a layer need on one thread, the largest
-/// over the three directions (the formulas of the emit* functions below).
-static int64_t paddedScratchBytes(const ConvKernelSpec &sp) {
+} // namespace mest::codegen::conv
+
+/// The formulas of the emit* functions below.
+int64_t mest::codegen::paddedScratchBytes(const ConvKernelSpec &sp) {
   const int64_t vw = sp.vectorWidth, kk = sp.KH * sp.KW;
   const int64_t cap = std::max<int64_t>(sp.layout.capacityValues, 1);
   auto geometry = [&](int64_t channels, int64_t H, int64_t W, int64_t PH, int64_t PW,
@@ -27,17 +28,17 @@ static int64_t paddedScratchBytes(const ConvKernelSpec &sp) {
     const int64_t vecs = (OH * Wp + vw - 1) / vw;
     return std::pair<int64_t, int64_t>{channels * S * S * Hp * Wp + KW + vw, vecs * vw};
   };
-  const int64_t M = sp.scheme == Scheme::Block ? sp.blockRows : 1;
+  const int64_t M = sp.scheme == rt::Scheme::Block ? sp.blockRows : 1;
   auto [in, flat] = geometry(sp.C, sp.H, sp.W, sp.PH, sp.PW, sp.SH, sp.KH, sp.KW);
   int64_t floats = in + M * flat + cap;  // forward (+ unstructured offsets)
   // backward-weight: B images of input, the output gradients, the partial sums
   const int64_t vecs = flat / vw;
-  int64_t B = std::max<int64_t>(1, (vw >= 16 ? 24 : 10) / vecs);
+  int64_t B = std::max<int64_t>(1, sp.config.gradientRegisters / vecs);
   while (sp.N % B) --B;
-  const bool channel = sp.scheme == Scheme::Channel;
+  const bool channel = sp.scheme == rt::Scheme::Channel;
   floats = std::max(floats, B * in + (channel ? sp.O : M) * B * flat +
                                 (channel ? kk : std::min(sp.C * kk, cap)) * vw + cap);
-  if (sp.scheme == Scheme::Block) floats = std::max(floats, in + M * flat + cap * vw);
+  if (sp.scheme == rt::Scheme::Block) floats = std::max(floats, in + M * flat + cap * vw);
   // backward-data: the padded output gradient, its planes, the weight lists
   if (sp.SH == 1 && sp.SW == 1) {
     auto [g, f] = geometry(sp.O, sp.OH, sp.OW, std::max<int64_t>(0, sp.KH - 1 - sp.PH),
@@ -51,11 +52,7 @@ static int64_t paddedScratchBytes(const ConvKernelSpec &sp) {
   return 4 * floats;
 }
 
-/// Backward-data is padded at stride 1 (strided ones take the phase planes).
-static bool usePaddedBackwardData(const ConvKernelSpec &spec) {
-  return usePaddedKernels(spec) && spec.SH == 1 && spec.SW == 1 && spec.KH - 1 >= spec.PH &&
-         spec.KW - 1 >= spec.PW;
-}
+namespace mest::codegen::conv {
 
 /// The active weights listed by key(tap) in [0, keys) as (offset(tap), value) pairs on
 /// the stack (a counting sort, O(capacity), sequential); returns the key starts (keys + 1), the offsets and the values.
@@ -219,7 +216,7 @@ void emitPaddedForward(ConvGen &g, Value in, Value out, Value stats) {
 /// taps flipped, output-stationary per input channel. The weights are read by
 /// input channel, so each call first lists them that way (weightsByKey): per
 /// channel c, the weights' values and their offsets o * plane + (KH-1-r) * Wp
-/// + (KW-1-s) in the padded gradient (usePaddedKernels bounds the lists).
+/// + (KW-1-s) in the padded gradient (paddedScratchBytes bounds the lists).
 void emitPaddedBackwardData(ConvGen &g, Value dout, Value din, Value addend) {
   KernelBuilder &kb = g.kb;
   const ConvKernelSpec &sp = g.spec();
@@ -360,7 +357,7 @@ void emitPaddedBackwardWeight(ConvGen &g, Value in, Value dout, Value lr, Value 
   const int64_t maxWeights =
       channel ? kk : std::min(sp.C * kk, std::max<int64_t>(sp.layout.capacityValues, 1));
   // Output-gradient vectors held in registers: all but a load and four sums.
-  const int64_t R = vw >= 16 ? 24 : 10;
+  const int64_t R = sp.config.gradientRegisters;
   int64_t B = std::max<int64_t>(1, R / p.vecs);
   while (sp.N % B) --B;
   const int64_t chunkVecs = std::min(p.vecs, R), full = p.vecs / chunkVecs;
@@ -503,7 +500,7 @@ void emitPaddedBackwardWeightBlock(ConvGen &g, Value in, Value dout, Value lr, V
   const ConvGen::Padded p = g.paddedForward();
   const int64_t vw = sp.vectorWidth, M = sp.blockRows, planeFloats = p.vecs * vw;
   // M gradient vectors per column load, M sums and the load in registers.
-  const int64_t R = std::min(p.vecs, std::max<int64_t>(1, (vw >= 16 ? 24 : 12) / M - 1));
+  const int64_t R = std::min(p.vecs, std::max<int64_t>(1, sp.config.registers / M - 1));
   const int64_t full = p.vecs / R, rest = p.vecs % R;
   auto module = b.getBlock()->getParentOp()->getParentOfType<ModuleOp>();
   Value units = kb.idx(sp.O / M);
@@ -581,16 +578,7 @@ void emitPaddedBackwardWeightBlock(ConvGen &g, Value in, Value dout, Value lr, V
 
 } // namespace mest::codegen::conv
 
-bool mest::codegen::usePaddedKernels(const ConvKernelSpec &spec) {
-  if (spec.convKernels == "direct" || spec.SH > 2 || spec.SW > 2 || spec.SH != spec.SW)
-    return false;
-  // Scratch lives on the thread's stack: stay well inside libomp's 4 MiB.
-  if (conv::paddedScratchBytes(spec) > (3 << 19)) return false;
-  // Linear layers and tiny planes would use a sliver of each vector.
-  return spec.convKernels == "padded" || spec.OH * spec.OW >= 16;
-}
-
-bool mest::codegen::usePaddedBackwardDataKernels(const ConvKernelSpec &spec) {
-  return conv::usePaddedBackwardData(spec) ||
-         (usePaddedKernels(spec) && conv::phasesCoverInput(spec));
+bool mest::codegen::paddedBackwardDataApplies(const ConvKernelSpec &spec) {
+  return (spec.SH == 1 && spec.SW == 1 && spec.KH - 1 >= spec.PH && spec.KW - 1 >= spec.PW) ||
+         conv::phasesCoverInput(spec);
 }

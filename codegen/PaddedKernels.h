@@ -1,7 +1,8 @@
 //===- PaddedKernels.h - conv kernels on zero-bordered copies -------------===//
 //
 // Internal to codegen/: the emitters ConvKernels.cpp dispatches to when
-// usePaddedKernels holds (see PaddedKernels.cpp and docs/pipeline.md).
+// a layer's #mest.kernel configuration says padded (see PaddedKernels.cpp and
+// docs/pipeline.md).
 //
 //===----------------------------------------------------------------------===//
 #ifndef MEST_CODEGEN_PADDEDKERNELS_H

@@ -54,13 +54,16 @@ struct HoistSequentialAllocas
 void mest::buildCompilePipeline(OpPassManager &pm, const CompileOptions &options) {
   pm.addPass(createMestPlanStorage());
   pm.addPass(createMestGroupFilters());
+  MestConfigureKernelsOptions configure;
+  configure.isa = options.isa;
+  configure.vectorWidth = options.vectorWidth;
+  configure.forwardOrder = options.forwardOrder;
+  configure.convKernels = options.convKernels;
+  pm.addPass(createMestConfigureKernels(configure));
   pm.addPass(createMestGenerateBackward());
   pm.addPass(createMestPlanMemory());
   MestLowerKernelsOptions lower;
   lower.exportKernels = options.exportKernels;
-  lower.vectorWidth = options.vectorWidth;
-  lower.forwardOrder = options.forwardOrder;
-  lower.convKernels = options.convKernels;
   pm.addPass(createMestLowerKernels(lower));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -95,12 +98,19 @@ struct PipelineOptions : public PassPipelineOptions<PipelineOptions> {
                              llvm::cl::desc("Give layer kernels public C names"),
                              llvm::cl::init(false)};
   Option<int64_t> vectorWidth{*this, "vector-width",
-                              llvm::cl::desc("Widest vector along output rows"),
-                              llvm::cl::init(8)};
+                              llvm::cl::desc("Floats per vector along output rows (0: the "
+                                             "target's register width)"),
+                              llvm::cl::init(0)};
+  Option<std::string> isa{*this, "isa",
+                          llvm::cl::desc("Target when the module has no mest.target: avx2, "
+                                         "avx512 or neon"),
+                          llvm::cl::init("avx2")};
   Option<bool> openmp{*this, "openmp",
                       llvm::cl::desc("Lower parallel loops to OpenMP (else sequential)"),
                       llvm::cl::init(true)};
-  mest::CompileOptions get() const { return {exportKernels, vectorWidth, openmp, "auto", "auto"}; }
+  mest::CompileOptions get() const {
+    return {exportKernels, vectorWidth, openmp, "auto", "auto", isa};
+  }
 };
 } // namespace
 

@@ -10,14 +10,15 @@ namespace mest {
 
 struct CompileOptions {
   bool exportKernels = false;
-  int64_t vectorWidth = 8;
-  bool openmp = true;  // parallel loops become OpenMP worksharing loops
+  int64_t vectorWidth = 0;  // 0: the target's register width
+  bool openmp = true;       // parallel loops become OpenMP worksharing loops
   std::string forwardOrder = "auto";
   std::string convKernels = "auto";
+  std::string isa = "avx2";  // the target when the module has no mest.target
 };
 
-/// mest-compile: storage plan, load-balancing policy, backward generation,
-/// memory plan, kernel lowering, then cleanup. Tensor-level model in,
+/// mest-compile: storage plan, load-balancing policy, kernel configuration,
+/// backward generation, memory plan, kernel lowering, then cleanup. Tensor-level model in,
 /// memref/scf/vector step functions out.
 void buildCompilePipeline(mlir::OpPassManager &pm, const CompileOptions &options);
 

@@ -176,3 +176,41 @@ LogicalResult SparsityAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   }
   return success();
 }
+
+//===----------------------------------------------------------------------===//
+// target and kernel configuration
+//===----------------------------------------------------------------------===//
+
+LogicalResult TargetAttr::verify(function_ref<InFlightDiagnostic()> emitError, StringRef isa,
+                                 int64_t vectorBits, int64_t vectorRegisters, int64_t l1Bytes,
+                                 int64_t l2Bytes, int64_t stackBytes) {
+  if (!llvm::is_contained({"avx2", "avx512", "neon"}, isa))
+    return emitError() << "unknown ISA '" << isa << "': expected avx2, avx512 or neon";
+  if (!llvm::is_contained({128, 256, 512}, vectorBits))
+    return emitError() << "vector_bits must be 128, 256 or 512, got " << vectorBits;
+  if (vectorRegisters < 8 || vectorRegisters > 64)
+    return emitError() << "vector_registers must be in [8, 64], got " << vectorRegisters;
+  if (l1Bytes <= 0 || l2Bytes <= 0 || stackBytes < 0)
+    return emitError() << "cache sizes must be > 0 and the stack budget >= 0";
+  return success();
+}
+
+TargetAttr TargetAttr::forIsa(MLIRContext *ctx, StringRef isa) {
+  // libomp gives worker threads 4 MiB stacks: kernels keep well inside them.
+  constexpr int64_t kStack = 3 << 19;
+  if (isa == "neon") return get(ctx, "neon", 128, 32, 65536, 524288, kStack);
+  if (isa == "avx512") return get(ctx, "avx512", 512, 32, 32768, 1048576, kStack);
+  return get(ctx, "avx2", 256, 16, 32768, 524288, kStack);
+}
+
+LogicalResult KernelConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                       KernelVariant, KernelVariant, KernelVariant, LoopOrder,
+                                       int64_t vectorWidth, int64_t registers,
+                                       int64_t gradientRegisters, int64_t scratchBytes) {
+  if (!llvm::is_contained({4, 8, 16}, vectorWidth))
+    return emitError() << "vector_width must be 4, 8 or 16, got " << vectorWidth;
+  if (registers < 1 || gradientRegisters < 1)
+    return emitError() << "registers and gradient_registers must be >= 1";
+  if (scratchBytes < 0) return emitError() << "scratch_bytes must be >= 0";
+  return success();
+}

@@ -72,4 +72,97 @@ def Mest_SparsityAttr : AttrDef<Mest_Dialect, "Sparsity"> {
   }];
 }
 
+//===----------------------------------------------------------------------===//
+// Kernel configuration (set by mest-configure-kernels, read by the emitters)
+//===----------------------------------------------------------------------===//
+
+def Mest_KernelVariant : I32EnumAttr<"KernelVariant", "how a conv kernel walks its data", [
+    I32EnumAttrCase<"padded", 0>,
+    I32EnumAttrCase<"direct", 1>]> {
+  let cppNamespace = "::mest";
+  let genSpecializedAttr = 0;
+}
+
+def Mest_LoopOrder : I32EnumAttr<"LoopOrder", "loop order of a direct forward kernel", [
+    I32EnumAttrCase<"weight", 0>,
+    I32EnumAttrCase<"output", 1>]> {
+  let cppNamespace = "::mest";
+  let genSpecializedAttr = 0;
+}
+
+def Mest_TargetAttr : AttrDef<Mest_Dialect, "Target"> {
+  let mnemonic = "target";
+  let summary = "The machine kernels are configured for";
+  let description = [{
+    What the kernel configuration needs to know of the target: its vector ISA
+    (`avx2`, `avx512` or `neon`), the width and number of vector registers, the
+    data caches, and the stack a kernel may use for per-thread scratch (it runs
+    on OpenMP worker threads, whose stacks libomp sizes). `mestc` derives it
+    from `--target`, `--cpu` and `--features` and puts it on the module as
+    `mest.target`; mest-configure-kernels reads it.
+
+    ```mlir
+    module attributes {mest.target = #mest.target<isa = "avx512", vector_bits = 512,
+        vector_registers = 32, l1_bytes = 32768, l2_bytes = 1048576,
+        stack_bytes = 1572864>} { ... }
+    ```
+  }];
+  let parameters = (ins
+    StringRefParameter<"vector ISA: avx2, avx512 or neon">:$isa,
+    "int64_t":$vector_bits,
+    "int64_t":$vector_registers,
+    "int64_t":$l1_bytes,
+    "int64_t":$l2_bytes,
+    "int64_t":$stack_bytes
+  );
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// Floats in one vector register.
+    int64_t getVectorFloats() const { return getVectorBits() / 32; }
+    /// The description of a named ISA (the defaults of x86 and aarch64 cores).
+    static TargetAttr forIsa(::mlir::MLIRContext *ctx, ::llvm::StringRef isa);
+  }];
+}
+
+def Mest_KernelConfigAttr : AttrDef<Mest_Dialect, "KernelConfig"> {
+  let mnemonic = "kernel";
+  let summary = "How the kernels of one conv2d or linear layer are generated";
+  let description = [{
+    Every decision the kernel emitters make for a layer, made once by
+    mest-configure-kernels from the layer, its storage and the module's
+    `#mest.target`, and read as is by mest-lower-kernels:
+    - `forward`, `backward_data`, `backward_weight`: `padded` (the input or
+      output gradient of an image copied into a zero-bordered per-thread buffer,
+      output planes computed on the flattened padded grid) or `direct` (clipped
+      per tap);
+    - `order`: loop order of a direct forward kernel, `weight`-stationary or
+      `output`-stationary in the interior;
+    - `vector_width`: floats per vector along output rows (4, 8 or 16);
+    - `registers`: vector accumulators a padded forward chunk holds;
+    - `gradient_registers`: output-gradient vectors a padded backward-weight
+      chunk holds;
+    - `scratch_bytes`: stack bytes per thread the padded kernels need (0 when
+      none is padded).
+
+    ```mlir
+    #mest.kernel<forward = padded, backward_data = padded, backward_weight = padded,
+                 order = weight, vector_width = 16, registers = 24,
+                 gradient_registers = 24, scratch_bytes = 87424>
+    ```
+  }];
+  let parameters = (ins
+    EnumParameter<Mest_KernelVariant>:$forward,
+    EnumParameter<Mest_KernelVariant>:$backward_data,
+    EnumParameter<Mest_KernelVariant>:$backward_weight,
+    EnumParameter<Mest_LoopOrder>:$order,
+    "int64_t":$vector_width,
+    "int64_t":$registers,
+    "int64_t":$gradient_registers,
+    "int64_t":$scratch_bytes
+  );
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+}
+
 #endif // MEST_ATTRS_TD

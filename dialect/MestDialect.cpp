@@ -2,6 +2,7 @@
 #include "dialect/MestDialect.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectImplementation.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/TypeSwitch.h"
@@ -76,6 +77,41 @@ LogicalResult MestDialect::verifyOperationAttribute(Operation *op, NamedAttribut
     auto policy = dyn_cast<StringAttr>(attr.getValue());
     if (!policy || !llvm::is_contained({"none", "balance-nnz", "pattern-mix"}, policy.getValue()))
       return op->emitError() << "'" << name << "' must be \"none\", \"balance-nnz\" or \"pattern-mix\"";
+    return success();
+  }
+  if (name == getTargetAttrName()) {
+    if (!isa<ModuleOp>(op) || !isa<TargetAttr>(attr.getValue()))
+      return op->emitError() << "'" << name << "' is a #mest.target<...> on the module";
+    return success();
+  }
+  if (name == getKernelConfigAttrName()) {
+    auto config = dyn_cast<KernelConfigAttr>(attr.getValue());
+    if (!isa<Conv2dOp, LinearOp>(op) || !config)
+      return op->emitError() << "'" << name << "' is a #mest.kernel<...> on conv2d or linear";
+    auto padded = [](KernelVariant v) { return v == KernelVariant::padded; };
+    if (auto conv = dyn_cast<Conv2dOp>(op)) {
+      ArrayRef<int64_t> s = conv.getStride();
+      bool anyPadded = padded(config.getForward()) || padded(config.getBackwardWeight()) ||
+                       padded(config.getBackwardData());
+      if (anyPadded && (s[0] != s[1] || s[0] > 2))
+        return op->emitError() << "padded kernels need equal strides of 1 or 2, got [" << s[0]
+                               << ", " << s[1] << "]";
+    }
+    if (padded(config.getForward()) != padded(config.getBackwardWeight()))
+      return op->emitError() << "forward and backward_weight share the padded input copy: "
+                                "both padded or both direct";
+    if (!padded(config.getForward()) && !padded(config.getBackwardData()) &&
+        config.getScratchBytes() != 0)
+      return op->emitError() << "direct kernels use no scratch, got scratch_bytes = "
+                             << config.getScratchBytes();
+    if (auto module = op->getParentOfType<ModuleOp>())
+      if (auto target = module->getAttrOfType<TargetAttr>(getTargetAttrName())) {
+        // A vector wider than the registers is legal (LLVM splits it): tests use it.
+        if (config.getScratchBytes() > target.getStackBytes())
+          return op->emitError() << "scratch_bytes " << config.getScratchBytes()
+                                 << " exceed the target's stack budget of "
+                                 << target.getStackBytes();
+      }
     return success();
   }
   if (name == getTrainStepAttrName() || name == getEvalStepAttrName()) {

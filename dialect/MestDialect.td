@@ -42,7 +42,7 @@ def Mest_Dialect : Dialect {
     void registerAttributes();
     /// Name of the unit attribute that marks a func.func as a mest model.
     static constexpr ::llvm::StringLiteral getModelAttrName() { return "mest.model"; }
-    // Attributes added by the planning passes (docs/passes.md).
+    // Attributes added by the planning passes (docs/pipeline.md).
     static constexpr ::llvm::StringLiteral getStateOffsetAttrName() { return "mest.state_offset"; }
     static constexpr ::llvm::StringLiteral getStateBytesAttrName() { return "mest.state_bytes"; }
     static constexpr ::llvm::StringLiteral getArenaOffsetsAttrName() { return "mest.arena_offsets"; }
@@ -50,6 +50,9 @@ def Mest_Dialect : Dialect {
     static constexpr ::llvm::StringLiteral getRegroupAttrName() { return "mest.regroup"; }
     static constexpr ::llvm::StringLiteral getTrainStepAttrName() { return "mest.train_step"; }
     static constexpr ::llvm::StringLiteral getEvalStepAttrName() { return "mest.eval_step"; }
+    // The target description (on the module) and each layer's kernel configuration.
+    static constexpr ::llvm::StringLiteral getTargetAttrName() { return "mest.target"; }
+    static constexpr ::llvm::StringLiteral getKernelConfigAttrName() { return "mest.kernel"; }
   }];
 }
 

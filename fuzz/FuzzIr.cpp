@@ -2,7 +2,7 @@
 //
 // The input is a module in textual IR. Parse, verify, then the pipeline mestc
 // runs up to and including kernel lowering (plan-storage, group-filters,
-// generate-backward, plan-memory, lower-kernels). Diagnostics are expected;
+// configure-kernels, generate-backward, plan-memory, lower-kernels). Diagnostics are expected;
 // crashes, aborts and sanitizer reports are bugs. Inputs over 8 KiB are skipped
 // (the seeds are far smaller; a large model only makes lowering slow).
 //
@@ -36,11 +36,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   PassManager pm(&context);
   pm.addPass(mest::createMestPlanStorage());
   pm.addPass(mest::createMestGroupFilters());
+  pm.addPass(mest::createMestConfigureKernels());
   pm.addPass(mest::createMestGenerateBackward());
   pm.addPass(mest::createMestPlanMemory());
-  mest::MestLowerKernelsOptions options;
-  options.vectorWidth = 8;
-  pm.addPass(mest::createMestLowerKernels(options));
+  pm.addPass(mest::createMestLowerKernels());
   (void)pm.run(*module);
   return 0;
 }

@@ -17,7 +17,7 @@ def MestReportCost : Pass<"mest-report-cost", "::mlir::ModuleOp"> {
     The IR is not changed. The counts are the runtime's own (runtime/formats/Scheme.h).
 
     ```
-    mest-opt --mest-report-cost -o /dev/null examples/resnet32-pattern90.mlir
+    mest-opt --mest-report-cost -o /dev/null examples/resnet32-pattern90-ems.mlir
     ```
   }];
   let options = [
@@ -90,31 +90,81 @@ def MestPlanMemory : Pass<"mest-plan-memory", "::mlir::ModuleOp"> {
   }];
 }
 
+def MestConfigureKernels : Pass<"mest-configure-kernels", "::mlir::ModuleOp"> {
+  let summary = "Decide every conv2d and linear layer's kernels and record them as #mest.kernel";
+  let description = [{
+    Needs: the model's storage plan (mest-plan-storage: a layer's capacity sizes
+    its weight lists and scratch) and the module's `mest.target`
+    (`#mest.target<...>`, set by mestc from `--target/--cpu/--features`; when
+    absent the pass puts the `isa` option's description there).
+
+    Establishes: a verified `mest.kernel = #mest.kernel<...>` on every conv2d
+    and linear layer of the model: which directions run on zero-bordered
+    per-thread copies (`padded`) or clipped per tap (`direct`), the forward loop
+    order, the vector width, the register budgets of the padded chunks, and the
+    per-thread stack scratch the padded kernels take. The rules (measured on
+    ResNet-32, docs/performance.md):
+    - padded where the stride is 1 or 2 in both directions, the scratch fits the
+      target's stack budget and the output plane has >= 16 positions (linear
+      layers and tiny planes would use a sliver of each vector); backward-data
+      padded where its geometry allows it (stride 1 with padding below the
+      kernel, or stride-2 phase planes covering the input);
+    - a direct forward is output-stationary for unstructured and block layers
+      at stride 1 with >= 24 weights per filter at capacity and rows <= 16,
+      weight-stationary otherwise;
+    - registers: 3/4 of the target's vector registers hold a forward chunk's
+      accumulators (24 of 32 on AVX-512 and NEON, 12 of 16 on AVX2);
+      backward-weight keeps 6 for a load, four sums and a spare, at most 24.
+
+    Why here: the decisions are visible and testable in IR (the lit test checks
+    them per target), mest-lower-kernels emits exactly what they say, and the
+    scratch they imply is known before memory is planned. Runs after
+    mest-plan-storage, before mest-lower-kernels; the steps reach a layer's
+    configuration through its symbol.
+  }];
+  let options = [
+    Option<"isa", "isa", "std::string", /*default=*/"\"avx2\"",
+           "Target description to use when the module has no mest.target: avx2, "
+           "avx512 or neon">,
+    Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"0",
+           "Floats per vector along output rows; 0: the target's register width">,
+    Option<"forwardOrder", "forward-order", "std::string", /*default=*/"\"auto\"",
+           "Forward conv loop order: auto (the rule above), weight or output">,
+    Option<"convKernels", "conv-kernels", "std::string", /*default=*/"\"auto\"",
+           "auto (the rule above), padded (wherever the geometry and the stack "
+           "allow) or direct">,
+  ];
+}
+
 def MestLowerKernels : Pass<"mest-lower-kernels", "::mlir::ModuleOp"> {
   let summary = "Lower the planned steps to specialised loops, vectors and runtime calls";
   let description = [{
-    Turns each planned step function into a function over two byte buffers (the
-    state block and the arena) and caller-owned inputs and outputs, following the
-    C ABI of docs/abi.md. Convolution and linear layers become kernels
-    specialised on their shapes (constants), their scheme and, for pattern, the
-    pattern library: forward, backward-data and backward-weight with fused SGD,
-    vectorised along output rows and parallel (`scf.parallel`) over the batch
-    or over filters in the load-balanced order. ReLU, add, reshape and SGD of
-    batch-norm parameters are generated loops; batch norm, pooling and the loss
-    call the runtime's reference kernels.
+    Needs: the storage plan (mest-plan-storage), a `#mest.kernel` configuration
+    on every conv2d and linear layer (mest-configure-kernels; a layer without
+    one is an error), the train and eval steps (mest-generate-backward) and
+    their arena plan (mest-plan-memory).
+
+    Establishes: the C ABI of docs/abi.md: each step becomes a function over two
+    byte buffers (the state block and the arena) and caller-owned inputs and
+    outputs, plus `mest_model_after_mutation`; the model and step functions are
+    erased. Convolution and linear layers become kernels specialised on their
+    shapes (constants), their scheme, the pattern library and their
+    configuration, which is emitted as recorded: padded or direct per
+    direction, the forward loop order, the vector width and the register
+    budgets. Forward, backward-data and backward-weight with fused SGD,
+    parallel (`scf.parallel`) over the batch or over filters in the
+    load-balanced order. ReLU, add, reshape and SGD of batch-norm parameters
+    are generated loops; batch norm, pooling and the loss call the runtime
+    (runtime/abi/StepKernels.cpp), batch norm with ReLU, residual-add and
+    ReLU-backward fused into those calls where the arena plan allows it.
+
+    Why last among the mest passes: it consumes every plan; what follows is
+    upstream lowering to the LLVM dialect (the mest-lower-to-llvm pipeline).
   }];
   let options = [
     Option<"exportKernels", "export-kernels", "bool", /*default=*/"false",
            "Give each layer kernel public C linkage (mest_kernel_<layer>_<fwd|bwd_data|"
            "bwd_weight>) so tests can call it directly">,
-    Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"8",
-           "Widest vector, in floats, used along output rows">,
-    Option<"forwardOrder", "forward-order", "std::string", /*default=*/"\"auto\"",
-           "Forward conv loop order: auto (per layer, by the measured rule), weight "
-           "(weight-stationary) or output (output-stationary interior)">,
-    Option<"convKernels", "conv-kernels", "std::string", /*default=*/"\"auto\"",
-           "Stride-1 conv kernels: auto (padded where its stack scratch fits and the "
-           "plane has >= 16 outputs), padded (wherever the scratch fits) or direct">,
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::memref::MemRefDialect",
                            "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect",

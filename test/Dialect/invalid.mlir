@@ -388,3 +388,63 @@ func.func @empty_target(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
   %0 = mest.linear @fc(%x) {out_features = 8 : i64, sparsity = #mest.sparsity<unstructured, target = 0.9999999>} : tensor<2x8xf32> -> tensor<2x8xf32>
   return %0 : tensor<2x8xf32>
 }
+
+// -----
+
+// expected-error @+1 {{unknown ISA 'sse2': expected avx2, avx512 or neon}}
+module attributes {mest.target = #mest.target<isa = "sse2", vector_bits = 128, vector_registers = 16, l1_bytes = 32768, l2_bytes = 262144, stack_bytes = 1024>} {}
+
+// -----
+
+// expected-error @+1 {{'mest.target' is a #mest.target<...> on the module}}
+func.func @f() attributes {mest.target = #mest.target<isa = "avx2", vector_bits = 256, vector_registers = 16, l1_bytes = 32768, l2_bytes = 262144, stack_bytes = 1024>} { return }
+
+// -----
+
+func.func @f(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
+  // expected-error @+1 {{vector_width must be 4, 8 or 16, got 5}}
+  %0 = mest.linear @fc(%x) {out_features = 8 : i64, mest.kernel = #mest.kernel<forward = direct, backward_data = direct, backward_weight = direct, order = weight, vector_width = 5, registers = 12, gradient_registers = 10, scratch_bytes = 0>} : tensor<2x8xf32> -> tensor<2x8xf32>
+  return %0 : tensor<2x8xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<1x1x9x9xf32>) -> tensor<1x1x3x3xf32> {
+  // expected-error @+1 {{padded kernels need equal strides of 1 or 2, got [3, 3]}}
+  %0 = mest.conv2d @c(%x) {out_channels = 1 : i64, kernel = array<i64: 1, 1>, stride = array<i64: 3, 3>, mest.kernel = #mest.kernel<forward = padded, backward_data = direct, backward_weight = padded, order = weight, vector_width = 8, registers = 12, gradient_registers = 10, scratch_bytes = 64>} : tensor<1x1x9x9xf32> -> tensor<1x1x3x3xf32>
+  return %0 : tensor<1x1x3x3xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
+  // expected-error @+1 {{forward and backward_weight share the padded input copy: both padded or both direct}}
+  %0 = mest.linear @fc(%x) {out_features = 8 : i64, mest.kernel = #mest.kernel<forward = padded, backward_data = direct, backward_weight = direct, order = weight, vector_width = 8, registers = 12, gradient_registers = 10, scratch_bytes = 64>} : tensor<2x8xf32> -> tensor<2x8xf32>
+  return %0 : tensor<2x8xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
+  // expected-error @+1 {{direct kernels use no scratch, got scratch_bytes = 64}}
+  %0 = mest.linear @fc(%x) {out_features = 8 : i64, mest.kernel = #mest.kernel<forward = direct, backward_data = direct, backward_weight = direct, order = weight, vector_width = 8, registers = 12, gradient_registers = 10, scratch_bytes = 64>} : tensor<2x8xf32> -> tensor<2x8xf32>
+  return %0 : tensor<2x8xf32>
+}
+
+// -----
+
+module attributes {mest.target = #mest.target<isa = "neon", vector_bits = 128, vector_registers = 32, l1_bytes = 65536, l2_bytes = 524288, stack_bytes = 1024>} {
+func.func @f(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
+  // expected-error @+1 {{scratch_bytes 4096 exceed the target's stack budget of 1024}}
+  %0 = mest.linear @fc(%x) {out_features = 8 : i64, mest.kernel = #mest.kernel<forward = padded, backward_data = direct, backward_weight = padded, order = weight, vector_width = 4, registers = 24, gradient_registers = 24, scratch_bytes = 4096>} : tensor<2x8xf32> -> tensor<2x8xf32>
+  return %0 : tensor<2x8xf32>
+}
+}
+
+// -----
+
+func.func @f(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
+  // expected-error @+1 {{'mest.kernel' is a #mest.kernel<...> on conv2d or linear}}
+  %0 = mest.relu %x {mest.kernel = #mest.kernel<forward = direct, backward_data = direct, backward_weight = direct, order = weight, vector_width = 8, registers = 12, gradient_registers = 10, scratch_bytes = 0>} : tensor<2x8xf32>
+  return %0 : tensor<2x8xf32>
+}

@@ -1,6 +1,6 @@
-// RUN: mest-opt %s --mest-plan-storage --mest-group-filters --mest-generate-backward --mest-plan-memory --mest-lower-kernels --mlir-print-op-on-diagnostic=false 2>/dev/null | FileCheck %s
+// RUN: mest-opt %s --mest-plan-storage --mest-group-filters --mest-configure-kernels --mest-generate-backward --mest-plan-memory --mest-lower-kernels --mlir-print-op-on-diagnostic=false 2>/dev/null | FileCheck %s
 // RUN: not mest-opt %s --mest-lower-kernels 2>&1 | FileCheck %s --check-prefix=NOPLAN
-// RUN: not mest-opt %s --mest-plan-storage --mest-lower-kernels=vector-width=5 2>&1 | FileCheck %s --check-prefix=WIDTH
+// RUN: not mest-opt %s --mest-plan-storage --mest-lower-kernels 2>&1 | FileCheck %s --check-prefix=NOCONFIG
 
 // The ABI functions over the state block (3456 bytes: see mest-plan-storage.mlir)
 // and the arena, with caller buffers for inputs and outputs (i1 as i8).
@@ -40,7 +40,7 @@
 // CHECK: call @mest_rt_regroup(
 
 // NOPLAN: error: model has no storage plan: run mest-plan-storage first
-// WIDTH: error: vector-width must be 4, 8 or 16, got 5
+// NOCONFIG: error: 'mest.conv2d' op has no mest.kernel configuration: run mest-configure-kernels first
 
 func.func @tiny(%x: tensor<2x4x6x6xf32>) -> tensor<2x3xf32> attributes {mest.model} {
   %0 = mest.conv2d @c(%x) {out_channels = 8 : i64, kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>, sparsity = #mest.sparsity<unstructured, target = 0.9, capacity = 0.5>} : tensor<2x4x6x6xf32> -> tensor<2x8x6x6xf32>

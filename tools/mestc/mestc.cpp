@@ -131,22 +131,23 @@ int main(int argc, char **argv) {
   OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
   if (!module) return 1;
 
-  if (vectorWidth == 0) {
-    // The target's widest float vector: AVX-512 (named in --cpu/--features or
-    // present on the host when neither is given), NEON on aarch64, else AVX2.
-    bool avx512 = features.find("+avx512f") != std::string::npos ||
-                  llvm::StringRef(cpu).contains("avx512") || llvm::StringRef(cpu) == "znver4";
-    if (triple.empty() && cpu.empty() && features.empty()) {
-      llvm::StringMap<bool> host = llvm::sys::getHostCPUFeatures();
-      avx512 = host.lookup("avx512f");
-    }
-    vectorWidth = llvm::StringRef(triple).starts_with("aarch64") ? 4 : avx512 ? 16 : 8;
-  }
+  // The target description the kernel configuration reads: NEON on aarch64,
+  // AVX-512 where --cpu/--features name it or the host has it (when neither is
+  // given), else AVX2.
+  bool avx512 = features.find("+avx512f") != std::string::npos ||
+                llvm::StringRef(cpu).contains("avx512") || llvm::StringRef(cpu) == "znver4";
+  if (triple.empty() && cpu.empty() && features.empty())
+    avx512 = llvm::sys::getHostCPUFeatures().lookup("avx512f");
+  const char *isa = llvm::StringRef(triple).starts_with("aarch64") ? "neon"
+                    : avx512                                     ? "avx512"
+                                                                 : "avx2";
+  module->getOperation()->setAttr(mest::MestDialect::getTargetAttrName(),
+                                  mest::TargetAttr::forIsa(&context, isa));
   // The identity of the compiled model: its IR and the options that shape code.
   std::string text;
   llvm::raw_string_ostream ts(text);
   module->print(ts);
-  ts << vectorWidth << noOpenMP << forwardOrder << convKernels;
+  ts << vectorWidth << noOpenMP << forwardOrder << convKernels << isa;
   const uint64_t fingerprint = llvm::xxh3_64bits(text);
 
   mest::CompileOptions options{exportKernels, vectorWidth, !noOpenMP, forwardOrder,
@@ -154,6 +155,11 @@ int main(int argc, char **argv) {
   PassManager plan(&context);
   plan.addPass(mest::createMestPlanStorage());
   plan.addPass(mest::createMestGroupFilters());
+  mest::MestConfigureKernelsOptions configure;
+  configure.vectorWidth = vectorWidth;
+  configure.forwardOrder = forwardOrder;
+  configure.convKernels = convKernels;
+  plan.addPass(mest::createMestConfigureKernels(configure));
   plan.addPass(mest::createMestGenerateBackward());
   plan.addPass(mest::createMestPlanMemory());
   {
@@ -176,9 +182,6 @@ int main(int argc, char **argv) {
   PassManager lower(&context);
   mest::MestLowerKernelsOptions kernelOptions;
   kernelOptions.exportKernels = exportKernels;
-  kernelOptions.vectorWidth = vectorWidth;
-  kernelOptions.forwardOrder = forwardOrder;
-  kernelOptions.convKernels = convKernels;
   lower.addPass(mest::createMestLowerKernels(kernelOptions));
   lower.addPass(createCanonicalizerPass());
   lower.addPass(createCSEPass());

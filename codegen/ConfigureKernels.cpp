@@ -1,0 +1,113 @@
+//===- ConfigureKernels.cpp - the mest-configure-kernels pass -------------===//
+//
+// Every choice the conv and linear kernel emitters make, made here once per
+// layer from its geometry, its storage and the module's #mest.target, and
+// recorded as #mest.kernel<...> (the contract: passes/Passes.td).
+//
+//===----------------------------------------------------------------------===//
+#include "codegen/ConvKernels.h"
+#include "passes/Passes.h"
+
+#include "dialect/MestDialect.h"
+
+namespace mest {
+#define GEN_PASS_DEF_MESTCONFIGUREKERNELS
+#include "passes/Passes.h.inc"
+} // namespace mest
+
+using namespace mlir;
+using namespace mest;
+using namespace mest::codegen;
+
+namespace {
+
+/// The rules of Passes.td's description, on a layer's geometry and storage.
+KernelConfig chooseConfig(ConvKernelSpec sp, TargetAttr target, StringRef convKernels,
+                          StringRef forwardOrder) {
+  KernelConfig c;
+  const int64_t regs = target.getVectorRegisters();
+  c.registers = regs * 3 / 4;
+  c.gradientRegisters = std::min<int64_t>(24, regs - 6);
+  sp.config = c;
+  const bool strideFits = sp.SH == sp.SW && sp.SH <= 2;
+  const bool fits = strideFits && paddedScratchBytes(sp) <= target.getStackBytes();
+  c.paddedForward = convKernels != "direct" && fits &&
+                    (convKernels == "padded" || sp.OH * sp.OW >= 16);
+  c.paddedBackwardWeight = c.paddedForward;
+  c.paddedBackwardData = c.paddedForward && paddedBackwardDataApplies(sp);
+  // Measured on ResNet-32 at 80-90% (docs/performance.md): output-stationary
+  // wins where taps are decoded at run time (unstructured, block), a filter has
+  // many weights to stream into its registers (>= 24 at capacity) and rows are
+  // short (<= 16) at stride 1 (e.g. 64x64 on 8x8: 2.5 -> 1.8 ms). With
+  // compile-time taps (pattern, channel, dense), few weights, long or strided
+  // rows, the weight-stationary per-tap streams are faster.
+  const int64_t weightsPerFilter = sp.layout.capacityValues / sp.O;
+  c.outputStationary =
+      !c.paddedForward &&
+      (forwardOrder == "output" ||
+       (forwardOrder == "auto" &&
+        (sp.scheme == rt::Scheme::Unstructured || sp.scheme == rt::Scheme::Block) &&
+        sp.SW == 1 && sp.SH == 1 && weightsPerFilter >= 24 && sp.OW <= 16));
+  sp.config = c;
+  c.scratchBytes = c.paddedForward || c.paddedBackwardData ? paddedScratchBytes(sp) : 0;
+  return c;
+}
+
+KernelConfigAttr toAttr(MLIRContext *ctx, const KernelConfig &c, int64_t vectorWidth) {
+  auto variant = [](bool padded) { return padded ? KernelVariant::padded : KernelVariant::direct; };
+  return KernelConfigAttr::get(ctx, variant(c.paddedForward), variant(c.paddedBackwardData),
+                               variant(c.paddedBackwardWeight),
+                               c.outputStationary ? LoopOrder::output : LoopOrder::weight,
+                               vectorWidth, c.registers, c.gradientRegisters, c.scratchBytes);
+}
+
+struct ConfigureKernelsPass
+    : public mest::impl::MestConfigureKernelsBase<ConfigureKernelsPass> {
+  using mest::impl::MestConfigureKernelsBase<ConfigureKernelsPass>::MestConfigureKernelsBase;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    MLIRContext *ctx = &getContext();
+    if (!llvm::is_contained({"auto", "padded", "direct"}, StringRef(convKernels))) {
+      emitError(module.getLoc()) << "conv-kernels must be auto, padded or direct, got '"
+                                 << convKernels << "'";
+      return signalPassFailure();
+    }
+    if (!llvm::is_contained({"auto", "weight", "output"}, StringRef(forwardOrder))) {
+      emitError(module.getLoc()) << "forward-order must be auto, weight or output, got '"
+                                 << forwardOrder << "'";
+      return signalPassFailure();
+    }
+    auto target = module->getAttrOfType<TargetAttr>(MestDialect::getTargetAttrName());
+    if (!target) {
+      if (!llvm::is_contained({"avx2", "avx512", "neon"}, StringRef(isa))) {
+        emitError(module.getLoc()) << "isa must be avx2, avx512 or neon, got '" << isa << "'";
+        return signalPassFailure();
+      }
+      target = TargetAttr::forIsa(ctx, isa);
+      module->setAttr(MestDialect::getTargetAttrName(), target);
+    }
+    const int64_t vw = vectorWidth ? int64_t(vectorWidth) : std::min<int64_t>(16, target.getVectorFloats());
+    if (!llvm::is_contained({4, 8, 16}, vw)) {
+      emitError(module.getLoc()) << "vector-width must be 4, 8 or 16, got " << vw;
+      return signalPassFailure();
+    }
+    for (auto model : module.getOps<func::FuncOp>()) {
+      auto state = model->getAttrOfType<IntegerAttr>(MestDialect::getStateBytesAttrName());
+      if (!model->hasAttr(MestDialect::getModelAttrName())) continue;
+      if (!state) {
+        model.emitError() << "model has no storage plan: run mest-plan-storage first";
+        return signalPassFailure();
+      }
+      model.walk([&](Operation *op) {
+        if (!::mlir::isa<Conv2dOp, LinearOp>(op)) return;
+        ConvKernelSpec sp = layerKernelSpec(op, state.getInt());
+        sp.vectorWidth = vw;
+        KernelConfig c = chooseConfig(sp, target, convKernels, forwardOrder);
+        op->setAttr(MestDialect::getKernelConfigAttrName(), toAttr(ctx, c, vw));
+      });
+    }
+  }
+};
+
+} // namespace

@@ -1,0 +1,51 @@
+//===- KernelSpec.cpp - what a layer's kernels are specialised on ---------===//
+#include "codegen/ConvKernels.h"
+
+#include "dialect/MestDialect.h"
+#include "passes/LayerCost.h"
+
+using namespace mlir;
+using namespace mest;
+using namespace mest::codegen;
+
+ConvKernelSpec mest::codegen::layerKernelSpec(Operation *layer, int64_t stateBytes) {
+  ConvKernelSpec sp;
+  WeightInfo w = getWeightInfo(layer);
+  sp.scheme = w.scheme;
+  sp.O = w.shape.O;
+  sp.C = w.shape.I;
+  sp.KH = w.shape.KH;
+  sp.KW = w.shape.KW;
+  auto in = cast<RankedTensorType>(layer->getOperand(0).getType());
+  sp.N = in.getDimSize(0);
+  if (auto conv = dyn_cast<Conv2dOp>(layer)) {
+    sp.H = in.getDimSize(2);
+    sp.W = in.getDimSize(3);
+    sp.SH = conv.getStride()[0];
+    sp.SW = conv.getStride()[1];
+    sp.PH = conv.getPadding()[0];
+    sp.PW = conv.getPadding()[1];
+    sp.bias = conv.getBias();
+  } else {
+    sp.bias = cast<LinearOp>(layer).getBias();
+  }
+  sp.OH = (sp.H + 2 * sp.PH - sp.KH) / sp.SH + 1;
+  sp.OW = (sp.W + 2 * sp.PW - sp.KW) / sp.SW + 1;
+  sp.blockRows = w.sparsity.getBlockRows();
+  for (int64_t t : w.sparsity.getPatternTaps()) sp.taps.push_back(static_cast<int32_t>(t));
+  sp.stateBytes = stateBytes;
+  sp.base = layer->getAttrOfType<IntegerAttr>(MestDialect::getStateOffsetAttrName()).getInt();
+  sp.layout = getConvStateLayout(layer);
+  if (auto c = layer->getAttrOfType<KernelConfigAttr>(MestDialect::getKernelConfigAttrName())) {
+    auto padded = [](KernelVariant v) { return v == KernelVariant::padded; };
+    sp.vectorWidth = c.getVectorWidth();
+    sp.config.paddedForward = padded(c.getForward());
+    sp.config.paddedBackwardData = padded(c.getBackwardData());
+    sp.config.paddedBackwardWeight = padded(c.getBackwardWeight());
+    sp.config.outputStationary = c.getOrder() == LoopOrder::output;
+    sp.config.registers = c.getRegisters();
+    sp.config.gradientRegisters = c.getGradientRegisters();
+    sp.config.scratchBytes = c.getScratchBytes();
+  }
+  return sp;
+}
