@@ -508,13 +508,15 @@ public:
       patternCount, order;
 };
 
-/// grads[v] = g; then SGD: d = g + wd * w; m = mu * m + d; w -= lr * m.
+/// grads[v] = g; then, when the kernel fuses the update, SGD:
+/// d = g + wd * w; m = mu * m + d; w -= lr * m.
 inline void sgdAt(ConvGen &g, Value values, Value grads, Value mom, Value v, Value grad, Value lr,
            Value mu, Value wd) {
   KernelBuilder &kb = g.kb;
   OpBuilder &b = g.b;
   Location l = g.loc;
   kb.store(grad, grads, v);
+  if (!g.spec().fuseUpdate) return;
   Value w = kb.load(values, v);
   Value d = b.create<math::FmaOp>(l, wd, w, grad);
   Value m = b.create<math::FmaOp>(l, mu, kb.load(mom, v), d);

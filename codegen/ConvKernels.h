@@ -42,6 +42,9 @@ struct ConvKernelSpec {
   /// Backward-data adds addend[N, C, H, W] to its result (a gradient sum at a
   /// fan-out, fused; padded backward-data only).
   bool addToInputGrad = false;
+  /// Backward-weight applies SGD to each weight after its gradient
+  /// (mest.grad_weight_sgd); else it only stores the gradients (mest.grad_weight).
+  bool fuseUpdate = true;
   int64_t numPatterns() const { return static_cast<int64_t>(taps.size()) / 4; }
 };
 
@@ -64,7 +67,8 @@ mlir::func::FuncOp buildConvForward(mlir::OpBuilder &b, mlir::Location loc,
 mlir::func::FuncOp buildConvBackwardData(mlir::OpBuilder &b, mlir::Location loc,
                                          const ConvKernelSpec &spec, llvm::StringRef name);
 /// bwd_weight(state, in, dout, lr, momentum, weight_decay): gradients of the
-/// active weights and the bias, each followed at once by its SGD step.
+/// active weights and the bias, each followed at once by its SGD step (or, when
+/// !spec.fuseUpdate, only stored; lr, momentum and weight_decay are unused).
 mlir::func::FuncOp buildConvBackwardWeight(mlir::OpBuilder &b, mlir::Location loc,
                                            const ConvKernelSpec &spec, llvm::StringRef name);
 

@@ -117,7 +117,8 @@ private:
 
   func::FuncOp convKernel(Operation *layer, StringRef dir);
   func::FuncOp flatKernel(StringRef kind, int64_t n);
-  void emitFlatSgd(Value values, Value grads, Value mom, int64_t n, Value lr, Value mu, Value wd);
+  void emitFlatSgd(Value values, Value grads, Value mom, Value n, Value lr, Value mu, Value wd);
+  void emitLayerSgd(Operation *layer);
   LogicalResult lowerOp(Operation *op, ArrayRef<Value> results);
 
   ModuleOp module;
@@ -154,6 +155,7 @@ func::FuncOp StepLowering::convKernel(Operation *layer, StringRef dir) {
   ConvKernelSpec spec = layerKernelSpec(layer, stateBytes);
   spec.outputStats = dir == "fwd_stats";
   spec.addToInputGrad = dir == "bwd_data_acc";
+  spec.fuseUpdate = dir != "bwd_weight_grad";
   func::FuncOp f = dir.starts_with("fwd")        ? buildConvForward(b, loc(), spec, name)
                    : dir.starts_with("bwd_data") ? buildConvBackwardData(b, loc(), spec, name)
                                        : buildConvBackwardWeight(b, loc(), spec, name);
@@ -218,9 +220,9 @@ func::FuncOp StepLowering::flatKernel(StringRef kind, int64_t n) {
   return f;
 }
 
-void StepLowering::emitFlatSgd(Value values, Value grads, Value mom, int64_t n, Value lrV,
+void StepLowering::emitFlatSgd(Value values, Value grads, Value mom, Value n, Value lrV,
                                Value muV, Value wdV) {
-  kb.forLoop(kb.idx(0), kb.idx(n), 1, [&](Value i) {
+  kb.forLoop(kb.idx(0), n, 1, [&](Value i) {
     Value g = kb.load(grads, i), w = kb.load(values, i);
     Value d = b.create<math::FmaOp>(loc(), wdV, w, g);
     Value m = b.create<math::FmaOp>(loc(), muV, kb.load(mom, i), d);
@@ -228,6 +230,27 @@ void StepLowering::emitFlatSgd(Value values, Value grads, Value mom, int64_t n, 
     kb.store(b.create<arith::SubFOp>(loc(), w, b.create<arith::MulFOp>(loc(), lrV, m)), values,
              i);
   });
+}
+
+/// SGD on a conv2d or linear layer's stored gradients (mest.sgd after
+/// mest.grad_weight): its active values (the state's count times the unit
+/// size; all of a dense layer's) and its bias. The same arithmetic as the
+/// fused update (sgdAt), so split and fused steps give the same numbers.
+void StepLowering::emitLayerSgd(Operation *layer) {
+  ConvKernelSpec sp = layerKernelSpec(layer, stateBytes);
+  const rt::ConvStateLayout &l = sp.layout;
+  Type f32 = b.getF32Type();
+  auto view = [&](int64_t off, int64_t n) { return kb.stateView(state, sp.base + off, n, f32); };
+  Value n = kb.idx(l.capacityValues);
+  if (sp.scheme != rt::Scheme::Dense) {
+    Value header = kb.stateView(state, sp.base + l.header, 2, b.getI64Type());
+    n = kb.mul(kb.loadIndex(header, {kb.idx(0)}), kb.idx(l.unitSize));
+  }
+  emitFlatSgd(view(l.values, l.capacityValues), view(l.grads, l.capacityValues),
+              view(l.momentum, l.capacityValues), n, lr, mu, wd);
+  if (sp.bias)
+    emitFlatSgd(view(l.bias, sp.O), view(l.biasGrad, sp.O), view(l.biasMomentum, sp.O),
+                kb.idx(sp.O), lr, mu, wd);
 }
 
 LogicalResult StepLowering::lowerOp(Operation *op, ArrayRef<Value> res) {
@@ -288,6 +311,13 @@ LogicalResult StepLowering::lowerOp(Operation *op, ArrayRef<Value> res) {
                                ValueRange{state, as4D(mem(g.getOutputGrad())), as4D(res[0])});
         return success();
       })
+      .Case([&](GradWeightOp g) {
+        Operation *layer = layers.lookup(g.getLayer());
+        b.create<func::CallOp>(loc(), convKernel(layer, "bwd_weight_grad"),
+                               ValueRange{state, as4D(mem(g.getInput())),
+                                          as4D(mem(g.getOutputGrad())), lr, mu, wd});
+        return success();
+      })
       .Case([&](GradWeightSgdOp g) {
         Operation *layer = layers.lookup(g.getLayer());
         b.create<func::CallOp>(loc(), convKernel(layer, "bwd_weight"),
@@ -326,9 +356,13 @@ LogicalResult StepLowering::lowerOp(Operation *op, ArrayRef<Value> res) {
       })
       .Case([&](SgdOp sgd) {
         Operation *bn = layers.lookup(sgd.getLayer());
+        if (isa<Conv2dOp, LinearOp>(bn)) {
+          emitLayerSgd(bn);
+          return success();
+        }
         int64_t C = nchw(bn->getOperand(0))[1];
         auto v = bnViews(bn, C);
-        emitFlatSgd(v[0], v[1], v[2], 2 * C, lr, mu, wd);
+        emitFlatSgd(v[0], v[1], v[2], kb.idx(2 * C), lr, mu, wd);
         return success();
       })
       .Case([&](ReluOp r) {

@@ -61,6 +61,7 @@ void mest::buildCompilePipeline(OpPassManager &pm, const CompileOptions &options
   configure.convKernels = options.convKernels;
   pm.addPass(createMestConfigureKernels(configure));
   pm.addPass(createMestGenerateBackward());
+  pm.addPass(createMestFuseSgd());
   pm.addPass(createMestPlanMemory());
   MestLowerKernelsOptions lower;
   lower.exportKernels = options.exportKernels;

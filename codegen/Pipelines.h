@@ -18,7 +18,7 @@ struct CompileOptions {
 };
 
 /// mest-compile: storage plan, load-balancing policy, kernel configuration,
-/// backward generation, memory plan, kernel lowering, then cleanup. Tensor-level model in,
+/// backward generation, SGD fusion, memory plan, kernel lowering, then cleanup. Tensor-level model in,
 /// memref/scf/vector step functions out.
 void buildCompilePipeline(mlir::OpPassManager &pm, const CompileOptions &options);
 

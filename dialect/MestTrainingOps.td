@@ -91,10 +91,36 @@ def Mest_GradWeightSgdOp : Mest_Op<"grad_weight_sgd",
   }];
 }
 
+def Mest_GradWeightOp : Mest_Op<"grad_weight",
+    [MemoryEffects<[MemRead<Mest_StateResource>, MemWrite<Mest_StateResource>]>]> {
+  let summary = "Weight gradient of a conv2d or linear layer, stored for a later update";
+  let description = [{
+    Computes the gradient of every *active* weight (and of the bias) and stores
+    it in the layer's gradient arrays, leaving the weights as they are: the
+    unfused form that mest-generate-backward emits, followed by the layer's
+    `mest.sgd`. mest-fuse-sgd turns the pair into `mest.grad_weight_sgd` unless
+    something has to happen in between (a gradient exchange across processes).
+
+    ```mlir
+    mest.grad_weight @layer1.0.conv1(%x, %dy) : tensor<64x16x32x32xf32>, tensor<64x16x32x32xf32>
+    ```
+  }];
+  let arguments = (ins TensorOf<[F32]>:$input, TensorOf<[F32]>:$output_grad,
+                       FlatSymbolRefAttr:$layer);
+  let assemblyFormat = [{
+    $layer `(` $input `,` $output_grad `)` attr-dict `:` type($input) `,` type($output_grad)
+  }];
+}
+
 def Mest_SgdOp : Mest_Op<"sgd",
     [MemoryEffects<[MemRead<Mest_StateResource>, MemWrite<Mest_StateResource>]>]> {
-  let summary = "SGD step on a batch-norm layer's scale and shift";
+  let summary = "SGD step on a layer's stored gradients";
   let description = [{
+    SGD with momentum and weight decay on the parameters of a layer from the
+    gradients stored in its state: d = g + wd * w; m = momentum * m + d;
+    w -= lr * m. A batch-norm layer's scale and shift; a conv2d or linear
+    layer's active weights and bias (after its `mest.grad_weight`).
+
     ```mlir
     mest.sgd @bn1(%lr, %mom, %wd)
     ```

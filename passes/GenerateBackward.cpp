@@ -104,7 +104,9 @@ LogicalResult emitBackward(OpBuilder &b, func::FuncOp step, ArrayRef<Operation *
                   .Case<Conv2dOp, LinearOp>([&](auto layer) {
                     if (x != input)
                       addGrad(x, b.create<GradInputOp>(loc, x.getType(), dy, layerRef(op)));
-                    b.create<GradWeightSgdOp>(loc, x, dy, lr, mom, wd, layerRef(op));
+                    // Gradient, then update: split here, fused by mest-fuse-sgd.
+                    b.create<GradWeightOp>(loc, x, dy, layerRef(op));
+                    b.create<SgdOp>(loc, lr, mom, wd, layerRef(op));
                     return true;
                   })
                   .Case([&](BatchNormTrainOp bn) {

@@ -69,12 +69,31 @@ def MestGenerateBackward : Pass<"mest-generate-backward", "::mlir::ModuleOp"> {
       the forward pass in training mode (batch statistics, saved arg-max), the
       per-example softmax cross-entropy, then a reverse walk of the forward graph
       emitting gradient ops: input gradients (never for the model input), weight
-      gradients of the active weights only with the SGD update fused in place
-      (`mest.grad_weight_sgd`, after the layer's `mest.grad_input`), batch-norm
-      gradients followed by their SGD step, and gradient sums where a value feeds
-      two ops (residual connections);
+      gradients of the active weights only (`mest.grad_weight`, after the
+      layer's `mest.grad_input`, which needs the old weights) each followed by
+      the layer's SGD step (`mest.sgd`), batch-norm gradients followed by theirs,
+      and gradient sums where a value feeds two ops (residual connections);
     - `@m_eval(%x, %labels) -> (loss, correct, margin)`: the forward pass in
       evaluation mode and the loss.
+  }];
+}
+
+def MestFuseSgd : Pass<"mest-fuse-sgd", "::mlir::ModuleOp"> {
+  let summary = "Fuse each weight gradient with its SGD step";
+  let description = [{
+    Needs: train steps from mest-generate-backward, where every conv2d and
+    linear layer's `mest.grad_weight @L` is followed by its `mest.sgd @L`.
+
+    Establishes: each such pair with no op in between that touches layer @L's
+    state becomes one `mest.grad_weight_sgd @L`, whose kernel applies SGD to
+    every weight right after computing its gradient (while it is in a register,
+    and without a second pass over the layer's values, gradients and momentum).
+
+    Why a pass of its own: the split form is what data-parallel training needs
+    (the gradients are exchanged between the two ops), so mest-generate-backward
+    emits it and this pass fuses it, by default in mestc; `mestc --split-updates`
+    leaves it out. Runs before mest-plan-memory (the fused op has no results, so
+    the arena plan is the same either way).
   }];
 }
 

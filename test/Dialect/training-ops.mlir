@@ -17,6 +17,10 @@ func.func @step(%x: tensor<2x4x4x4xf32>, %dy: tensor<2x4x4x4xf32>, %l: tensor<2x
   %dx = mest.grad_input @c(%dbn) : tensor<2x4x4x4xf32> -> tensor<2x4x4x4xf32>
   // CHECK: mest.grad_weight_sgd @c(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) : tensor<2x4x4x4xf32>, tensor<2x4x4x4xf32>
   mest.grad_weight_sgd @c(%x, %dbn, %lr, %lr, %lr) : tensor<2x4x4x4xf32>, tensor<2x4x4x4xf32>
+  // CHECK: mest.grad_weight @c(%{{.*}}, %{{.*}}) : tensor<2x4x4x4xf32>, tensor<2x4x4x4xf32>
+  mest.grad_weight @c(%x, %dbn) : tensor<2x4x4x4xf32>, tensor<2x4x4x4xf32>
+  // CHECK: mest.sgd @c(%{{.*}}, %{{.*}}, %{{.*}})
+  mest.sgd @c(%lr, %lr, %lr)
   // CHECK: mest.relu_grad %{{.*}}, %{{.*}} : tensor<2x4x4x4xf32>
   %dr = mest.relu_grad %y, %dy : tensor<2x4x4x4xf32>
   // CHECK: mest.max_pool2d_train %{{.*}} {kernel = array<i64: 2, 2>} : tensor<2x4x4x4xf32> -> tensor<2x4x2x2xf32>, tensor<2x4x2x2xi32>

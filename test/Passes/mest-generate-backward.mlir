@@ -27,17 +27,21 @@ func.func @res(%x: tensor<2x4x6x6xf32>) -> tensor<2x3xf32> attributes {mest.mode
 // CHECK: %[[LOSS:[a-z0-9_]+]], %[[OK:[a-z0-9_]+]], %[[MARGIN:[a-z0-9_]+]] = mest.softmax_cross_entropy %[[Z]], %[[L]]
 // CHECK: %[[DZ:[a-z0-9_]+]] = mest.softmax_cross_entropy_grad %[[Z]], %[[L]]
 // CHECK: %[[DF:[a-z0-9_]+]] = mest.grad_input @fc(%[[DZ]])
-// CHECK: mest.grad_weight_sgd @fc(%[[F]], %[[DZ]], %[[LR]], %[[MU]], %[[WD]])
+// Each weight gradient, then its update (mest-fuse-sgd fuses the pair).
+// CHECK: mest.grad_weight @fc(%[[F]], %[[DZ]])
+// CHECK-NEXT: mest.sgd @fc(%[[LR]], %[[MU]], %[[WD]])
 // CHECK: %[[DP:[a-z0-9_]+]] = mest.reshape %[[DF]]
 // CHECK: %[[DADD:[a-z0-9_]+]] = mest.max_pool2d_grad %[[DP]], %[[ARG]]
 // CHECK: %[[DC2:[a-z0-9_]+]] = mest.batch_norm_grad @bn(%[[C2]], %[[DADD]], %[[MEAN]], %[[INV]])
 // CHECK: mest.sgd @bn(%[[LR]], %[[MU]], %[[WD]])
 // CHECK: %[[DR1A:[a-z0-9_]+]] = mest.grad_input @c2(%[[DC2]])
 // CHECK: %[[DR1:[a-z0-9_]+]] = mest.add %[[DADD]], %[[DR1A]]
-// CHECK: mest.grad_weight_sgd @c2(%[[R1]], %[[DC2]],
+// CHECK: mest.grad_weight @c2(%[[R1]], %[[DC2]])
+// CHECK-NEXT: mest.sgd @c2(
 // CHECK: %[[DC1:[a-z0-9_]+]] = mest.relu_grad %[[R1]], %[[DR1]]
 // CHECK-NOT: mest.grad_input @c1
-// CHECK: mest.grad_weight_sgd @c1(%[[X]], %[[DC1]],
+// CHECK: mest.grad_weight @c1(%[[X]], %[[DC1]])
+// CHECK-NEXT: mest.sgd @c1(
 // CHECK: return %[[LOSS]], %[[OK]], %[[MARGIN]]
 
 // CHECK-LABEL: func.func @res_eval(

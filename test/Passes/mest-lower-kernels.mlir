@@ -1,4 +1,15 @@
-// RUN: mest-opt %s --mest-plan-storage --mest-group-filters --mest-configure-kernels --mest-generate-backward --mest-plan-memory --mest-lower-kernels --mlir-print-op-on-diagnostic=false 2>/dev/null | FileCheck %s
+// RUN: mest-opt %s --mest-plan-storage --mest-group-filters --mest-configure-kernels --mest-generate-backward --mest-fuse-sgd --mest-plan-memory --mest-lower-kernels --mlir-print-op-on-diagnostic=false 2>/dev/null | FileCheck %s
+// Unfused (what mestc --split-updates does): a gradient-only kernel, then the
+// layer's SGD loop over its active values, bounded by the count in its state.
+// RUN: mest-opt %s --mest-plan-storage --mest-group-filters --mest-configure-kernels --mest-generate-backward --mest-plan-memory --mest-lower-kernels 2>/dev/null | FileCheck %s --check-prefix=SPLIT
+// SPLIT-LABEL: func.func @mest_model_train_step(
+// SPLIT: call @mest_k_fc_bwd_weight_grad(
+// The dense classifier: all of its 3 x 8 = 24 weights.
+// SPLIT: scf.for %{{.*}} = %{{.*}} to %c24 step
+// SPLIT: call @mest_k_c_bwd_weight_grad(
+// SPLIT: memref.load %{{.*}} : memref<2xi64>
+// SPLIT: scf.for
+// SPLIT-NOT: call @mest_k_c_bwd_weight(
 // RUN: not mest-opt %s --mest-lower-kernels 2>&1 | FileCheck %s --check-prefix=NOPLAN
 // RUN: not mest-opt %s --mest-plan-storage --mest-lower-kernels 2>&1 | FileCheck %s --check-prefix=NOCONFIG
 

@@ -72,6 +72,11 @@ static cl::opt<std::string> convKernels(
     cl::desc("Stride-1 conv kernels: auto (default: padded where it fits), padded (on "
              "zero-bordered copies, output-stationary) or direct (clipped per tap)"),
     cl::init("auto"), cl::cat(cat));
+static cl::opt<bool> splitUpdates(
+    "split-updates",
+    cl::desc("Keep each layer's weight gradient and its SGD step apart (mest.grad_weight, "
+             "mest.sgd) instead of fused into the backward-weight kernel"),
+    cl::cat(cat));
 static cl::opt<bool> noOpenMP("no-openmp", cl::desc("Sequential code, no OpenMP calls"),
                               cl::cat(cat));
 static cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimisation level"), cl::init(3),
@@ -147,7 +152,7 @@ int main(int argc, char **argv) {
   std::string text;
   llvm::raw_string_ostream ts(text);
   module->print(ts);
-  ts << vectorWidth << noOpenMP << forwardOrder << convKernels << isa;
+  ts << vectorWidth << noOpenMP << forwardOrder << convKernels << isa << splitUpdates;
   const uint64_t fingerprint = llvm::xxh3_64bits(text);
 
   mest::CompileOptions options{exportKernels, vectorWidth, !noOpenMP, forwardOrder,
@@ -161,6 +166,7 @@ int main(int argc, char **argv) {
   configure.convKernels = convKernels;
   plan.addPass(mest::createMestConfigureKernels(configure));
   plan.addPass(mest::createMestGenerateBackward());
+  if (!splitUpdates) plan.addPass(mest::createMestFuseSgd());
   plan.addPass(mest::createMestPlanMemory());
   {
     // The memory plan's remark is for mest-opt users; mestc stays quiet.
