@@ -46,14 +46,16 @@ public:
   void end() { b.create<func::ReturnOp>(loc); }
 
   Type f32() { return b.getF32Type(); }
-  MemRefType stateType() { return MemRefType::get({sp.stateBytes}, b.getI8Type()); }
+  /// The layer's own block of the state (its base is the caller's business, so
+  /// layers of equal shape, scheme, storage and configuration share kernels).
+  MemRefType stateType() { return MemRefType::get({sp.layout.total}, b.getI8Type()); }
   MemRefType inType() { return MemRefType::get({sp.N, sp.C, sp.H, sp.W}, f32()); }
   MemRefType outType() { return MemRefType::get({sp.N, sp.O, sp.OH, sp.OW}, f32()); }
 
   void bindState(Value state) {
     const rt::ConvStateLayout &l = sp.layout;
     auto view = [&](int64_t off, int64_t count, Type t) {
-      return off < 0 ? Value() : kb.stateView(state, sp.base + off, count, t);
+      return off < 0 ? Value() : kb.stateView(state, off, count, t);
     };
     header = view(l.header, 2, b.getI64Type());
     values = view(l.values, l.capacityValues, f32());

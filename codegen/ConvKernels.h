@@ -31,7 +31,8 @@ struct ConvKernelSpec {
   int64_t blockRows = 4;
   std::vector<int32_t> taps;  // pattern library, 4 taps per pattern
   int64_t stateBytes = 0;     // size of the model's state block
-  int64_t base = 0;           // the layer's offset in it
+  int64_t base = 0;           // the layer's offset in it (callers only: kernels see the
+                              // layer's block, layout.total bytes)
   rt::ConvStateLayout layout;
   bool bias = false;
   int64_t vectorWidth = 8;
@@ -52,6 +53,10 @@ struct ConvKernelSpec {
 /// mest-plan-storage), with the configuration of its mest.kernel attribute when
 /// it has one (KernelConfig's defaults otherwise).
 ConvKernelSpec layerKernelSpec(mlir::Operation *layer, int64_t stateBytes);
+
+/// Everything a kernel of `spec` in direction `dir` is specialised on, as a
+/// key: equal keys, equal code (the layer's base and name are not in it).
+std::string kernelKey(const ConvKernelSpec &spec, llvm::StringRef dir);
 
 /// Stack bytes per thread the padded kernels of `spec` need (its vector width
 /// and register budgets), the largest over the three directions.

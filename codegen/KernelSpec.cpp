@@ -4,6 +4,8 @@
 #include "dialect/MestDialect.h"
 #include "passes/LayerCost.h"
 
+#include "llvm/Support/raw_ostream.h"
+
 using namespace mlir;
 using namespace mest;
 using namespace mest::codegen;
@@ -48,4 +50,25 @@ ConvKernelSpec mest::codegen::layerKernelSpec(Operation *layer, int64_t stateByt
     sp.config.scratchBytes = c.getScratchBytes();
   }
   return sp;
+}
+
+std::string mest::codegen::kernelKey(const ConvKernelSpec &sp, StringRef dir) {
+  const rt::ConvStateLayout &l = sp.layout;
+  const KernelConfig &c = sp.config;
+  std::string key;
+  llvm::raw_string_ostream os(key);
+  os << dir << ':' << int(sp.scheme);
+  for (int64_t v : {sp.N, sp.C, sp.H, sp.W, sp.O, sp.KH, sp.KW, sp.SH, sp.SW, sp.PH, sp.PW,
+                    sp.OH, sp.OW, sp.blockRows, l.header, l.values, l.grads, l.momentum, l.bias,
+                    l.biasGrad, l.biasMomentum, l.index, l.groupPtr, l.patternCount, l.order,
+                    l.patternId, l.total, l.capacityUnits, l.unitSize, l.capacityValues,
+                    l.groups, l.workUnits, sp.vectorWidth, c.registers, c.gradientRegisters,
+                    c.scratchBytes})
+    os << ',' << v;
+  for (bool v : {sp.bias, c.paddedForward, c.paddedBackwardData, c.paddedBackwardWeight,
+                 c.outputStationary, sp.outputStats, sp.addToInputGrad, sp.fuseUpdate})
+    os << (v ? 'T' : 'F');
+  os << ':';
+  for (int32_t t : sp.taps) os << t << ',';
+  return key;
 }

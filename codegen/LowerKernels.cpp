@@ -79,10 +79,11 @@ class StepLowering {
 public:
   StepLowering(ModuleOp module, func::FuncOp src, int64_t stateBytes, bool exportKernels,
                int64_t vectorWidth, llvm::StringMap<func::FuncOp> &kernels,
+               llvm::StringMap<func::FuncOp> &kernelsByKey,
                const llvm::StringMap<std::string> &kernelNames)
       : module(module), src(src), b(module.getContext()), kb(b, src.getLoc()),
         stateBytes(stateBytes), exportKernels(exportKernels), vectorWidth(vectorWidth),
-        kernels(kernels), kernelNames(kernelNames) {}
+        kernels(kernels), kernelsByKey(kernelsByKey), kernelNames(kernelNames) {}
 
   LogicalResult run(StringRef name, bool train);
 
@@ -116,6 +117,8 @@ private:
   void call(StringRef name, ValueRange args) { callRuntime(b, loc(), module, name, args); }
 
   func::FuncOp convKernel(Operation *layer, StringRef dir);
+  void callConvKernel(Operation *layer, StringRef dir, ValueRange args);
+  void exportKernel(Operation *layer, StringRef dir);
   func::FuncOp flatKernel(StringRef kind, int64_t n);
   void emitFlatSgd(Value values, Value grads, Value mom, Value n, Value lr, Value mu, Value wd);
   void emitLayerSgd(Operation *layer);
@@ -128,7 +131,8 @@ private:
   int64_t stateBytes;
   bool exportKernels;
   int64_t vectorWidth;  // elementwise kernels: the widest of the layers' configurations
-  llvm::StringMap<func::FuncOp> &kernels;
+  llvm::StringMap<func::FuncOp> &kernels;  // elementwise kernels, by name
+  llvm::StringMap<func::FuncOp> &kernelsByKey;  // conv/linear kernels, by kernelKey
   const llvm::StringMap<std::string> &kernelNames;  // kernelNamesOf(model)
   DenseMap<Value, Value> mems;
   llvm::StringMap<Operation *> layers;
@@ -145,26 +149,60 @@ private:
   Value state, arena, lr, mu, wd;
 };
 
+/// The kernel of `layer` in direction `dir`, over the layer's block of the
+/// state: one per distinct kernelKey, so layers of equal shape, scheme,
+/// storage and configuration share it (named after the first of them).
 func::FuncOp StepLowering::convKernel(Operation *layer, StringRef dir) {
-  std::string layerName = kernelNames.lookup(layer->getAttrOfType<StringAttr>("sym_name").getValue());
-  std::string name = (exportKernels ? "mest_kernel_" : "mest_k_") + layerName + "_" + dir.str();
-  auto it = kernels.find(name);
-  if (it != kernels.end()) return it->second;
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToEnd(module.getBody());
   ConvKernelSpec spec = layerKernelSpec(layer, stateBytes);
   spec.outputStats = dir == "fwd_stats";
   spec.addToInputGrad = dir == "bwd_data_acc";
   spec.fuseUpdate = dir != "bwd_weight_grad";
+  std::string key = kernelKey(spec, dir);
+  if (func::FuncOp f = kernelsByKey.lookup(key)) return f;
+  std::string layerName = kernelNames.lookup(layer->getAttrOfType<StringAttr>("sym_name").getValue());
+  std::string name = "mest_k_" + layerName + "_" + dir.str();
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToEnd(module.getBody());
   func::FuncOp f = dir.starts_with("fwd")        ? buildConvForward(b, loc(), spec, name)
                    : dir.starts_with("bwd_data") ? buildConvBackwardData(b, loc(), spec, name)
                                        : buildConvBackwardWeight(b, loc(), spec, name);
-  if (exportKernels)
-    f.setPublic();
-  else
-    makeInternal(f);
-  kernels[name] = f;
+  makeInternal(f);
+  kernelsByKey[key] = f;
   return f;
+}
+
+/// Calls `layer`'s kernel on its block of the state (a view at its offset).
+void StepLowering::callConvKernel(Operation *layer, StringRef dir, ValueRange args) {
+  func::FuncOp f = convKernel(layer, dir);
+  auto blockType = cast<MemRefType>(f.getArgumentTypes()[0]);
+  Value block = kb.stateView(state, attrInt(layer, MestDialect::getStateOffsetAttrName()),
+                             blockType.getNumElements(), b.getI8Type());
+  SmallVector<Value> all{block};
+  all.append(args.begin(), args.end());
+  b.create<func::CallOp>(loc(), f, all);
+}
+
+/// For tests and benchmarks: mest_kernel_<layer>_<dir>(state, ...), public,
+/// taking the whole state block like the ABI functions, calling the layer's
+/// (possibly shared) kernel on its block.
+void StepLowering::exportKernel(Operation *layer, StringRef dir) {
+  func::FuncOp inner = convKernel(layer, dir);
+  std::string name = "mest_kernel_" +
+                     kernelNames.lookup(layer->getAttrOfType<StringAttr>("sym_name").getValue()) +
+                     "_" + dir.str();
+  if (module.lookupSymbol(name)) return;
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToEnd(module.getBody());
+  SmallVector<Type> types{MemRefType::get({stateBytes}, b.getI8Type())};
+  types.append(inner.getArgumentTypes().begin() + 1, inner.getArgumentTypes().end());
+  auto f = b.create<func::FuncOp>(loc(), name, b.getFunctionType(types, {}));
+  Block *entry = f.addEntryBlock();
+  b.setInsertionPointToStart(entry);
+  Value saved = state;
+  state = entry->getArgument(0);
+  callConvKernel(layer, dir, entry->getArguments().drop_front());
+  state = saved;
+  b.create<func::ReturnOp>(loc());
 }
 
 /// Elementwise kernels over flat arrays of n floats, parallel over chunks:
@@ -296,33 +334,28 @@ LogicalResult StepLowering::lowerOp(Operation *op, ArrayRef<Value> res) {
   return llvm::TypeSwitch<Operation *, LogicalResult>(op)
       .Case<Conv2dOp, LinearOp>([&](Operation *layer) {
         if (Value stats = statsOf.lookup(layer)) {
-          b.create<func::CallOp>(
-              loc(), convKernel(layer, "fwd_stats"),
-              ValueRange{state, as4D(mem(layer->getOperand(0))), as4D(res[0]), stats});
+          callConvKernel(layer, "fwd_stats",
+                         {as4D(mem(layer->getOperand(0))), as4D(res[0]), stats});
           return success();
         }
-        b.create<func::CallOp>(loc(), convKernel(layer, "fwd"),
-                               ValueRange{state, as4D(mem(layer->getOperand(0))), as4D(res[0])});
+        callConvKernel(layer, "fwd", {as4D(mem(layer->getOperand(0))), as4D(res[0])});
         return success();
       })
       .Case([&](GradInputOp g) {
         Operation *layer = layers.lookup(g.getLayer());
-        b.create<func::CallOp>(loc(), convKernel(layer, "bwd_data"),
-                               ValueRange{state, as4D(mem(g.getOutputGrad())), as4D(res[0])});
+        callConvKernel(layer, "bwd_data", {as4D(mem(g.getOutputGrad())), as4D(res[0])});
         return success();
       })
       .Case([&](GradWeightOp g) {
         Operation *layer = layers.lookup(g.getLayer());
-        b.create<func::CallOp>(loc(), convKernel(layer, "bwd_weight_grad"),
-                               ValueRange{state, as4D(mem(g.getInput())),
-                                          as4D(mem(g.getOutputGrad())), lr, mu, wd});
+        callConvKernel(layer, "bwd_weight_grad",
+                       {as4D(mem(g.getInput())), as4D(mem(g.getOutputGrad())), lr, mu, wd});
         return success();
       })
       .Case([&](GradWeightSgdOp g) {
         Operation *layer = layers.lookup(g.getLayer());
-        b.create<func::CallOp>(loc(), convKernel(layer, "bwd_weight"),
-                               ValueRange{state, as4D(mem(g.getInput())),
-                                          as4D(mem(g.getOutputGrad())), lr, mu, wd});
+        callConvKernel(layer, "bwd_weight",
+                       {as4D(mem(g.getInput())), as4D(mem(g.getOutputGrad())), lr, mu, wd});
         return success();
       })
       .Case([&](BatchNormTrainOp bn) {
@@ -385,9 +418,8 @@ LogicalResult StepLowering::lowerOp(Operation *op, ArrayRef<Value> res) {
       .Case([&](AddOp a) {
         if (auto it = fusedGradSum.find(a); it != fusedGradSum.end()) {
           auto [gi, other] = it->second;
-          b.create<func::CallOp>(loc(), convKernel(layers.lookup(gi.getLayer()), "bwd_data_acc"),
-                                 ValueRange{state, as4D(mem(gi.getOutputGrad())), as4D(res[0]),
-                                            as4D(mem(other))});
+          callConvKernel(layers.lookup(gi.getLayer()), "bwd_data_acc",
+                         {as4D(mem(gi.getOutputGrad())), as4D(res[0]), as4D(mem(other))});
           return success();
         }
         int64_t n = cast<ShapedType>(a.getType()).getNumElements();
@@ -668,7 +700,7 @@ LogicalResult StepLowering::run(StringRef name, bool train) {
   if (exportKernels && train)
     for (auto &entry : layers)
       if (isa<Conv2dOp, LinearOp>(entry.second))
-        for (StringRef dir : {"fwd", "bwd_data", "bwd_weight"}) convKernel(entry.second, dir);
+        for (StringRef dir : {"fwd", "bwd_data", "bwd_weight"}) exportKernel(entry.second, dir);
   return success();
 }
 
@@ -747,12 +779,12 @@ struct LowerKernelsPass : public mest::impl::MestLowerKernelsBase<LowerKernelsPa
     if (configured.wasInterrupted()) return signalPassFailure();
     if (!vectorWidth) vectorWidth = 8;
     int64_t stateBytes = std::max<int64_t>(stateAttr.getInt(), 1);
-    llvm::StringMap<func::FuncOp> kernels;
+    llvm::StringMap<func::FuncOp> kernels, kernelsByKey;
     llvm::StringMap<std::string> kernelNames = kernelNamesOf(model);
     for (func::FuncOp step : steps) {
       bool train = step->hasAttr(MestDialect::getTrainStepAttrName());
       StepLowering lowering(module, step, stateBytes, exportKernels, vectorWidth, kernels,
-                            kernelNames);
+                            kernelsByKey, kernelNames);
       if (failed(lowering.run(train ? "mest_model_train_step" : "mest_model_eval_step", train)))
         return signalPassFailure();
     }

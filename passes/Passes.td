@@ -167,8 +167,10 @@ def MestLowerKernels : Pass<"mest-lower-kernels", "::mlir::ModuleOp"> {
     byte buffers (the state block and the arena) and caller-owned inputs and
     outputs, plus `mest_model_after_mutation`; the model and step functions are
     erased. Convolution and linear layers become kernels specialised on their
-    shapes (constants), their scheme, the pattern library and their
-    configuration, which is emitted as recorded: padded or direct per
+    shapes (constants), their scheme, the pattern library, their storage
+    layout and their configuration; a kernel takes its layer's block of the
+    state, so layers equal in all of these share one. The configuration is
+    emitted as recorded: padded or direct per
     direction, the forward loop order, the vector width and the register
     budgets. Forward, backward-data and backward-weight with fused SGD,
     parallel (`scf.parallel`) over the batch or over filters in the

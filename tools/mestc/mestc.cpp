@@ -17,6 +17,7 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Support/Timing.h"
 #include "mlir/Transforms/Passes.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -77,6 +78,9 @@ static cl::opt<bool> splitUpdates(
     cl::desc("Keep each layer's weight gradient and its SGD step apart (mest.grad_weight, "
              "mest.sgd) instead of fused into the backward-weight kernel"),
     cl::cat(cat));
+static cl::opt<bool> timing("timing",
+                            cl::desc("Print the time of every pass and of LLVM's code generation"),
+                            cl::cat(cat));
 static cl::opt<bool> noOpenMP("no-openmp", cl::desc("Sequential code, no OpenMP calls"),
                               cl::cat(cat));
 static cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimisation level"), cl::init(3),
@@ -157,7 +161,14 @@ int main(int argc, char **argv) {
 
   mest::CompileOptions options{exportKernels, vectorWidth, !noOpenMP, forwardOrder,
                                convKernels};
+  // --timing: one report for the passes of both pass managers and LLVM's
+  // object emission, printed when the tool exits.
+  DefaultTimingManager timer;
+  timer.setEnabled(timing);
+  TimingScope rootTime = timer.getRootScope();
   PassManager plan(&context);
+  TimingScope planTime = rootTime.nest("mest planning passes");
+  if (timing) plan.enableTiming(planTime);
   plan.addPass(mest::createMestPlanStorage());
   plan.addPass(mest::createMestGroupFilters());
   mest::MestConfigureKernelsOptions configure;
@@ -175,6 +186,7 @@ int main(int argc, char **argv) {
     });
     if (failed(plan.run(*module))) return 1;
   }
+  planTime.stop();
   warnIfLargerThanMemory(*module);
   if (!header.empty()) {
     FailureOr<std::string> text = mest::writeModelHeader(*module, fingerprint);
@@ -186,6 +198,8 @@ int main(int argc, char **argv) {
   }
 
   PassManager lower(&context);
+  TimingScope lowerTime = rootTime.nest("kernel lowering and conversion to the LLVM dialect");
+  if (timing) lower.enableTiming(lowerTime);
   mest::MestLowerKernelsOptions kernelOptions;
   kernelOptions.exportKernels = exportKernels;
   lower.addPass(mest::createMestLowerKernels(kernelOptions));
@@ -193,6 +207,7 @@ int main(int argc, char **argv) {
   lower.addPass(createCSEPass());
   if (emit != "mlir-steps") mest::buildLowerToLLVMPipeline(lower, options);
   if (failed(lower.run(*module))) return 1;
+  lowerTime.stop();
 
   auto out = openOutputFile(output, &err);
   if (!out) fail(err);
@@ -200,8 +215,10 @@ int main(int argc, char **argv) {
     module->print(out->os());
   } else {
     mest::TargetOptions target{triple, cpu, features, optLevel};
+    TimingScope emitTime = rootTime.nest("LLVM: translation, O3 and code generation");
     if (failed(mest::emitObject(*module, target, emit == "llvm", out->os(), err)))
       fail(err);
+    emitTime.stop();
   }
   out->keep();
   return 0;
