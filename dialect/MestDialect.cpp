@@ -5,6 +5,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectImplementation.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
@@ -115,9 +116,27 @@ LogicalResult MestDialect::verifyOperationAttribute(Operation *op, NamedAttribut
     return success();
   }
   if (name == getTrainStepAttrName() || name == getEvalStepAttrName()) {
-    if (!isa<func::FuncOp>(op) || !isa<FlatSymbolRefAttr>(attr.getValue()))
+    auto modelRef = dyn_cast<FlatSymbolRefAttr>(attr.getValue());
+    if (!isa<func::FuncOp>(op) || !modelRef)
       return op->emitError() << "'" << name << "' names the model a step function was made from";
-    return success();
+    // Every training op's @layer must be a layer of that model.
+    auto module = op->getParentOfType<ModuleOp>();
+    auto model = module ? module.lookupSymbol<func::FuncOp>(modelRef.getAttr()) : nullptr;
+    if (!model)
+      return op->emitError() << "'" << name << "' names the model " << modelRef
+                             << ", which this module does not have";
+    llvm::DenseSet<StringAttr> layers;
+    model.walk([&](LayerOpInterface l) {
+      layers.insert(l->getAttrOfType<StringAttr>("sym_name"));
+    });
+    WalkResult refs = op->walk([&](Operation *inner) {
+      auto ref = inner->getAttrOfType<FlatSymbolRefAttr>("layer");
+      if (!ref || layers.contains(ref.getAttr())) return WalkResult::advance();
+      inner->emitOpError() << "names layer " << ref << ", which model " << modelRef
+                           << " does not have";
+      return WalkResult::interrupt();
+    });
+    return failure(refs.wasInterrupted());
   }
   if (name != getModelAttrName())
     return op->emitError() << "unknown mest attribute '" << name << "'";

@@ -448,3 +448,24 @@ func.func @f(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
   %0 = mest.relu %x {mest.kernel = #mest.kernel<forward = direct, backward_data = direct, backward_weight = direct, order = weight, vector_width = 8, registers = 12, gradient_registers = 10, scratch_bytes = 0>} : tensor<2x8xf32>
   return %0 : tensor<2x8xf32>
 }
+
+// -----
+
+// A training op naming a layer the model does not have (once a null
+// dereference in mest-lower-kernels).
+func.func @m(%x: tensor<2x8xf32>) -> tensor<2x8xf32> attributes {mest.model} {
+  %0 = mest.linear @fc(%x) {out_features = 8 : i64} : tensor<2x8xf32> -> tensor<2x8xf32>
+  return %0 : tensor<2x8xf32>
+}
+func.func @m_train(%x: tensor<2x8xf32>, %dy: tensor<2x8xf32>, %lr: f32) attributes {mest.train_step = @m} {
+  // expected-error @+1 {{'mest.grad_weight' op names layer @nosuch, which model @m does not have}}
+  mest.grad_weight @nosuch(%x, %dy) : tensor<2x8xf32>, tensor<2x8xf32>
+  return
+}
+
+// -----
+
+// expected-error @+1 {{'mest.eval_step' names the model @gone, which this module does not have}}
+func.func @m_eval(%x: tensor<2x8xf32>) attributes {mest.eval_step = @gone} {
+  return
+}

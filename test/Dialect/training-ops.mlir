@@ -1,6 +1,13 @@
 // RUN: mest-opt %s | FileCheck %s
 // RUN: mest-opt %s | mest-opt | FileCheck %s
-// The ops mest-generate-backward creates, and the planning attributes.
+// The ops mest-generate-backward creates, and the planning attributes. A step
+// names its model, whose layers its training ops refer to.
+func.func @m(%x: tensor<2x4x4x4xf32>) -> tensor<2x4xf32> attributes {mest.model} {
+  %0 = mest.conv2d @c(%x) {out_channels = 4 : i64, kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>} : tensor<2x4x4x4xf32> -> tensor<2x4x4x4xf32>
+  %1 = mest.batch_norm @bn(%0) : tensor<2x4x4x4xf32>
+  %2 = mest.global_avg_pool2d %1 : tensor<2x4x4x4xf32> -> tensor<2x4xf32>
+  return %2 : tensor<2x4xf32>
+}
 
 // CHECK-LABEL: func.func @step
 // CHECK-SAME: mest.arena_bytes = 4096 : i64, mest.train_step = @m
