@@ -42,11 +42,15 @@ static cl::opt<std::string> output("o", cl::desc("Output file (object, or IR wit
                                    cl::value_desc("file"), cl::init("model.o"), cl::cat(cat));
 static cl::opt<std::string> header("emit-header", cl::desc("Also write the model's C header"),
                                    cl::value_desc("file"), cl::cat(cat));
-static cl::opt<std::string> emit("emit",
-                                 cl::desc("What to write: obj (default), llvm (LLVM IR), "
-                                          "mlir-steps (after kernel lowering), mlir-llvm "
-                                          "(LLVM dialect)"),
-                                 cl::init("obj"), cl::cat(cat));
+enum class Emit { Obj, Llvm, MlirSteps, MlirLlvm };
+static cl::opt<Emit> emit("emit", cl::desc("What to write"), cl::init(Emit::Obj),
+                          cl::values(clEnumValN(Emit::Obj, "obj", "an object file (default)"),
+                                     clEnumValN(Emit::Llvm, "llvm", "LLVM IR"),
+                                     clEnumValN(Emit::MlirSteps, "mlir-steps",
+                                                "MLIR after kernel lowering"),
+                                     clEnumValN(Emit::MlirLlvm, "mlir-llvm",
+                                                "MLIR in the LLVM dialect")),
+                          cl::cat(cat));
 static cl::opt<std::string> triple("target", cl::desc("Target triple (default: the host), "
                                                       "e.g. aarch64-linux-gnu"),
                                    cl::cat(cat));
@@ -60,19 +64,26 @@ static cl::opt<bool> exportKernels("export-kernels",
                                             "mest_kernel_<layer>_<fwd|bwd_data|bwd_weight>"),
                                    cl::cat(cat));
 static cl::opt<int64_t> vectorWidth("vector-width",
-                                    cl::desc("Widest vector in floats (4, 8 or 16; default: "
-                                             "16 with AVX-512, 4 on aarch64, else 8)"),
+                                    cl::desc("Floats per vector (4, 8 or 16; default: the "
+                                             "target's: 16 with AVX-512, 4 on aarch64, else 8)"),
                                     cl::init(0), cl::cat(cat));
-static cl::opt<std::string> forwardOrder(
-    "forward-order",
-    cl::desc("Forward conv loop order: auto (default: per layer, by the measured rule), "
-             "weight (weight-stationary) or output (output-stationary interior)"),
-    cl::init("auto"), cl::cat(cat));
-static cl::opt<std::string> convKernels(
-    "conv-kernels",
-    cl::desc("Stride-1 conv kernels: auto (default: padded where it fits), padded (on "
-             "zero-bordered copies, output-stationary) or direct (clipped per tap)"),
-    cl::init("auto"), cl::cat(cat));
+// Overrides of mest-configure-kernels' rules; the names are the pass options'.
+enum class ForwardOrder { Auto, Weight, Output };
+static cl::opt<ForwardOrder> forwardOrderOpt(
+    "forward-order", cl::desc("Forward loop order of direct conv kernels"),
+    cl::init(ForwardOrder::Auto),
+    cl::values(clEnumValN(ForwardOrder::Auto, "auto", "per layer, by the measured rule (default)"),
+               clEnumValN(ForwardOrder::Weight, "weight", "weight-stationary"),
+               clEnumValN(ForwardOrder::Output, "output", "output-stationary interior")),
+    cl::cat(cat));
+enum class ConvKernels { Auto, Padded, Direct };
+static cl::opt<ConvKernels> convKernelsOpt(
+    "conv-kernels", cl::desc("Conv kernel variant"), cl::init(ConvKernels::Auto),
+    cl::values(clEnumValN(ConvKernels::Auto, "auto", "padded where it fits (default)"),
+               clEnumValN(ConvKernels::Padded, "padded",
+                          "on zero-bordered copies, output-stationary, wherever possible"),
+               clEnumValN(ConvKernels::Direct, "direct", "clipped per tap")),
+    cl::cat(cat));
 static cl::opt<bool> splitUpdates(
     "split-updates",
     cl::desc("Keep each layer's weight gradient and its SGD step apart (mest.grad_weight, "
@@ -118,15 +129,15 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(argc, argv,
                               "mestc: compile a mest model into a training-step object\n\n"
                               "  mestc model.mlir -o model.o --emit-header model.h\n");
-  if (!llvm::is_contained({"obj", "llvm", "mlir-steps", "mlir-llvm"}, emit.getValue()))
-    fail("--emit must be obj, llvm, mlir-steps or mlir-llvm, got '" + emit + "'");
-  if (!llvm::is_contained({"auto", "weight", "output"}, forwardOrder.getValue()))
-    fail("--forward-order must be auto, weight or output, got '" + forwardOrder + "'");
-  if (!llvm::is_contained({"auto", "padded", "direct"}, convKernels.getValue()))
-    fail("--conv-kernels must be auto, padded or direct, got '" + convKernels + "'");
   if (vectorWidth != 0 && vectorWidth != 4 && vectorWidth != 8 && vectorWidth != 16)
     fail("--vector-width must be 4, 8 or 16, got " + llvm::Twine(vectorWidth.getValue()));
 
+  const std::string forwardOrder = forwardOrderOpt == ForwardOrder::Weight   ? "weight"
+                                   : forwardOrderOpt == ForwardOrder::Output ? "output"
+                                                                             : "auto";
+  const std::string convKernels = convKernelsOpt == ConvKernels::Padded   ? "padded"
+                                  : convKernelsOpt == ConvKernels::Direct ? "direct"
+                                                                          : "auto";
   DialectRegistry registry;
   mest::registerCodegenDialects(registry);
   MLIRContext context(registry);
@@ -205,18 +216,18 @@ int main(int argc, char **argv) {
   lower.addPass(mest::createMestLowerKernels(kernelOptions));
   lower.addPass(createCanonicalizerPass());
   lower.addPass(createCSEPass());
-  if (emit != "mlir-steps") mest::buildLowerToLLVMPipeline(lower, options);
+  if (emit != Emit::MlirSteps) mest::buildLowerToLLVMPipeline(lower, options);
   if (failed(lower.run(*module))) return 1;
   lowerTime.stop();
 
   auto out = openOutputFile(output, &err);
   if (!out) fail(err);
-  if (emit == "mlir-steps" || emit == "mlir-llvm") {
+  if (emit == Emit::MlirSteps || emit == Emit::MlirLlvm) {
     module->print(out->os());
   } else {
     mest::TargetOptions target{triple, cpu, features, optLevel};
     TimingScope emitTime = rootTime.nest("LLVM: translation, O3 and code generation");
-    if (failed(mest::emitObject(*module, target, emit == "llvm", out->os(), err)))
+    if (failed(mest::emitObject(*module, target, emit == Emit::Llvm, out->os(), err)))
       fail(err);
     emitTime.stop();
   }
