@@ -84,9 +84,11 @@ Forgetting Forgetting::load(const std::string &path, int64_t expected, std::stri
     throw Error(fmt::format("{}: statistics of {} examples, but the training set has {}", path,
                             n, expected));
   const auto &bytes = f.get("STAT", f.has("STAT") ? f.sections.at("STAT").size() : 0, path);
-  if (bytes.size() != uint64_t(n) * sizeof(ExampleStats))
-    throw Error(fmt::format("{}: section 'STAT' has {} bytes, expected {} for {} examples", path,
-                            bytes.size(), uint64_t(n) * sizeof(ExampleStats), n));
+  // Divide rather than multiply: a crafted count times 16 wraps around (found by fuzzing).
+  if (bytes.size() % sizeof(ExampleStats) != 0 ||
+      bytes.size() / sizeof(ExampleStats) != uint64_t(n))
+    throw Error(fmt::format("{}: section 'STAT' has {} bytes, not the records of {} examples",
+                            path, bytes.size(), n));
   Forgetting out(n);
   std::memcpy(out.stats_.data(), bytes.data(), bytes.size());
   if (std::string problem = out.check(); !problem.empty())
