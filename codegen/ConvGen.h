@@ -43,7 +43,12 @@ public:
     bindState(entry->getArgument(0));
     return func;
   }
-  void end() { b.create<func::ReturnOp>(loc); }
+  void end() {
+    b.create<func::ReturnOp>(loc);
+    func::FuncOp f = b.getBlock()->getParentOp()->getParentOfType<func::FuncOp>();
+    if (!f) f = dyn_cast<func::FuncOp>(b.getBlock()->getParentOp());
+    if (f) f->setAttr("mest.scratch_bytes_used", b.getI64IntegerAttr(scratchBytesUsed));
+  }
 
   Type f32() { return b.getF32Type(); }
   /// The layer's own block of the state (its base is the caller's business, so
@@ -285,10 +290,17 @@ public:
   /// (KH, KW default to the layer's kernel.)
   Padded padded(int64_t channels, int64_t H, int64_t W, int64_t PH, int64_t PW, int64_t SH,
                 int64_t SW, int64_t KH = 0, int64_t KW = 0) const {
+    return paddedGeometry(sp, channels, H, W, PH, PW, SH, SW, KH, KW);
+  }
+  /// The one definition of a padded buffer's geometry (paddedScratchBytes
+  /// sizes the stack from it too).
+  static Padded paddedGeometry(const ConvKernelSpec &sp, int64_t channels, int64_t H, int64_t W,
+                               int64_t PH, int64_t PW, int64_t SH, int64_t SW, int64_t KH = 0,
+                               int64_t KW = 0) {
     KH = KH ? KH : sp.KH;
     KW = KW ? KW : sp.KW;
     Padded p{channels, H, W, PH, PW, SH, SW, (H + 2 * PH - KH) / SH + 1,
-             (W + 2 * PW - KW) / SW + 1};
+             (W + 2 * PW - KW) / SW + 1, 0, 0, 0, 0, 0, 0};
     p.Hp = (H + 2 * PH + SH - 1) / SH;
     p.Wp = (W + 2 * PW + SW - 1) / SW;
     p.flat = p.OH * p.Wp;
@@ -328,8 +340,14 @@ public:
   /// the OpenMP region, once per thread (scf-to-openmp, then canonicalisation).
   Value scratch(int64_t count, Type elem = {}) {
     auto type = MemRefType::get({count}, elem ? elem : f32());
+    Type e = type.getElementType();
+    scratchBytesUsed += count * (e.isIndex() ? 8 : std::max<int64_t>(1, e.getIntOrFloatBitWidth() / 8));
     return b.create<memref::AllocaOp>(loc, type, b.getI64IntegerAttr(64));
   }
+  /// Stack bytes per thread the scratch() buffers of this kernel take: checked
+  /// against the configuration's scratch_bytes (the formula
+  /// paddedScratchBytes), so the two cannot disagree in silence.
+  int64_t scratchBytesUsed = 0;
   /// mem[at, at + count) = 0.
   void zeroRange(Value mem, Value at, int64_t count) {
     if (count <= 0) return;

@@ -119,6 +119,7 @@ private:
   func::FuncOp convKernel(Operation *layer, StringRef dir);
   void callConvKernel(Operation *layer, StringRef dir, ValueRange args);
   void exportKernel(Operation *layer, StringRef dir);
+  bool scratchOverrun = false;  // a kernel took more stack than its configuration says
   func::FuncOp flatKernel(StringRef kind, int64_t n);
   void emitFlatSgd(Value values, Value grads, Value mom, Value n, Value lr, Value mu, Value wd);
   void emitLayerSgd(Operation *layer);
@@ -167,6 +168,18 @@ func::FuncOp StepLowering::convKernel(Operation *layer, StringRef dir) {
                    : dir.starts_with("bwd_data") ? buildConvBackwardData(b, loc(), spec, name)
                                        : buildConvBackwardWeight(b, loc(), spec, name);
   makeInternal(f);
+  // The configuration promised the stack scratch per thread; the emitter
+  // counted what it allocated. More than promised is a compiler bug.
+  if (auto used = f->getAttrOfType<IntegerAttr>("mest.scratch_bytes_used")) {
+    if (used.getInt() > std::max<int64_t>(spec.config.scratchBytes, 0) &&
+        (spec.config.paddedForward || spec.config.paddedBackwardData)) {
+      layer->emitOpError() << "internal error: kernel " << name << " takes " << used.getInt()
+                           << " bytes of stack scratch per thread, its configuration planned "
+                           << spec.config.scratchBytes;
+      scratchOverrun = true;
+    }
+    f->removeAttr("mest.scratch_bytes_used");
+  }
   kernelsByKey[key] = f;
   return f;
 }
@@ -701,7 +714,7 @@ LogicalResult StepLowering::run(StringRef name, bool train) {
     for (auto &entry : layers)
       if (isa<Conv2dOp, LinearOp>(entry.second))
         for (StringRef dir : {"fwd", "bwd_data", "bwd_weight"}) exportKernel(entry.second, dir);
-  return success();
+  return failure(scratchOverrun);
 }
 
 /// mest_model_after_mutation(state, threads): the runtime regroups every layer

@@ -17,39 +17,50 @@ using namespace mest::codegen;
 namespace mest::codegen::conv {
 } // namespace mest::codegen::conv
 
-/// The formulas of the emit* functions below.
+/// The stack each emit* function below takes per thread, buffer by buffer
+/// (the weight lists and the unstructured offset table are on the calling
+/// thread's stack, the padded copies and planes on every thread's), the largest
+/// over the three directions. The emitters count what they allocate and
+/// mest-lower-kernels refuses a kernel that takes more than this.
 int64_t mest::codegen::paddedScratchBytes(const ConvKernelSpec &sp) {
+  using conv::ConvGen;
   const int64_t vw = sp.vectorWidth, kk = sp.KH * sp.KW;
   const int64_t cap = std::max<int64_t>(sp.layout.capacityValues, 1);
-  auto geometry = [&](int64_t channels, int64_t H, int64_t W, int64_t PH, int64_t PW,
-                      int64_t S, int64_t KH, int64_t KW) {
-    const int64_t Hp = (H + 2 * PH + S - 1) / S, Wp = (W + 2 * PW + S - 1) / S;
-    const int64_t OH = (H + 2 * PH - KH) / S + 1;
-    const int64_t vecs = (OH * Wp + vw - 1) / vw;
-    return std::pair<int64_t, int64_t>{channels * S * S * Hp * Wp + KW + vw, vecs * vw};
-  };
-  const int64_t M = sp.scheme == rt::Scheme::Block ? sp.blockRows : 1;
-  auto [in, flat] = geometry(sp.C, sp.H, sp.W, sp.PH, sp.PW, sp.SH, sp.KH, sp.KW);
-  int64_t floats = in + M * flat + cap;  // forward (+ unstructured offsets)
-  // backward-weight: B images of input, the output gradients, the partial sums
-  const int64_t vecs = flat / vw;
-  int64_t B = std::max<int64_t>(1, sp.config.gradientRegisters / vecs);
-  while (sp.N % B) --B;
-  const bool channel = sp.scheme == rt::Scheme::Channel;
-  floats = std::max(floats, B * in + (channel ? sp.O : M) * B * flat +
-                                (channel ? kk : std::min(sp.C * kk, cap)) * vw + cap);
-  if (sp.scheme == rt::Scheme::Block) floats = std::max(floats, in + M * flat + cap * vw);
-  // backward-data: the padded output gradient, its planes, the weight lists
-  if (sp.SH == 1 && sp.SW == 1) {
-    auto [g, f] = geometry(sp.O, sp.OH, sp.OW, std::max<int64_t>(0, sp.KH - 1 - sp.PH),
-                           std::max<int64_t>(0, sp.KW - 1 - sp.PW), 1, sp.KH, sp.KW);
-    floats = std::max(floats, g + f + 2 * cap + 2 * (sp.C + 1));
+  const bool block = sp.scheme == rt::Scheme::Block, channel = sp.scheme == rt::Scheme::Channel;
+  const int64_t M = block ? sp.blockRows : 1;
+  const int64_t offsetTable = sp.scheme == rt::Scheme::Unstructured ? 4 * cap : 0;  // int32
+  const ConvGen::Padded p =
+      ConvGen::paddedGeometry(sp, sp.C, sp.H, sp.W, sp.PH, sp.PW, sp.SH, sp.SW);
+  const int64_t planeFloats = p.vecs * vw;
+  // Forward: the padded image and M output planes.
+  int64_t bytes = offsetTable + 4 * (p.size + M * planeFloats);
+  // Backward-weight: B padded images, the output-gradient planes, partial sums.
+  if (block) {
+    bytes = std::max(bytes, 4 * (p.size + M * planeFloats + cap * vw));
   } else {
-    const int64_t kr = (sp.KH + 1) / 2, ks = (sp.KW + 1) / 2;
-    auto [g, f] = geometry(sp.O, sp.OH, sp.OW, kr - 1, ks - 1, 1, kr, ks);
-    floats = std::max(floats, g + 4 * f + 2 * cap + 2 * (4 * sp.C + 1));
+    const int64_t R = sp.config.gradientRegisters;
+    int64_t B = std::max<int64_t>(1, R / p.vecs);
+    while (sp.N % B) --B;
+    const int64_t chunkVecs = std::min(p.vecs, R);
+    const bool onePass = p.vecs / chunkVecs + (p.vecs % chunkVecs ? 1 : 0) == 1;
+    const int64_t maxWeights = channel ? kk : std::min(sp.C * kk, cap);
+    bytes = std::max(bytes, offsetTable + 4 * (B * p.size + (channel ? sp.O : 1) * B * planeFloats +
+                                               (onePass ? 0 : maxWeights * vw)));
   }
-  return 4 * floats;
+  // Backward-data: the weights listed by key (start and cursor are index
+  // arrays, 8 bytes), the padded output gradient and its planes.
+  auto lists = [&](int64_t keys) { return 8 * (2 * keys + 1) + 8 * cap; };
+  if (sp.SH == 1 && sp.SW == 1 && sp.KH - 1 >= sp.PH && sp.KW - 1 >= sp.PW) {
+    const ConvGen::Padded q = ConvGen::paddedGeometry(sp, sp.O, sp.OH, sp.OW, sp.KH - 1 - sp.PH,
+                                                      sp.KW - 1 - sp.PW, 1, 1);
+    bytes = std::max(bytes, lists(sp.C) + 4 * (q.size + q.vecs * vw));
+  } else if (paddedBackwardDataApplies(sp)) {
+    const int64_t kr = (sp.KH + 1) / 2, ks = (sp.KW + 1) / 2;
+    const ConvGen::Padded q =
+        ConvGen::paddedGeometry(sp, sp.O, sp.OH, sp.OW, kr - 1, ks - 1, 1, 1, kr, ks);
+    bytes = std::max(bytes, lists(4 * sp.C) + 4 * (q.size + 4 * q.vecs * vw));
+  }
+  return bytes;
 }
 
 namespace mest::codegen::conv {
