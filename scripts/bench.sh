@@ -10,8 +10,18 @@ build=${1:-build}
 threads=${MEST_BENCH_THREADS:-$(nproc)}
 out=${MEST_BENCH_OUT:-bench/results/latest}
 mkdir -p "$out" && rm -f "$out"/*.jsonl
+# Reconfigure: the baselines' packages may have been installed (make bench runs
+# scripts/install-deps.sh --bench first) after this tree was configured.
+cmake "$build" > /dev/null
 echo "building the benchmark models (first time: a few minutes)..."
 cmake --build "$build" --target mest-bench -- -j "$(nproc)"
+missing=()
+[ -x "$build/bench/bench-onednn" ] || missing+=("oneDNN (libdnnl-dev)")
+/usr/bin/python3 -c "import torch" 2>/dev/null || missing+=("PyTorch (python3-torch)")
+if [ ${#missing[@]} -gt 0 ]; then
+  printf '\n*** mest bench: NO BASELINE for %s: its columns stay empty. ***\n' "${missing[*]}" >&2
+  printf '*** Install with scripts/install-deps.sh --bench, then run make bench again. ***\n\n' >&2
+fi
 export OMP_NUM_THREADS=$threads
 for b in "$build"/bench/bench-resnet32-*; do
   [ -f "$b" ] && [ -x "$b" ] || continue
