@@ -11,8 +11,10 @@ if [ ! -f $out/build.ninja ]; then
   cmake -G Ninja -S . -B $out -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=clang-19 \
     -DCMAKE_CXX_COMPILER=clang++-19 -DLLVM_USE_LINKER=lld -DMEST_SANITIZE=ON > /dev/null
 fi
+# allow_user_poisoning=0: see scripts/fuzz.sh. Exported for the build too:
+# mestc (instrumented) compiles the test models during it.
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:allow_user_poisoning=0
+export UBSAN_OPTIONS=print_stacktrace=1
 cmake --build $out -j "$(nproc)"
 cd $out
-# allow_user_poisoning=0: see scripts/fuzz.sh.
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:allow_user_poisoning=0 UBSAN_OPTIONS=print_stacktrace=1 \
-  ctest --output-on-failure -j "$(nproc)"
+ctest --output-on-failure -j "$(nproc)"
