@@ -90,7 +90,9 @@ void mest::buildLowerToLLVMPipeline(OpPassManager &pm, const CompileOptions &opt
   pm.addPass(createConvertFuncToLLVMPass(func));
   if (options.openmp) pm.addPass(createConvertOpenMPToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
-  pm.addPass(createCanonicalizerPass());
+  // No canonicalizer on the LLVM dialect here: LLVM's O3 follows, and on
+  // ResNet-32 the pass took 3-4 s of a 14-15 s compile for no step-time gain
+  // (docs/performance.md, "Compile time").
 }
 
 namespace {
