@@ -27,7 +27,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     mest::rt::Options o = mest::rt::parseOptions(int(argv.size()), argv.data(), "fuzz", 32, 2);
     // What the parser let through must be in range.
     if (o.epochs < 1 || o.epochs > mest::rt::kMaxEpochs || !(o.lr > 0) || o.threads < 0 ||
-        o.threads > 2 || !(o.momentum >= 0 && o.momentum < 1) || o.removeEpoch >= o.epochs)
+        o.threads > 8 || !(o.momentum >= 0 && o.momentum < 1) || o.removeEpoch >= o.epochs)
       __builtin_trap();
     for (int e : o.decayEpochList)
       if (e < 0 || e >= o.epochs) __builtin_trap();

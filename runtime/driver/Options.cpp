@@ -229,10 +229,12 @@ Options parseOptions(int argc, char **argv, const char *modelName, int64_t batch
     throw Error(fmt::format("--batch-size {}: this binary was compiled for batch {}; regenerate "
                             "the model with mest-model --batch {} and rebuild",
                             o.batchSize, batch, o.batchSize));
-  if (cores > 0 && o.threads > cores)
-    throw Error(fmt::format("--threads {}: this machine runs {} threads at once; more only "
-                            "slows training down",
-                            o.threads, cores));
+  // Some oversubscription is allowed (a test's --threads 2 on a 1-CPU machine);
+  // thousands of threads on a few CPUs are refused.
+  if (cores > 0 && o.threads > 4 * cores)
+    throw Error(fmt::format("--threads {}: this machine runs {} threads at once; at most {} "
+                            "are accepted, and more than {} only slows training down",
+                            o.threads, cores, 4 * cores, cores));
   if (!o.lrSteps.empty()) o.lrStepList = epochList(o.lrSteps, "lr-steps", o.epochs);
   if (!o.decayEpochs.empty()) o.decayEpochList = epochList(o.decayEpochs, "decay-epochs", o.epochs);
   if (o.pruneTo.empty() != o.growTo.empty()) throw Error("--prune-to and --grow-to go together");

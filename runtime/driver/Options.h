@@ -66,7 +66,7 @@ struct Options {
 constexpr int kMaxEpochs = 100000;
 
 /// Parses argv; prints --help and exits 0 when asked. Throws Error on bad input.
-/// `cores` bounds --threads (0: no bound).
+/// `cores` bounds --threads to 4 x cores (0: no bound).
 Options parseOptions(int argc, char **argv, const char *modelName, int64_t batch, int cores = 0);
 
 } // namespace mest::rt
