@@ -41,13 +41,12 @@ public:
     Block *entry = func.addEntryBlock();
     b.setInsertionPointToStart(entry);
     bindState(entry->getArgument(0));
+    kernel = func;
     return func;
   }
   void end() {
     b.create<func::ReturnOp>(loc);
-    func::FuncOp f = b.getBlock()->getParentOp()->getParentOfType<func::FuncOp>();
-    if (!f) f = dyn_cast<func::FuncOp>(b.getBlock()->getParentOp());
-    if (f) f->setAttr("mest.scratch_bytes_used", b.getI64IntegerAttr(scratchBytesUsed));
+    kernel->setAttr("mest.scratch_bytes_used", b.getI64IntegerAttr(scratchBytesUsed));
   }
 
   Type f32() { return b.getF32Type(); }
@@ -348,6 +347,7 @@ public:
   /// against the configuration's scratch_bytes (the formula
   /// paddedScratchBytes), so the two cannot disagree in silence.
   int64_t scratchBytesUsed = 0;
+  func::FuncOp kernel;  // the function begin() made
   /// mem[at, at + count) = 0.
   void zeroRange(Value mem, Value at, int64_t count) {
     if (count <= 0) return;

@@ -38,22 +38,12 @@ const char *kindName(FileKind k) {
 /// No mest file comes near this: a state block plus 16 bytes per example.
 constexpr uint64_t kMaxFileBytes = uint64_t(64) << 30;
 
-void writeAll(int fd, const void *data, size_t n, const std::string &path) {
-  const char *p = static_cast<const char *>(data);
-  while (n > 0) {
-    ssize_t w = ::write(fd, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0) throw Error(fmt::format("{}: write failed: {}", path, std::strerror(errno)));
-    p += w, n -= static_cast<size_t>(w);
-  }
-}
-
 /// CRC-32 of the header (its crc field as zero) and the payload.
 uint32_t checksum(const Header &h, const uint8_t *payload, uint64_t bytes) {
   Header copy = h;
   copy.crc = 0;
-  uLong c = crc32(0L, reinterpret_cast<const Bytef *>(&copy), sizeof copy);
-  if (h.version == 1) c = crc32(0L, Z_NULL, 0);
+  uLong c = h.version == 1 ? crc32(0L, Z_NULL, 0)
+                           : crc32(0L, reinterpret_cast<const Bytef *>(&copy), sizeof copy);
   for (uint64_t at = 0; at < bytes; at += 1u << 30)
     c = crc32(c, payload + at, static_cast<uInt>(std::min<uint64_t>(bytes - at, 1u << 30)));
   return static_cast<uint32_t>(c);

@@ -26,29 +26,29 @@ const char *fileType(mode_t m) {
   return "not a regular file";
 }
 
-void writeAllTo(int fd, const std::string &text, const std::string &path) {
-  const char *p = text.data();
-  size_t n = text.size();
-  while (n > 0) {
-    ssize_t w = ::write(fd, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0) {
-      std::string reason = why();
-      ::close(fd);
-      throw Error(fmt::format("{}: write failed: {}", path, reason));
-    }
-    p += w, n -= static_cast<size_t>(w);
+void writeWith(const std::string &path, const std::string &text, int flags) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | flags, 0644);
+  if (fd < 0) throw Error(fmt::format("{}: cannot open for writing: {}", path, why()));
+  try {
+    writeAll(fd, text.data(), text.size(), path);
+  } catch (...) {
+    ::close(fd);
+    throw;
   }
   if (::close(fd) != 0) throw Error(fmt::format("{}: write failed: {}", path, why()));
 }
 
-void writeWith(const std::string &path, const std::string &text, int flags) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | flags, 0644);
-  if (fd < 0) throw Error(fmt::format("{}: cannot open for writing: {}", path, why()));
-  writeAllTo(fd, text, path);
-}
-
 } // namespace
+
+void writeAll(int fd, const void *data, size_t n, const std::string &path) {
+  const char *p = static_cast<const char *>(data);
+  while (n > 0) {
+    ssize_t w = ::write(fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) throw Error(fmt::format("{}: write failed: {}", path, why()));
+    p += w, n -= static_cast<size_t>(w);
+  }
+}
 
 std::string parentDir(const std::string &path) {
   auto slash = path.rfind('/');

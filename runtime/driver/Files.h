@@ -9,6 +9,7 @@
 #ifndef MEST_RUNTIME_DRIVER_FILES_H
 #define MEST_RUNTIME_DRIVER_FILES_H
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -31,6 +32,9 @@ void checkWritableFile(const std::string &path, const std::string &what);
 /// `maxBytes`.
 int openRegularFile(const std::string &path, const std::string &what, uint64_t maxBytes,
                     uint64_t *size);
+
+/// Writes all `n` bytes to `fd` (retrying short writes); throws naming `path`.
+void writeAll(int fd, const void *data, size_t n, const std::string &path);
 
 /// Appends `text` to `path` (created if missing); throws on any failed write.
 void appendToFile(const std::string &path, const std::string &text);

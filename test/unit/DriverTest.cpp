@@ -57,6 +57,16 @@ std::pair<std::vector<uint8_t>, std::vector<uint8_t>> idx(uint32_t n, uint32_t h
   return {img, lab};
 }
 
+/// An IDX image file of 200 28x28 images, gzipped, then cut in half.
+void writeCutGzip(const std::string &path) {
+  auto [big, bigLab] = idx(200, 28, 28);
+  writeFile(path, big, true);
+  std::ifstream in(path, std::ios::binary);
+  std::vector<uint8_t> gz((std::istreambuf_iterator<char>(in)), {});
+  gz.resize(gz.size() / 2);
+  writeFile(path, gz);
+}
+
 } // namespace
 
 TEST_CASE("IDX loader reads plain and gzipped files", "[driver][data]") {
@@ -102,12 +112,7 @@ TEST_CASE("IDX loader names the file and the problem", "[driver][data]") {
   CHECK_THROWS_WITH(loadIdx(d + "/missing", d + "/ok-lab", 10, "t"),
                     Catch::Contains("/missing: cannot open"));
   // A gzip stream cut in the middle.
-  auto [big, bigLab] = idx(200, 28, 28);
-  writeFile(d + "/cut.gz", big, true);
-  std::ifstream in(d + "/cut.gz", std::ios::binary);
-  std::vector<uint8_t> gz((std::istreambuf_iterator<char>(in)), {});
-  gz.resize(gz.size() / 2);
-  writeFile(d + "/cut.gz", gz);
+  writeCutGzip(d + "/cut.gz");
   CHECK_THROWS_WITH(loadIdx(d + "/cut.gz", d + "/ok-lab", 10, "t"),
                     Catch::Contains("/cut.gz: "));
   CHECK_THROWS_WITH(parseDataSource("imagenet"), Catch::Contains("unknown data set 'imagenet'"));
@@ -292,12 +297,7 @@ TEST_CASE("data files that are not regular files, or too short, are named as suc
   writeFile(d + "/claim", claim);
   CHECK_THROWS_WITH(loadIdx(d + "/claim", d + "/r-lab", 10, "t"), Catch::Contains("truncated"));
   // A gzip stream cut short: the message is zlib's, intact (it was read after gzclose).
-  auto [big, bigLab] = idx(200, 28, 28);
-  writeFile(d + "/cut2.gz", big, true);
-  std::ifstream in(d + "/cut2.gz", std::ios::binary);
-  std::vector<uint8_t> gz((std::istreambuf_iterator<char>(in)), {});
-  gz.resize(gz.size() / 2);
-  writeFile(d + "/cut2.gz", gz);
+  writeCutGzip(d + "/cut2.gz");
   try {
     loadIdx(d + "/cut2.gz", d + "/r-lab", 10, "t");
     FAIL("a cut gzip file was read");
