@@ -77,13 +77,16 @@ int64_t attrInt(Operation *op, StringRef name) {
 
 class StepLowering {
 public:
-  StepLowering(ModuleOp module, func::FuncOp src, int64_t stateBytes, bool exportKernels,
+  StepLowering(ModuleOp module, func::FuncOp model, func::FuncOp src, int64_t stateBytes,
+               bool exportKernels,
                int64_t vectorWidth, llvm::StringMap<func::FuncOp> &kernels,
                llvm::StringMap<func::FuncOp> &kernelsByKey,
                const llvm::StringMap<std::string> &kernelNames)
       : module(module), src(src), b(module.getContext()), kb(b, src.getLoc()),
         stateBytes(stateBytes), exportKernels(exportKernels), vectorWidth(vectorWidth),
-        kernels(kernels), kernelsByKey(kernelsByKey), kernelNames(kernelNames) {}
+        kernels(kernels), kernelsByKey(kernelsByKey), kernelNames(kernelNames) {
+    model.walk([&](LayerOpInterface layer) { layers[layer.getLayerName()] = layer; });
+  }
 
   LogicalResult run(StringRef name, bool train);
 
@@ -136,17 +139,7 @@ private:
   llvm::StringMap<func::FuncOp> &kernelsByKey;  // conv/linear kernels, by kernelKey
   const llvm::StringMap<std::string> &kernelNames;  // kernelNamesOf(model)
   DenseMap<Value, Value> mems;
-  llvm::StringMap<Operation *> layers;
-  /// Fusions (planFusions): ops lowered as part of a later op, and for each
-  /// fused ReLU the batch norm and residual it absorbs.
-  DenseSet<Operation *> fusedAway;
-  DenseMap<Operation *, std::pair<BatchNormTrainOp, Value>> fusedRelu;
-  DenseMap<Operation *, ReluGradOp> fusedReluGrad;
-  /// Per-plane statistics a conv's forward writes for the batch norm after it.
-  DenseMap<Operation *, Value> statsOf;
-  /// Gradient sums computed by a backward-data kernel (grad_input, addend).
-  DenseMap<Operation *, std::pair<GradInputOp, Value>> fusedGradSum;
-  void planFusions(Block &body);
+  llvm::StringMap<Operation *> layers;  // the model's layers, by name
   Value state, arena, lr, mu, wd;
 };
 
@@ -321,12 +314,14 @@ LogicalResult StepLowering::lowerOp(Operation *op, ArrayRef<Value> res) {
     return std::array<int64_t, 3>{t.getDimSize(0), t.getDimSize(1), hw};
   };
   // out = relu?(bn(input) + residual?), with the input's statistics from the
-  // conv's epilogue when it provides them.
-  auto trainBatchNorm = [&](BatchNormTrainOp bn, Value residual, bool relu, Value out) {
+  // conv's epilogue when it provides them (mest-form-kernels).
+  auto trainBatchNorm = [&](BatchNormTrainOp bn, Value out) {
     auto [N, C, HW] = nchw(bn.getInput());
-    auto v = bnViews(bn, C);
+    auto v = bnViews(layers.lookup(bn.getLayer()), C);
     Value in = mem(bn.getInput());
-    Value stats = statsOf.lookup(bn);
+    Value stats = bn.getStats() ? mem(bn.getStats()) : Value();
+    Value residual = bn.getResidual();
+    bool relu = bn.getRelu();
     auto flag = [&](bool on) { return b.create<arith::ConstantIntOp>(loc(), on ? 1 : 0, 32); };
     call("mest_rt_batch_norm_train_fused",
          {i64(N), i64(C), i64(HW), ptr(in), ptr(v[0]), ptr(v[3]), ptr(v[4]),
@@ -346,17 +341,25 @@ LogicalResult StepLowering::lowerOp(Operation *op, ArrayRef<Value> res) {
   };
   return llvm::TypeSwitch<Operation *, LogicalResult>(op)
       .Case<Conv2dOp, LinearOp>([&](Operation *layer) {
-        if (Value stats = statsOf.lookup(layer)) {
-          callConvKernel(layer, "fwd_stats",
-                         {as4D(mem(layer->getOperand(0))), as4D(res[0]), stats});
-          return success();
-        }
-        callConvKernel(layer, "fwd", {as4D(mem(layer->getOperand(0))), as4D(res[0])});
+        return layer->emitOpError() << "is a layer definition inside a step: run "
+                                       "mest-form-kernels first";
+      })
+      .Case([&](ForwardOp f) {
+        Operation *layer = layers.lookup(f.getLayer());
+        Value in = as4D(mem(f.getInput()));
+        if (f.getStats())
+          callConvKernel(layer, "fwd_stats", {in, as4D(res[0]), res[1]});
+        else
+          callConvKernel(layer, "fwd", {in, as4D(res[0])});
         return success();
       })
       .Case([&](GradInputOp g) {
         Operation *layer = layers.lookup(g.getLayer());
-        callConvKernel(layer, "bwd_data", {as4D(mem(g.getOutputGrad())), as4D(res[0])});
+        if (Value addend = g.getAddend())
+          callConvKernel(layer, "bwd_data_acc",
+                         {as4D(mem(g.getOutputGrad())), as4D(res[0]), as4D(mem(addend))});
+        else
+          callConvKernel(layer, "bwd_data", {as4D(mem(g.getOutputGrad())), as4D(res[0])});
         return success();
       })
       .Case([&](GradWeightOp g) {
@@ -372,7 +375,7 @@ LogicalResult StepLowering::lowerOp(Operation *op, ArrayRef<Value> res) {
         return success();
       })
       .Case([&](BatchNormTrainOp bn) {
-        trainBatchNorm(bn, Value(), false, res[0]);
+        trainBatchNorm(bn, res[0]);
         return success();
       })
       .Case([&](BatchNormOp bn) {
@@ -386,11 +389,10 @@ LogicalResult StepLowering::lowerOp(Operation *op, ArrayRef<Value> res) {
       .Case([&](BatchNormGradOp g) {
         auto [N, C, HW] = nchw(g.getInput());
         auto v = bnViews(layers.lookup(g.getLayer()), C);
-        if (auto it = fusedReluGrad.find(g); it != fusedReluGrad.end()) {
-          ReluGradOp rg = it->second;
+        if (Value reluOut = g.getReluOutput()) {
           call("mest_rt_batch_norm_relu_backward",
-               {i64(N), i64(C), i64(HW), ptr(mem(g.getInput())), ptr(mem(rg.getOutput())),
-                ptr(mem(rg.getOutputGrad())), ptr(v[0]), ptr(mem(g.getMean())),
+               {i64(N), i64(C), i64(HW), ptr(mem(g.getInput())), ptr(mem(reluOut)),
+                ptr(mem(g.getOutputGrad())), ptr(v[0]), ptr(mem(g.getMean())),
                 ptr(mem(g.getInvStd())), ptr(res[0]), ptr(v[1])});
           return success();
         }
@@ -412,10 +414,6 @@ LogicalResult StepLowering::lowerOp(Operation *op, ArrayRef<Value> res) {
         return success();
       })
       .Case([&](ReluOp r) {
-        if (auto it = fusedRelu.find(r); it != fusedRelu.end()) {
-          trainBatchNorm(it->second.first, it->second.second, true, res[0]);
-          return success();
-        }
         int64_t n = cast<ShapedType>(r.getType()).getNumElements();
         b.create<func::CallOp>(loc(), flatKernel("relu", n),
                                ValueRange{flat(mem(r.getInput())), flat(res[0])});
@@ -429,12 +427,6 @@ LogicalResult StepLowering::lowerOp(Operation *op, ArrayRef<Value> res) {
         return success();
       })
       .Case([&](AddOp a) {
-        if (auto it = fusedGradSum.find(a); it != fusedGradSum.end()) {
-          auto [gi, other] = it->second;
-          callConvKernel(layers.lookup(gi.getLayer()), "bwd_data_acc",
-                         {as4D(mem(gi.getOutputGrad())), as4D(res[0]), as4D(mem(other))});
-          return success();
-        }
         int64_t n = cast<ShapedType>(a.getType()).getNumElements();
         b.create<func::CallOp>(loc(), flatKernel("add", n),
                                ValueRange{flat(mem(a.getLhs())), flat(mem(a.getRhs())),
@@ -506,152 +498,6 @@ LogicalResult StepLowering::lowerOp(Operation *op, ArrayRef<Value> res) {
       });
 }
 
-namespace {
-/// The byte range of an arena-planned value, if it has one.
-std::optional<std::pair<int64_t, int64_t>> arenaRange(Value v) {
-  Operation *def = v.getDefiningOp();
-  auto offsets =
-      def ? def->getAttrOfType<DenseI64ArrayAttr>(MestDialect::getArenaOffsetsAttrName())
-          : DenseI64ArrayAttr();
-  if (!offsets) return std::nullopt;
-  auto t = cast<RankedTensorType>(v.getType());
-  int64_t off = offsets[cast<OpResult>(v).getResultNumber()];
-  return std::pair<int64_t, int64_t>{off, off + t.getNumElements() * 4};
-}
-/// Whether an elementwise kernel may read `in` and write `out`: the memory
-/// plan let them share bytes only if it reused `in` for `out` exactly, or not
-/// at all. (The plan saw the unfused ops, where `in` may die before `out` is
-/// born, so a partial overlap is possible and would be a race.)
-bool elementwiseSafe(Value in, Value out) {
-  auto a = arenaRange(in), b = arenaRange(out);
-  if (!a || !b) return true;  // a step argument or result: its own buffer
-  return *a == *b || a->second <= b->first || b->second <= a->first;
-}
-/// Whether `in` and `out` share no bytes at all.
-bool disjoint(Value in, Value out) {
-  auto a = arenaRange(in), b = arenaRange(out);
-  return !a || !b || a->second <= b->first || b->second <= a->first;
-}
-/// Whether `v`, last read by `from` in the memory plan, still holds its value
-/// when a fused kernel reads it at `to` (later in the same block): no result
-/// of an op in between may have been placed over it.
-bool stillIntact(Value v, Operation *from, Operation *to) {
-  if (!arenaRange(v)) return true;
-  for (Operation *op = from->getNextNode(); op && op != to; op = op->getNextNode())
-    for (Value r : op->getResults())
-      if (!disjoint(v, r)) return false;
-  return true;
-}
-} // namespace
-
-/// Epilogue and prologue fusion into the batch-norm runtime kernels, each
-/// saving a pass over an activation: bn -> relu and bn -> add -> relu become
-/// one call at the ReLU (where the residual is computed, whatever the op
-/// order), and relu_grad -> batch_norm_grad one call at the latter. Only
-/// when the intermediate has no other use.
-void StepLowering::planFusions(Block &body) {
-  auto singleBn = [](Value v) -> BatchNormTrainOp {
-    auto bn = v.getDefiningOp<BatchNormTrainOp>();
-    return bn && bn.getOutput().hasOneUse() ? bn : BatchNormTrainOp();
-  };
-  for (Operation &op : body) {
-    if (auto relu = dyn_cast<ReluOp>(op)) {
-      Value out = relu.getResult();
-      if (BatchNormTrainOp bn = singleBn(relu.getInput());
-          bn && elementwiseSafe(bn.getInput(), out) && stillIntact(bn.getInput(), bn, relu)) {
-        fusedAway.insert(bn);
-        fusedRelu[relu] = {bn, Value()};
-        continue;
-      }
-      auto add = relu.getInput().getDefiningOp<AddOp>();
-      if (!add || !add.getResult().hasOneUse()) continue;
-      for (auto [mine, other] : {std::pair{add.getLhs(), add.getRhs()},
-                                 std::pair{add.getRhs(), add.getLhs()}}) {
-        BatchNormTrainOp bn = singleBn(mine);
-        if (!bn || !elementwiseSafe(other, out) || !elementwiseSafe(bn.getInput(), out) ||
-            !stillIntact(other, add, relu) || !stillIntact(bn.getInput(), bn, relu))
-          continue;
-        fusedAway.insert(bn);
-        fusedAway.insert(add);
-        fusedRelu[relu] = {bn, other};
-        break;
-      }
-    } else if (auto add = dyn_cast<AddOp>(op); add && !fusedAway.contains(add)) {
-      // A gradient sum at a fan-out: the backward-data kernel of one side
-      // adds the other side in its store.
-      for (auto [mine, other] : {std::pair{add.getLhs(), add.getRhs()},
-                                 std::pair{add.getRhs(), add.getLhs()}}) {
-        auto gi = mine.getDefiningOp<GradInputOp>();
-        if (!gi || !mine.hasOneUse() || !elementwiseSafe(other, add.getResult()) ||
-            !disjoint(gi.getOutputGrad(), add.getResult()) ||
-            !stillIntact(gi.getOutputGrad(), gi, add) ||
-            !layerKernelSpec(layers.lookup(gi.getLayer()), stateBytes).config.paddedBackwardData)
-          continue;
-        fusedAway.insert(gi);
-        fusedGradSum[add] = {gi, other};
-        break;
-      }
-    }
-  }
-  // A ReLU's backward goes into the batch-norm backward that is its only user
-  // (prologue), which reads the ReLU's output and incoming gradient itself,
-  // later than the plan expected: they must still be intact there.
-  for (Operation &op : body) {
-    auto rg = dyn_cast<ReluGradOp>(op);
-    if (!rg || !rg.getResult().hasOneUse()) continue;
-    auto g = dyn_cast<BatchNormGradOp>(*rg.getResult().getUsers().begin());
-    if (!g || !elementwiseSafe(rg.getOutput(), g.getResult()) ||
-        !elementwiseSafe(rg.getOutputGrad(), g.getResult()) ||
-        !elementwiseSafe(g.getInput(), g.getResult()) || !stillIntact(rg.getOutput(), rg, g) ||
-        !stillIntact(rg.getOutputGrad(), rg, g))
-      continue;
-    fusedAway.insert(rg);
-    fusedReluGrad[g] = rg;
-  }
-
-  // A conv before a batch norm computes the per-plane statistics in its
-  // epilogue (one pass less over the activation) into a small buffer on the
-  // step's stack, live from the conv to where the batch norm is emitted (the
-  // ReLU that absorbs it, or itself); buffers of equal shape are reused, and
-  // at most 256 KiB are allocated in all.
-  DenseMap<Operation *, Operation *> emittedAt;  // batch norm -> its call site
-  for (auto &[relu, fused] : fusedRelu) emittedAt[fused.first] = relu;
-  DenseMap<Operation *, BatchNormTrainOp> bnOf;  // conv -> the batch norm after it
-  for (Operation &op : body)
-    if (auto bn = dyn_cast<BatchNormTrainOp>(op))
-      if (auto conv = bn.getInput().getDefiningOp<Conv2dOp>();
-          conv && !bnOf.count(conv) &&
-          layerKernelSpec(conv, stateBytes).config.paddedForward)
-        bnOf[conv] = bn;
-  // Acquired at the conv, released after the batch norm's call site, so a
-  // reused buffer is never written before its previous reader ran.
-  DenseMap<Operation *, Value> releaseAfter;
-  SmallVector<Value> free;
-  int64_t allocated = 0;
-  for (Operation &op : body) {
-    if (BatchNormTrainOp bn = bnOf.lookup(&op)) {
-      auto t = cast<RankedTensorType>(op.getResult(0).getType());
-      auto type = MemRefType::get({t.getDimSize(0), t.getDimSize(1), 2}, b.getF32Type());
-      Value stats;
-      auto reuse = llvm::find_if(free, [&](Value v) { return v.getType() == type; });
-      if (reuse != free.end()) {
-        stats = *reuse;
-        free.erase(reuse);
-      } else if (allocated + type.getNumElements() * 4 <= (256 << 10)) {
-        allocated += type.getNumElements() * 4;
-        stats = b.create<memref::AllocaOp>(loc(), type);
-      }
-      if (stats) {
-        statsOf[&op] = stats;
-        statsOf[bn] = stats;
-        Operation *site = emittedAt.lookup(bn);
-        releaseAfter[site ? site : bn.getOperation()] = stats;
-      }
-    }
-    if (Value done = releaseAfter.lookup(&op)) free.push_back(done);
-  }
-}
-
 LogicalResult StepLowering::run(StringRef name, bool train) {
   auto arenaAttr = src->getAttrOfType<IntegerAttr>(MestDialect::getArenaBytesAttrName());
   if (!arenaAttr)
@@ -684,13 +530,6 @@ LogicalResult StepLowering::run(StringRef name, bool train) {
   }
   const unsigned firstOut = 2 + src.getNumArguments();
   for (auto [i, r] : llvm::enumerate(ret.getOperands())) mems[r] = entry->getArgument(firstOut + i);
-  for (Operation &op : body)
-    if (auto layer = dyn_cast<LayerOpInterface>(op))
-      layers[layer.getLayerName()] = &op;
-    else if (auto bn = dyn_cast<BatchNormTrainOp>(op))
-      layers[bn.getLayer()] = &op;
-
-  if (train) planFusions(body);
   for (Operation &op : body) {
     if (isa<func::ReturnOp>(op)) break;
     SmallVector<Value> results;
@@ -704,7 +543,6 @@ LogicalResult StepLowering::run(StringRef name, bool train) {
         results.push_back(mems[v]);
       }
     }
-    if (fusedAway.contains(&op)) continue;
     if (failed(lowerOp(&op, results))) return failure();
   }
   b.create<func::ReturnOp>(loc());
@@ -796,7 +634,7 @@ struct LowerKernelsPass : public mest::impl::MestLowerKernelsBase<LowerKernelsPa
     llvm::StringMap<std::string> kernelNames = kernelNamesOf(model);
     for (func::FuncOp step : steps) {
       bool train = step->hasAttr(MestDialect::getTrainStepAttrName());
-      StepLowering lowering(module, step, stateBytes, exportKernels, vectorWidth, kernels,
+      StepLowering lowering(module, model, step, stateBytes, exportKernels, vectorWidth, kernels,
                             kernelsByKey, kernelNames);
       if (failed(lowering.run(train ? "mest_model_train_step" : "mest_model_eval_step", train)))
         return signalPassFailure();

@@ -51,7 +51,7 @@ struct HoistSequentialAllocas
 };
 } // namespace
 
-void mest::buildCompilePipeline(OpPassManager &pm, const CompileOptions &options) {
+void mest::buildPlanPipeline(OpPassManager &pm, const CompileOptions &options) {
   pm.addPass(createMestPlanStorage());
   pm.addPass(createMestGroupFilters());
   MestConfigureKernelsOptions configure;
@@ -61,8 +61,13 @@ void mest::buildCompilePipeline(OpPassManager &pm, const CompileOptions &options
   configure.convKernels = options.convKernels;
   pm.addPass(createMestConfigureKernels(configure));
   pm.addPass(createMestGenerateBackward());
-  pm.addPass(createMestFuseSgd());
+  if (!options.splitUpdates) pm.addPass(createMestFuseSgd());
+  pm.addPass(createMestFormKernels());
   pm.addPass(createMestPlanMemory());
+}
+
+void mest::buildCompilePipeline(OpPassManager &pm, const CompileOptions &options) {
+  buildPlanPipeline(pm, options);
   MestLowerKernelsOptions lower;
   lower.exportKernels = options.exportKernels;
   pm.addPass(createMestLowerKernels(lower));

@@ -15,11 +15,16 @@ struct CompileOptions {
   std::string forwardOrder = "auto";
   std::string convKernels = "auto";
   std::string isa = "avx2";  // the target when the module has no mest.target
+  bool splitUpdates = false;  // keep each weight gradient and its SGD step apart
 };
 
-/// mest-compile: storage plan, load-balancing policy, kernel configuration,
-/// backward generation, SGD fusion, memory plan, kernel lowering, then cleanup. Tensor-level model in,
-/// memref/scf/vector step functions out.
+/// The planning stages (docs/pipeline.md): storage plan, load-balancing
+/// policy, kernel configuration, backward generation, SGD fusion, kernel
+/// formation, memory plan. Tensor-level model in, planned steps out.
+void buildPlanPipeline(mlir::OpPassManager &pm, const CompileOptions &options);
+
+/// mest-compile: the planning stages, then kernel lowering and cleanup.
+/// Tensor-level model in, memref/scf/vector step functions out.
 void buildCompilePipeline(mlir::OpPassManager &pm, const CompileOptions &options);
 
 /// mest-lower-to-llvm: upstream conversions to the LLVM dialect, with the

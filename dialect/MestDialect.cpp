@@ -125,16 +125,33 @@ LogicalResult MestDialect::verifyOperationAttribute(Operation *op, NamedAttribut
     if (!model)
       return op->emitError() << "'" << name << "' names the model " << modelRef
                              << ", which this module does not have";
-    llvm::DenseSet<StringAttr> layers;
+    llvm::DenseMap<StringAttr, Operation *> layers;
     model.walk([&](LayerOpInterface l) {
-      layers.insert(l->getAttrOfType<StringAttr>("sym_name"));
+      layers[l->getAttrOfType<StringAttr>("sym_name")] = l.getOperation();
     });
     WalkResult refs = op->walk([&](Operation *inner) {
       auto ref = inner->getAttrOfType<FlatSymbolRefAttr>("layer");
-      if (!ref || layers.contains(ref.getAttr())) return WalkResult::advance();
-      inner->emitOpError() << "names layer " << ref << ", which model " << modelRef
-                           << " does not have";
-      return WalkResult::interrupt();
+      if (!ref) return WalkResult::advance();
+      Operation *layer = layers.lookup(ref.getAttr());
+      if (!layer) {
+        inner->emitOpError() << "names layer " << ref << ", which model " << modelRef
+                             << " does not have";
+        return WalkResult::interrupt();
+      }
+      // A forward kernel runs its layer on the layer's own types.
+      if (auto fwd = dyn_cast<ForwardOp>(inner)) {
+        if (!isa<Conv2dOp, LinearOp>(layer) ||
+            fwd.getInput().getType() != layer->getOperand(0).getType() ||
+            fwd.getOutput().getType() != layer->getResult(0).getType()) {
+          inner->emitOpError() << "runs layer " << ref << " on " << fwd.getInput().getType()
+                               << " -> " << fwd.getOutput().getType()
+                               << ", but that layer is '" << layer->getName() << "' on "
+                               << layer->getOperand(0).getType() << " -> "
+                               << layer->getResult(0).getType();
+          return WalkResult::interrupt();
+        }
+      }
+      return WalkResult::advance();
     });
     return failure(refs.wasInterrupted());
   }

@@ -240,3 +240,35 @@ LogicalResult ReshapeOp::verify() {
                          << " and " << out;
   return success();
 }
+
+//===----------------------------------------------------------------------===//
+// Operands and results that mest-form-kernels attaches
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// Per-plane statistics of `activation` ([N, C, H, W]) are [N, C, 2].
+LogicalResult verifyStats(Operation *op, Type stats, Type activation) {
+  auto a = cast<RankedTensorType>(activation);
+  auto s = cast<RankedTensorType>(stats);
+  if (a.getRank() != 4 ||
+      s.getShape() != ArrayRef<int64_t>{a.getDimSize(0), a.getDimSize(1), 2})
+    return op->emitOpError() << "statistics " << s << " must be [N, C, 2] of the 4-D activation "
+                             << a;
+  return success();
+}
+
+} // namespace
+
+LogicalResult BatchNormTrainOp::verify() {
+  Type in = getInput().getType();
+  if (getOutput().getType() != in)
+    return emitOpError() << "result type " << getOutput().getType() << " differs from the input's "
+                         << in;
+  if (getStats()) return verifyStats(*this, getStats().getType(), in);
+  return success();
+}
+
+LogicalResult ForwardOp::verify() {
+  if (getStats()) return verifyStats(*this, getStats().getType(), getOutput().getType());
+  return success();
+}

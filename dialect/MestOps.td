@@ -235,5 +235,6 @@ def Mest_SoftmaxCrossEntropyOp : Mest_Op<"softmax_cross_entropy", [Pure]> {
 }
 
 include "dialect/MestTrainingOps.td"
+include "dialect/MestKernelOps.td"
 
 #endif // MEST_OPS_TD

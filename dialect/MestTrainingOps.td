@@ -9,7 +9,10 @@
 #define MEST_TRAINING_OPS_TD
 
 def Mest_BatchNormTrainOp : Mest_Op<"batch_norm_train",
-    [MemoryEffects<[MemRead<Mest_StateResource>, MemWrite<Mest_StateResource>]>]> {
+    [MemoryEffects<[MemRead<Mest_StateResource>, MemWrite<Mest_StateResource>]>,
+     AttrSizedOperandSegments,
+     OptionalTypesMatchWith<"the residual has the input's type", "input", "residual",
+                            "$_self">]> {
   let summary = "Batch norm with batch statistics; updates the running averages";
   let description = [{
     The training-mode form of `mest.batch_norm @layer`: normalises with the
@@ -20,52 +23,86 @@ def Mest_BatchNormTrainOp : Mest_Op<"batch_norm_train",
     %y, %mean, %invstd = mest.batch_norm_train @bn1(%x)
         : tensor<64x16x32x32xf32> -> tensor<64x16x32x32xf32>, tensor<16xf32>, tensor<16xf32>
     ```
+
+    mest-form-kernels folds what follows it into its epilogue and where its
+    statistics come from into its operands; the result is then
+    `relu?(bn(x) + residual?)`:
+    - `stats %s`: per-plane sums `[N, C, 2]` (sum, sum of squares of each
+      image's plane) written by the conv forward that produced `%x`, so the
+      kernel makes one pass over `%x` instead of two;
+    - `residual %r`: the other side of a residual add, added after the affine
+      normalisation;
+    - `relu`: the ReLU that was the only user.
+
+    ```mlir
+    %y, %mean, %invstd = mest.batch_norm_train @bn2(%x, stats %s : tensor<64x16x2xf32>,
+        residual %r) relu : tensor<64x16x32x32xf32> -> ...
+    ```
   }];
-  let arguments = (ins F32Tensor2DOr4D:$input, FlatSymbolRefAttr:$layer);
+  let arguments = (ins F32Tensor2DOr4D:$input, Optional<TensorRankOf<[F32], [3]>>:$stats,
+                       Optional<F32Tensor2DOr4D>:$residual, FlatSymbolRefAttr:$layer,
+                       UnitAttr:$relu);
   let results = (outs F32Tensor2DOr4D:$output, TensorRankOf<[F32], [1]>:$mean,
                       TensorRankOf<[F32], [1]>:$inv_std);
   let assemblyFormat = [{
-    $layer `(` $input `)` attr-dict `:` type($input) `->` type($output) `,` type($mean) `,`
+    $layer `(` $input (`,` `stats` $stats^ `:` type($stats))? (`,` `residual` $residual^)? `)`
+    (`relu` $relu^)? attr-dict `:` type($input) `->` type($output) `,` type($mean) `,`
     type($inv_std)
   }];
+  let hasVerifier = 1;
 }
 
 def Mest_BatchNormGradOp : Mest_Op<"batch_norm_grad",
     [MemoryEffects<[MemRead<Mest_StateResource>, MemWrite<Mest_StateResource>]>,
      AllTypesMatch<["input", "output_grad", "input_grad"]>,
-     AllTypesMatch<["mean", "inv_std"]>]> {
+     AllTypesMatch<["mean", "inv_std"]>,
+     OptionalTypesMatchWith<"the ReLU output has the input's type", "input", "relu_output",
+                            "$_self">]> {
   let summary = "Input gradient of batch norm; writes the scale and shift gradients";
   let description = [{
     ```mlir
     %dx = mest.batch_norm_grad @bn1(%x, %dy, %mean, %invstd)
         : tensor<64x16x32x32xf32>, tensor<16xf32>
     ```
+
+    With `relu %y` (set by mest-form-kernels) `%dy` is the gradient of the
+    ReLU after the batch norm, whose output was `%y`: the kernel takes `%dy`
+    where `%y > 0` and 0 elsewhere (the ReLU backward as its prologue).
   }];
   let arguments = (ins F32Tensor2DOr4D:$input, F32Tensor2DOr4D:$output_grad,
                        TensorRankOf<[F32], [1]>:$mean, TensorRankOf<[F32], [1]>:$inv_std,
-                       FlatSymbolRefAttr:$layer);
+                       Optional<F32Tensor2DOr4D>:$relu_output, FlatSymbolRefAttr:$layer);
   let results = (outs F32Tensor2DOr4D:$input_grad);
   let assemblyFormat = [{
-    $layer `(` $input `,` $output_grad `,` $mean `,` $inv_std `)` attr-dict `:`
-    type($input) `,` type($mean)
+    $layer `(` $input `,` $output_grad `,` $mean `,` $inv_std (`,` `relu` $relu_output^)? `)`
+    attr-dict `:` type($input) `,` type($mean)
   }];
 }
 
-def Mest_GradInputOp : Mest_Op<"grad_input", [MemoryEffects<[MemRead<Mest_StateResource>]>]> {
+def Mest_GradInputOp : Mest_Op<"grad_input",
+    [MemoryEffects<[MemRead<Mest_StateResource>]>,
+     OptionalTypesMatchWith<"the addend has the result's type", "input_grad", "addend",
+                            "$_self">]> {
   let summary = "Input gradient of a conv2d or linear layer (backward-data)";
   let description = [{
     Uses the layer's active weights only; the layer's geometry and sparsity are
-    those of the forward op named `@layer` in the same function.
+    those of the model's layer `@layer`.
 
     ```mlir
     %dx = mest.grad_input @layer1.0.conv1(%dy)
         : tensor<64x16x32x32xf32> -> tensor<64x16x32x32xf32>
     ```
+
+    With `add %g` (set by mest-form-kernels where a value fans out) the result
+    is the input gradient plus `%g`, the gradient arriving by the other path,
+    added as the kernel stores.
   }];
-  let arguments = (ins TensorOf<[F32]>:$output_grad, FlatSymbolRefAttr:$layer);
+  let arguments = (ins TensorOf<[F32]>:$output_grad, Optional<TensorOf<[F32]>>:$addend,
+                       FlatSymbolRefAttr:$layer);
   let results = (outs TensorOf<[F32]>:$input_grad);
   let assemblyFormat = [{
-    $layer `(` $output_grad `)` attr-dict `:` type($output_grad) `->` type($input_grad)
+    $layer `(` $output_grad (`,` `add` $addend^)? `)` attr-dict `:` type($output_grad) `->`
+    type($input_grad)
   }];
 }
 

@@ -4,6 +4,7 @@
 // touches @L (the contract: passes/Passes.td).
 //
 //===----------------------------------------------------------------------===//
+#include "passes/LayerRefs.h"
 #include "passes/Passes.h"
 
 #include "dialect/MestDialect.h"
@@ -20,20 +21,12 @@ using namespace mest;
 
 namespace {
 
-/// Whether an op of a step reads or writes layer `name`'s state: a training op
-/// naming it, or its own forward op.
-bool touches(Operation *op, FlatSymbolRefAttr name) {
-  if (op->getAttrOfType<FlatSymbolRefAttr>("layer") == name) return true;
-  auto sym = op->getAttrOfType<StringAttr>("sym_name");
-  return sym && sym == name.getAttr();
-}
-
 struct FuseSgdPass : public mest::impl::MestFuseSgdBase<FuseSgdPass> {
   void runOnOperation() override {
     SmallVector<std::pair<GradWeightOp, SgdOp>> pairs;
     getOperation().walk([&](GradWeightOp grad) {
       for (Operation *op = grad->getNextNode(); op; op = op->getNextNode()) {
-        if (!touches(op, grad.getLayerAttr())) continue;
+        if (!touchesLayer(op, grad.getLayerAttr())) continue;
         if (auto sgd = dyn_cast<SgdOp>(op)) pairs.push_back({grad, sgd});
         return;  // the first op on the same layer decides
       }

@@ -65,7 +65,8 @@ Value cloneForward(OpBuilder &b, func::FuncOp model, func::FuncOp step, bool tra
       auto type = bn.getInput().getType();
       auto stat = RankedTensorType::get({type.getDimSize(1)}, b.getF32Type());
       clone = b.create<BatchNormTrainOp>(bn.getLoc(), type, stat, stat,
-                                         map.lookup(bn.getInput()), layerRef(bn));
+                                         map.lookup(bn.getInput()), /*stats=*/Value(),
+                                         /*residual=*/Value(), layerRef(bn), /*relu=*/UnitAttr());
       clone->setAttrs(bn->getDiscardableAttrDictionary());
       for (auto attrName : {bn.getEpsAttrName(), bn.getMomentumAttrName()})
         clone->setAttr(attrName, bn->getAttr(attrName));
@@ -103,7 +104,8 @@ LogicalResult emitBackward(OpBuilder &b, func::FuncOp step, ArrayRef<Operation *
     bool ok = llvm::TypeSwitch<Operation *, bool>(op)
                   .Case<Conv2dOp, LinearOp>([&](auto layer) {
                     if (x != input)
-                      addGrad(x, b.create<GradInputOp>(loc, x.getType(), dy, layerRef(op)));
+                      addGrad(x, b.create<GradInputOp>(loc, x.getType(), dy, /*addend=*/Value(),
+                                                       layerRef(op)));
                     // Gradient, then update: split here, fused by mest-fuse-sgd.
                     b.create<GradWeightOp>(loc, x, dy, layerRef(op));
                     b.create<SgdOp>(loc, lr, mom, wd, layerRef(op));
@@ -111,7 +113,8 @@ LogicalResult emitBackward(OpBuilder &b, func::FuncOp step, ArrayRef<Operation *
                   })
                   .Case([&](BatchNormTrainOp bn) {
                     Value dx = b.create<BatchNormGradOp>(loc, x.getType(), x, dy, bn.getMean(),
-                                                         bn.getInvStd(), bn.getLayerAttr());
+                                                         bn.getInvStd(), /*relu_output=*/Value(),
+                                                         bn.getLayerAttr());
                     b.create<SgdOp>(loc, lr, mom, wd, bn.getLayerAttr());
                     addGrad(x, dx);
                     return true;

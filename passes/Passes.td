@@ -97,6 +97,44 @@ def MestFuseSgd : Pass<"mest-fuse-sgd", "::mlir::ModuleOp"> {
   }];
 }
 
+def MestFormKernels : Pass<"mest-form-kernels", "::mlir::ModuleOp"> {
+  let summary = "Group each step's ops into the kernels that will be emitted";
+  let description = [{
+    Needs: the train and eval steps (mest-generate-backward, after
+    mest-fuse-sgd) and a `#mest.kernel` on every conv2d and linear layer of the
+    model (mest-configure-kernels): whether a statistics epilogue or a
+    gradient sum is fused depends on the kernel variant.
+
+    Establishes, in every step:
+    - each conv2d or linear op is a `mest.forward @layer` of the model's layer
+      (its kernels reach their layer, its state block and its configuration
+      through the symbol; the eval step's batch norms stay as they are);
+    - `batch_norm_train -> relu` and `batch_norm_train -> add -> relu` are one
+      `batch_norm_train ... residual %r) relu`, at the ReLU;
+    - `relu_grad -> batch_norm_grad` is one `batch_norm_grad ..., relu %y)`;
+    - `add(grad_input @L, %g)` at a fan-out is `grad_input @L(%dy, add %g)`
+      where L's backward-data is padded;
+    - a padded conv forward followed by a batch norm also returns the
+      per-plane statistics `[N, C, 2]`, which the batch norm takes as
+      `stats` (one pass over the activation less).
+    A chain is fused only when each intermediate has one user (it then never
+    exists in memory) and no op between its first and last op touches the
+    state of the layer whose op moves to the last one. Fusion is decided on SSA
+    values only: the arena is planned afterwards, over the formed kernels, so a
+    fused kernel's operands are live exactly as long as it reads them.
+
+    Why here: after the schedule of updates is fixed (mest-fuse-sgd decides
+    where each SGD runs, which bounds how far a weight read may move), before
+    mest-plan-memory, which must see the values that exist.
+
+    ```mlir
+    %c = mest.conv2d @c1(%x) ...              %c, %s = mest.forward @c1(%x) ... stats ...
+    %b, %m, %v = mest.batch_norm_train @bn1(%c)   ->  %y, %m, %v = mest.batch_norm_train
+    %y = mest.relu %b                                   @bn1(%c, stats %s : ...) relu ...
+    ```
+  }];
+}
+
 def MestPlanMemory : Pass<"mest-plan-memory", "::mlir::ModuleOp"> {
   let summary = "Place every activation and gradient of a step in one static arena";
   let description = [{

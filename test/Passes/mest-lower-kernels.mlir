@@ -1,7 +1,7 @@
-// RUN: mest-opt %s --mest-plan-storage --mest-group-filters --mest-configure-kernels --mest-generate-backward --mest-fuse-sgd --mest-plan-memory --mest-lower-kernels --mlir-print-op-on-diagnostic=false 2>/dev/null | FileCheck %s
+// RUN: mest-opt %s --mest-plan-storage --mest-group-filters --mest-configure-kernels --mest-generate-backward --mest-fuse-sgd --mest-form-kernels --mest-plan-memory --mest-lower-kernels --mlir-print-op-on-diagnostic=false 2>/dev/null | FileCheck %s
 // Unfused (what mestc --split-updates does): a gradient-only kernel, then the
 // layer's SGD loop over its active values, bounded by the count in its state.
-// RUN: mest-opt %s --mest-plan-storage --mest-group-filters --mest-configure-kernels --mest-generate-backward --mest-plan-memory --mest-lower-kernels 2>/dev/null | FileCheck %s --check-prefix=SPLIT
+// RUN: mest-opt %s --mest-plan-storage --mest-group-filters --mest-configure-kernels --mest-generate-backward --mest-form-kernels --mest-plan-memory --mest-lower-kernels 2>/dev/null | FileCheck %s --check-prefix=SPLIT
 // SPLIT-LABEL: func.func @mest_model_train_step(
 // SPLIT: call @mest_k_fc_bwd_weight_grad(
 // The dense classifier: all of its 3 x 8 = 24 weights.
@@ -12,13 +12,16 @@
 // SPLIT-NOT: call @mest_k_c_bwd_weight(
 // RUN: not mest-opt %s --mest-lower-kernels 2>&1 | FileCheck %s --check-prefix=NOPLAN
 // RUN: not mest-opt %s --mest-plan-storage --mest-lower-kernels 2>&1 | FileCheck %s --check-prefix=NOCONFIG
+// RUN: not mest-opt %s --mest-plan-storage --mest-group-filters --mest-configure-kernels --mest-generate-backward --mest-plan-memory --mest-lower-kernels 2>&1 | FileCheck %s --check-prefix=NOFORM
+// NOFORM: error: 'mest.conv2d' op is a layer definition inside a step: run mest-form-kernels first
 
 // The ABI functions over the state block (3456 bytes: see mest-plan-storage.mlir)
 // and the arena, with caller buffers for inputs and outputs (i1 as i8).
 // CHECK-LABEL: func.func @mest_model_train_step(
 // CHECK-SAME: memref<3456xi8>, %{{.*}}: memref<{{[0-9]+}}xi8>, %{{.*}}: memref<2x4x6x6xf32>, %{{.*}}: memref<2xi32>, %{{.*}}: f32, %{{.*}}: f32, %{{.*}}: f32, %{{.*}}: memref<2xf32>, %{{.*}}: memref<2xi8>, %{{.*}}: memref<2xf32>)
-// The conv's forward also writes the per-plane statistics its batch norm uses.
-// CHECK: %[[STATS:.*]] = memref.alloca() : memref<2x8x2xf32>
+// The conv's forward also writes the per-plane statistics its batch norm uses,
+// an arena tensor like any other.
+// CHECK: %[[STATS:.*]] = memref.view %arg1[%{{.*}}][] : memref<{{[0-9]+}}xi8> to memref<2x8x2xf32>
 // CHECK: %[[BLOCK:.*]] = memref.view %arg0[%{{.*}}][] : memref<3456xi8> to memref<2496xi8>
 // CHECK: call @mest_k_c_fwd_stats(%[[BLOCK]], %{{.*}}, %{{.*}}, %[[STATS]])
 // CHECK: call @mest_rt_batch_norm_train_fused(

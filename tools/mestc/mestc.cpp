@@ -171,7 +171,7 @@ int main(int argc, char **argv) {
   const uint64_t fingerprint = llvm::xxh3_64bits(text);
 
   mest::CompileOptions options{exportKernels, vectorWidth, !noOpenMP, forwardOrder,
-                               convKernels};
+                               convKernels, isa, splitUpdates};
   // --timing: one report for the passes of both pass managers and LLVM's
   // object emission, printed when the tool exits.
   DefaultTimingManager timer;
@@ -180,16 +180,7 @@ int main(int argc, char **argv) {
   PassManager plan(&context);
   TimingScope planTime = rootTime.nest("mest planning passes");
   if (timing) plan.enableTiming(planTime);
-  plan.addPass(mest::createMestPlanStorage());
-  plan.addPass(mest::createMestGroupFilters());
-  mest::MestConfigureKernelsOptions configure;
-  configure.vectorWidth = vectorWidth;
-  configure.forwardOrder = forwardOrder;
-  configure.convKernels = convKernels;
-  plan.addPass(mest::createMestConfigureKernels(configure));
-  plan.addPass(mest::createMestGenerateBackward());
-  if (!splitUpdates) plan.addPass(mest::createMestFuseSgd());
-  plan.addPass(mest::createMestPlanMemory());
+  mest::buildPlanPipeline(plan, options);
   {
     // The memory plan's remark is for mest-opt users; mestc stays quiet.
     ScopedDiagnosticHandler quiet(&context, [](Diagnostic &d) {
