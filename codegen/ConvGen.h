@@ -348,6 +348,8 @@ public:
   /// paddedScratchBytes), so the two cannot disagree in silence.
   int64_t scratchBytesUsed = 0;
   func::FuncOp kernel;  // the function begin() made
+  /// affine[C, 2] of ConvKernelSpec::inputAffineRelu (null without it).
+  Value inputAffine;
   /// mem[at, at + count) = 0.
   void zeroRange(Value mem, Value at, int64_t count) {
     if (count <= 0) return;
@@ -357,8 +359,10 @@ public:
   }
   /// buf = image n of src [N, channels, H, W], zero-bordered by (PH, PW) and
   /// split into phase planes, with zeros after the last plane. Which rows and
-  /// columns of a phase plane hold data is known at compile time.
-  void fillPadded(const Padded &p, Value src, Value n, Value buf) {
+  /// columns of a phase plane hold data is known at compile time. With
+  /// `affine` ([channels, 2]), the data is relu(fma(src, scale, shift)) (the
+  /// border stays zero: it pads the ReLU's output).
+  void fillPadded(const Padded &p, Value src, Value n, Value buf, Value affine = {}) {
     auto valid = [](int64_t phase, int64_t stride, int64_t pad, int64_t size, int64_t outer) {
       // Phase positions a with 0 <= a * stride + phase - pad < size.
       int64_t lo = std::max<int64_t>(0, (pad - phase + stride - 1) / stride);
@@ -367,6 +371,13 @@ public:
       return std::pair<int64_t, int64_t>{std::min(lo, hi), hi};
     };
     kb.forLoop(kb.idx(0), kb.idx(p.channels), 1, [&](Value c) {
+      Value scale = affine ? kb.load(affine, {c, kb.idx(0)}) : Value();
+      Value shift = affine ? kb.load(affine, {c, kb.idx(1)}) : Value();
+      auto prologue = [&](Value v, int64_t w) -> Value {
+        if (!affine) return v;
+        Value y = b.create<math::FmaOp>(loc, v, splat(scale, w), splat(shift, w));
+        return b.create<arith::MaximumFOp>(loc, y, splat(kb.f32(0.0), w));
+      };
       for (int64_t i = 0; i < p.SH; ++i)
         for (int64_t j = 0; j < p.SW; ++j) {
           Value base = kb.mul(kb.add(kb.mul(c, kb.idx(p.SH * p.SW)), kb.idx(i * p.SW + j)),
@@ -380,7 +391,8 @@ public:
             zeroRange(buf, row, b0);
             rowLoop(kb.idx(b0), kb.idx(b1), [&](Value bx, int64_t w) {
               Value ix = kb.add(kb.mul(bx, kb.idx(p.SW)), kb.idx(j - p.PW));
-              storeVec(loadStrided(src, {n, c, iy, ix}, w, p.SW), buf, {kb.add(row, bx)}, w);
+              storeVec(prologue(loadStrided(src, {n, c, iy, ix}, w, p.SW), w), buf,
+                       {kb.add(row, bx)}, w);
             });
             zeroRange(buf, kb.add(row, kb.idx(b1)), p.Wp - b1);
           });

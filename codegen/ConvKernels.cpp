@@ -29,9 +29,12 @@ func::FuncOp mest::codegen::buildConvForward(OpBuilder &b, Location loc,
   KernelBuilder &kb = g.kb;
   SmallVector<Type> args = {g.stateType(), g.inType(), g.outType()};
   if (spec.outputStats) args.push_back(MemRefType::get({spec.N, spec.O, 2}, b.getF32Type()));
+  if (spec.inputAffineRelu) args.push_back(MemRefType::get({spec.C, 2}, b.getF32Type()));
   func::FuncOp func = g.begin(name, args);
   Value in = func.getArgument(1), out = func.getArgument(2);
   assert((!spec.outputStats || spec.config.paddedForward) && "statistics need the padded forward");
+  assert((!spec.inputAffineRelu || spec.config.paddedForward) && "bn_relu needs the padded copy");
+  if (spec.inputAffineRelu) g.inputAffine = func.getArguments().back();
   if (spec.config.paddedForward) {
     emitPaddedForward(g, in, out, spec.outputStats ? func.getArgument(3) : Value());
     g.end();
@@ -305,8 +308,12 @@ func::FuncOp mest::codegen::buildConvBackwardWeight(OpBuilder &b, Location loc,
   ConvGen g(b, loc, spec);
   KernelBuilder &kb = g.kb;
   Type f32 = b.getF32Type();
-  func::FuncOp func =
-      g.begin(name, {g.stateType(), g.inType(), g.outType(), f32, f32, f32});
+  SmallVector<Type> args{g.stateType(), g.inType(), g.outType(), f32, f32, f32};
+  if (spec.inputAffineRelu) args.push_back(MemRefType::get({spec.C, 2}, f32));
+  func::FuncOp func = g.begin(name, args);
+  assert((!spec.inputAffineRelu || spec.config.paddedBackwardWeight) &&
+         "bn_relu needs the padded copy");
+  if (spec.inputAffineRelu) g.inputAffine = func.getArguments().back();
   Value in = func.getArgument(1), dout = func.getArgument(2);
   Value lr = func.getArgument(3), mu = func.getArgument(4), wd = func.getArgument(5);
   auto update = [&](Tap &t) {

@@ -46,6 +46,10 @@ struct ConvKernelSpec {
   /// Backward-weight applies SGD to each weight after its gradient
   /// (mest.grad_weight_sgd); else it only stores the gradients (mest.grad_weight).
   bool fuseUpdate = true;
+  /// Forward and backward-weight read relu(in * affine[c, 0] + affine[c, 1])
+  /// instead of `in`, applied in the padded copy (a batch norm folded into its
+  /// consumers, mest.batch_norm_affine): one more argument, affine[C, 2].
+  bool inputAffineRelu = false;
   int64_t numPatterns() const { return static_cast<int64_t>(taps.size()) / 4; }
 };
 

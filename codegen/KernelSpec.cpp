@@ -66,7 +66,8 @@ std::string mest::codegen::kernelKey(const ConvKernelSpec &sp, StringRef dir) {
                     c.scratchBytes})
     os << ',' << v;
   for (bool v : {sp.bias, c.paddedForward, c.paddedBackwardData, c.paddedBackwardWeight,
-                 c.outputStationary, sp.outputStats, sp.addToInputGrad, sp.fuseUpdate})
+                 c.outputStationary, sp.outputStats, sp.addToInputGrad, sp.fuseUpdate,
+                 sp.inputAffineRelu})
     os << (v ? 'T' : 'F');
   os << ':';
   for (int32_t t : sp.taps) os << t << ',';

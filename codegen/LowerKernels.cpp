@@ -119,8 +119,8 @@ private:
   Value ptr(Value m) { return asPointer(b, loc(), m); }
   void call(StringRef name, ValueRange args) { callRuntime(b, loc(), module, name, args); }
 
-  func::FuncOp convKernel(Operation *layer, StringRef dir);
-  void callConvKernel(Operation *layer, StringRef dir, ValueRange args);
+  func::FuncOp convKernel(Operation *layer, StringRef dir, bool bnRelu = false);
+  void callConvKernel(Operation *layer, StringRef dir, ValueRange args, bool bnRelu = false);
   void exportKernel(Operation *layer, StringRef dir);
   bool scratchOverrun = false;  // a kernel took more stack than its configuration says
   func::FuncOp flatKernel(StringRef kind, int64_t n);
@@ -146,15 +146,16 @@ private:
 /// The kernel of `layer` in direction `dir`, over the layer's block of the
 /// state: one per distinct kernelKey, so layers of equal shape, scheme,
 /// storage and configuration share it (named after the first of them).
-func::FuncOp StepLowering::convKernel(Operation *layer, StringRef dir) {
+func::FuncOp StepLowering::convKernel(Operation *layer, StringRef dir, bool bnRelu) {
   ConvKernelSpec spec = layerKernelSpec(layer, stateBytes);
   spec.outputStats = dir == "fwd_stats";
   spec.addToInputGrad = dir == "bwd_data_acc";
   spec.fuseUpdate = dir != "bwd_weight_grad";
+  spec.inputAffineRelu = bnRelu;
   std::string key = kernelKey(spec, dir);
   if (func::FuncOp f = kernelsByKey.lookup(key)) return f;
   std::string layerName = kernelNames.lookup(layer->getAttrOfType<StringAttr>("sym_name").getValue());
-  std::string name = "mest_k_" + layerName + "_" + dir.str();
+  std::string name = "mest_k_" + layerName + "_" + dir.str() + (bnRelu ? "_bnrelu" : "");
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToEnd(module.getBody());
   func::FuncOp f = dir.starts_with("fwd")        ? buildConvForward(b, loc(), spec, name)
@@ -178,8 +179,9 @@ func::FuncOp StepLowering::convKernel(Operation *layer, StringRef dir) {
 }
 
 /// Calls `layer`'s kernel on its block of the state (a view at its offset).
-void StepLowering::callConvKernel(Operation *layer, StringRef dir, ValueRange args) {
-  func::FuncOp f = convKernel(layer, dir);
+void StepLowering::callConvKernel(Operation *layer, StringRef dir, ValueRange args,
+                                  bool bnRelu) {
+  func::FuncOp f = convKernel(layer, dir, bnRelu);
   auto blockType = cast<MemRefType>(f.getArgumentTypes()[0]);
   Value block = kb.stateView(state, attrInt(layer, MestDialect::getStateOffsetAttrName()),
                              blockType.getNumElements(), b.getI8Type());
@@ -346,11 +348,11 @@ LogicalResult StepLowering::lowerOp(Operation *op, ArrayRef<Value> res) {
       })
       .Case([&](ForwardOp f) {
         Operation *layer = layers.lookup(f.getLayer());
-        Value in = as4D(mem(f.getInput()));
-        if (f.getStats())
-          callConvKernel(layer, "fwd_stats", {in, as4D(res[0]), res[1]});
-        else
-          callConvKernel(layer, "fwd", {in, as4D(res[0])});
+        SmallVector<Value> args{as4D(mem(f.getInput())), as4D(res[0])};
+        if (f.getStats()) args.push_back(res[1]);
+        if (f.getInputAffine()) args.push_back(mem(f.getInputAffine()));
+        callConvKernel(layer, f.getStats() ? "fwd_stats" : "fwd", args,
+                       bool(f.getInputAffine()));
         return success();
       })
       .Case([&](GradInputOp g) {
@@ -364,18 +366,33 @@ LogicalResult StepLowering::lowerOp(Operation *op, ArrayRef<Value> res) {
       })
       .Case([&](GradWeightOp g) {
         Operation *layer = layers.lookup(g.getLayer());
-        callConvKernel(layer, "bwd_weight_grad",
-                       {as4D(mem(g.getInput())), as4D(mem(g.getOutputGrad())), lr, mu, wd});
+        SmallVector<Value> args{as4D(mem(g.getInput())), as4D(mem(g.getOutputGrad())), lr, mu, wd};
+        if (g.getInputAffine()) args.push_back(mem(g.getInputAffine()));
+        callConvKernel(layer, "bwd_weight_grad", args, bool(g.getInputAffine()));
         return success();
       })
       .Case([&](GradWeightSgdOp g) {
         Operation *layer = layers.lookup(g.getLayer());
-        callConvKernel(layer, "bwd_weight",
-                       {as4D(mem(g.getInput())), as4D(mem(g.getOutputGrad())), lr, mu, wd});
+        SmallVector<Value> args{as4D(mem(g.getInput())), as4D(mem(g.getOutputGrad())), lr, mu, wd};
+        if (g.getInputAffine()) args.push_back(mem(g.getInputAffine()));
+        callConvKernel(layer, "bwd_weight", args, bool(g.getInputAffine()));
         return success();
       })
       .Case([&](BatchNormTrainOp bn) {
         trainBatchNorm(bn, res[0]);
+        return success();
+      })
+      .Case([&](BatchNormAffineOp bn) {
+        auto [N, C, HW] = nchw(bn.getInput());
+        auto v = bnViews(layers.lookup(bn.getLayer()), C);
+        Value in = mem(bn.getInput());
+        Value stats = bn.getStats() ? mem(bn.getStats()) : in;
+        call("mest_rt_batch_norm_train_affine",
+             {i64(N), i64(C), i64(HW), ptr(in), ptr(v[0]), ptr(v[3]), ptr(v[4]),
+              f64(bn->getAttrOfType<FloatAttr>("eps").getValueAsDouble()),
+              f64(bn->getAttrOfType<FloatAttr>("momentum").getValueAsDouble()), ptr(stats),
+              b.create<arith::ConstantIntOp>(loc(), bn.getStats() ? 1 : 0, 32), ptr(res[0]),
+              ptr(res[1]), ptr(res[2])});
         return success();
       })
       .Case([&](BatchNormOp bn) {
@@ -389,6 +406,13 @@ LogicalResult StepLowering::lowerOp(Operation *op, ArrayRef<Value> res) {
       .Case([&](BatchNormGradOp g) {
         auto [N, C, HW] = nchw(g.getInput());
         auto v = bnViews(layers.lookup(g.getLayer()), C);
+        if (Value affine = g.getReluAffine()) {
+          call("mest_rt_batch_norm_relu_affine_backward",
+               {i64(N), i64(C), i64(HW), ptr(mem(g.getInput())), ptr(mem(affine)),
+                ptr(mem(g.getOutputGrad())), ptr(v[0]), ptr(mem(g.getMean())),
+                ptr(mem(g.getInvStd())), ptr(res[0]), ptr(v[1])});
+          return success();
+        }
         if (Value reluOut = g.getReluOutput()) {
           call("mest_rt_batch_norm_relu_backward",
                {i64(N), i64(C), i64(HW), ptr(mem(g.getInput())), ptr(mem(reluOut)),

@@ -132,7 +132,7 @@ void emitPaddedForward(ConvGen &g, Value in, Value out, Value stats) {
       sp.scheme == Scheme::Unstructured ? unstructuredOffsets(g, p) : Value();
   kb.parallelLoop(kb.idx(0), kb.idx(sp.N), [&](Value n) {
     Value buf = g.scratch(p.size), flat = g.scratch(M * planeFloats);
-    g.fillPadded(p, in, n, buf);
+    g.fillPadded(p, in, n, buf, g.inputAffine);
     kb.forLoop(kb.idx(0), kb.idx(sp.O / M), 1, [&](Value unit) {
       Value o0 = kb.mul(unit, kb.idx(M));
       SmallVector<Value> inits;
@@ -431,7 +431,7 @@ void emitPaddedBackwardWeight(ConvGen &g, Value in, Value dout, Value lr, Value 
     });
     kb.forLoop(kb.idx(0), kb.idx(sp.N), B, [&](Value n0) {
       for (int64_t i = 0; i < B; ++i)
-        g.fillPadded(p, in, kb.add(n0, kb.idx(i)), image(buf, i, p.size));
+        g.fillPadded(p, in, kb.add(n0, kb.idx(i)), image(buf, i, p.size), g.inputAffine);
       if (channel)
         kb.forLoop(kb.idx(0), kb.idx(sp.O), 1,
                    [&](Value o) { copyGrad(n0, o, kb.mul(o, kb.idx(gradPlanes))); });
@@ -541,7 +541,7 @@ void emitPaddedBackwardWeightBlock(ConvGen &g, Value in, Value dout, Value lr, V
         g.storeVec(zeroVec, partial, {kb.mul(valueIndex(slot, i), kb.idx(vw))}, vw);
     });
     kb.forLoop(kb.idx(0), kb.idx(sp.N), 1, [&](Value n) {
-      g.fillPadded(p, in, n, buf);
+      g.fillPadded(p, in, n, buf, g.inputAffine);
       kb.forLoop(u0, u1, 1, [&](Value i) {
         Value unit = kb.loadIndex(g.order, i);
         // The group's output gradients on the flattened grid.

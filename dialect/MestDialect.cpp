@@ -60,7 +60,7 @@ LogicalResult MestDialect::verifyOperationAttribute(Operation *op, NamedAttribut
     return success();
   };
   if (name == getStateOffsetAttrName()) {
-    if (!isa<LayerOpInterface, BatchNormTrainOp>(op))
+    if (!isa<LayerOpInterface, BatchNormTrainOp, BatchNormAffineOp>(op))
       return op->emitError() << "'" << name << "' applies to layers with parameters only";
     return expectInt();
   }

@@ -55,7 +55,7 @@ def Mest_BatchNormTrainOp : Mest_Op<"batch_norm_train",
 def Mest_BatchNormGradOp : Mest_Op<"batch_norm_grad",
     [MemoryEffects<[MemRead<Mest_StateResource>, MemWrite<Mest_StateResource>]>,
      AllTypesMatch<["input", "output_grad", "input_grad"]>,
-     AllTypesMatch<["mean", "inv_std"]>,
+     AllTypesMatch<["mean", "inv_std"]>, AttrSizedOperandSegments,
      OptionalTypesMatchWith<"the ReLU output has the input's type", "input", "relu_output",
                             "$_self">]> {
   let summary = "Input gradient of batch norm; writes the scale and shift gradients";
@@ -67,15 +67,19 @@ def Mest_BatchNormGradOp : Mest_Op<"batch_norm_grad",
 
     With `relu %y` (set by mest-form-kernels) `%dy` is the gradient of the
     ReLU after the batch norm, whose output was `%y`: the kernel takes `%dy`
-    where `%y > 0` and 0 elsewhere (the ReLU backward as its prologue).
+    where `%y > 0` and 0 elsewhere (the ReLU backward as its prologue). With
+    `relu_affine %a` instead, `%y` was not stored (`mest.batch_norm_affine`)
+    and the mask is `%x * %a[c, 0] + %a[c, 1] > 0`.
   }];
   let arguments = (ins F32Tensor2DOr4D:$input, F32Tensor2DOr4D:$output_grad,
                        TensorRankOf<[F32], [1]>:$mean, TensorRankOf<[F32], [1]>:$inv_std,
-                       Optional<F32Tensor2DOr4D>:$relu_output, FlatSymbolRefAttr:$layer);
+                       Optional<F32Tensor2DOr4D>:$relu_output,
+                       Optional<TensorRankOf<[F32], [2]>>:$relu_affine, FlatSymbolRefAttr:$layer);
   let results = (outs F32Tensor2DOr4D:$input_grad);
   let assemblyFormat = [{
-    $layer `(` $input `,` $output_grad `,` $mean `,` $inv_std (`,` `relu` $relu_output^)? `)`
-    attr-dict `:` type($input) `,` type($mean)
+    $layer `(` $input `,` $output_grad `,` $mean `,` $inv_std (`,` `relu` $relu_output^)?
+    (`,` `relu_affine` $relu_affine^ `:` type($relu_affine))? `)` attr-dict `:` type($input) `,`
+    type($mean)
   }];
 }
 
@@ -121,9 +125,12 @@ def Mest_GradWeightSgdOp : Mest_Op<"grad_weight_sgd",
     ```
   }];
   let arguments = (ins TensorOf<[F32]>:$input, TensorOf<[F32]>:$output_grad, F32:$lr,
-                       F32:$momentum, F32:$weight_decay, FlatSymbolRefAttr:$layer);
+                       F32:$momentum, F32:$weight_decay,
+                       Optional<TensorRankOf<[F32], [2]>>:$input_affine,
+                       FlatSymbolRefAttr:$layer);
   let assemblyFormat = [{
-    $layer `(` $input `,` $output_grad `,` $lr `,` $momentum `,` $weight_decay `)` attr-dict
+    $layer `(` $input `,` $output_grad `,` $lr `,` $momentum `,` $weight_decay
+    (`,` `bn_relu` $input_affine^ `:` type($input_affine))? `)` attr-dict
     `:` type($input) `,` type($output_grad)
   }];
 }
@@ -143,9 +150,11 @@ def Mest_GradWeightOp : Mest_Op<"grad_weight",
     ```
   }];
   let arguments = (ins TensorOf<[F32]>:$input, TensorOf<[F32]>:$output_grad,
+                       Optional<TensorRankOf<[F32], [2]>>:$input_affine,
                        FlatSymbolRefAttr:$layer);
   let assemblyFormat = [{
-    $layer `(` $input `,` $output_grad `)` attr-dict `:` type($input) `,` type($output_grad)
+    $layer `(` $input `,` $output_grad (`,` `bn_relu` $input_affine^ `:` type($input_affine))? `)`
+    attr-dict `:` type($input) `,` type($output_grad)
   }];
 }
 

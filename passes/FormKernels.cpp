@@ -71,7 +71,7 @@ void formForwardKernels(Block &body) {
     if (!isa<Conv2dOp, LinearOp>(op)) continue;
     OpBuilder b(&op);
     auto fwd = b.create<ForwardOp>(op.getLoc(), op.getResult(0).getType(), /*stats=*/Type(),
-                                   op.getOperand(0),
+                                   op.getOperand(0), /*input_affine=*/Value(),
                                    FlatSymbolRefAttr::get(op.getAttrOfType<StringAttr>("sym_name")));
     op.getResult(0).replaceAllUsesWith(fwd.getOutput());
     op.erase();
@@ -113,7 +113,8 @@ void fuseReluGradPrologues(Block &body) {
     OpBuilder b(g);
     auto fused = b.create<BatchNormGradOp>(g.getLoc(), g.getInputGrad().getType(), g.getInput(),
                                            rg.getOutputGrad(), g.getMean(), g.getInvStd(),
-                                           rg.getOutput(), g.getLayerAttr());
+                                           rg.getOutput(), /*relu_affine=*/Value(),
+                                           g.getLayerAttr());
     fused->setDiscardableAttrs(g->getDiscardableAttrDictionary());
     g.getInputGrad().replaceAllUsesWith(fused.getInputGrad());
     g.erase();
@@ -159,13 +160,82 @@ void fuseStatistics(Block &body, const ModelLayers &layers) {
         RankedTensorType::get({out.getDimSize(0), out.getDimSize(1), 2}, out.getElementType());
     OpBuilder b(fwd);
     auto withStats = b.create<ForwardOp>(fwd.getLoc(), out, statsType, fwd.getInput(),
-                                         fwd.getLayerAttr());
+                                         fwd.getInputAffine(), fwd.getLayerAttr());
     withStats->setDiscardableAttrs(fwd->getDiscardableAttrDictionary());
     fwd.getOutput().replaceAllUsesWith(withStats.getOutput());
     fwd.erase();
     BatchNormTrainOp fused =
         rebuildBatchNorm(bn, bn, withStats.getStats(), bn.getResidual(), bn.getRelu());
     bn.getOutput().replaceAllUsesWith(fused.getOutput());
+    bn.erase();
+  }
+}
+
+/// relu(bn(x)) whose every user can apply it while reading x: the batch norm
+/// becomes mest.batch_norm_affine (statistics and per-channel scale and
+/// shift, no output), padded conv forward and backward-weight kernels take x
+/// with `bn_relu`, and the batch norm's own backward recomputes the ReLU mask
+/// from x (`relu_affine`). The output is never materialised.
+void foldBatchNormsIntoConsumers(Block &body, const ModelLayers &layers) {
+  auto paddedConv = [&](FlatSymbolRefAttr layer) {
+    return isa<Conv2dOp>(layers.byName.lookup(layer.getAttr())) && layers.padded(layer, true);
+  };
+  for (auto bn : llvm::make_early_inc_range(body.getOps<BatchNormTrainOp>())) {
+    Value y = bn.getOutput();
+    if (!bn.getRelu() || bn.getResidual() ||
+        cast<RankedTensorType>(y.getType()).getRank() != 4 || y.use_empty())
+      continue;
+    bool foldable = llvm::all_of(y.getUses(), [&](OpOperand &use) {
+      Operation *user = use.getOwner();
+      if (auto f = dyn_cast<ForwardOp>(user)) return paddedConv(f.getLayerAttr());
+      if (auto g = dyn_cast<GradWeightSgdOp>(user))
+        return use.getOperandNumber() == 0 && paddedConv(g.getLayerAttr());
+      if (auto g = dyn_cast<GradWeightOp>(user))
+        return use.getOperandNumber() == 0 && paddedConv(g.getLayerAttr());
+      if (auto g = dyn_cast<BatchNormGradOp>(user))
+        return g.getReluOutput() == y && g.getInput() != y && g.getOutputGrad() != y &&
+               g.getLayerAttr() == bn.getLayerAttr();
+      return false;
+    });
+    if (!foldable) continue;
+    OpBuilder b(bn);
+    int64_t C = cast<RankedTensorType>(y.getType()).getDimSize(1);
+    auto affineType = RankedTensorType::get({C, 2}, b.getF32Type());
+    auto folded = b.create<BatchNormAffineOp>(bn.getLoc(), bn.getMean().getType(),
+                                              bn.getInvStd().getType(), affineType, bn.getInput(),
+                                              bn.getStats(), bn.getLayerAttr());
+    folded->setDiscardableAttrs(bn->getDiscardableAttrDictionary());
+    Value x = bn.getInput(), affine = folded.getAffine();
+    for (Operation *user : llvm::make_early_inc_range(y.getUsers())) {
+      OpBuilder ub(user);
+      Operation *rebuilt = nullptr;
+      if (auto f = dyn_cast<ForwardOp>(user)) {
+        auto nf = ub.create<ForwardOp>(f.getLoc(), f.getOutput().getType(),
+                                       f.getStats() ? f.getStats().getType() : Type(), x, affine,
+                                       f.getLayerAttr());
+        f.getOutput().replaceAllUsesWith(nf.getOutput());
+        if (f.getStats()) f.getStats().replaceAllUsesWith(nf.getStats());
+        rebuilt = nf;
+      } else if (auto g = dyn_cast<GradWeightSgdOp>(user)) {
+        rebuilt = ub.create<GradWeightSgdOp>(g.getLoc(), x, g.getOutputGrad(), g.getLr(),
+                                             g.getMomentum(), g.getWeightDecay(), affine,
+                                             g.getLayerAttr());
+      } else if (auto g = dyn_cast<GradWeightOp>(user)) {
+        rebuilt = ub.create<GradWeightOp>(g.getLoc(), x, g.getOutputGrad(), affine,
+                                          g.getLayerAttr());
+      } else if (auto g = dyn_cast<BatchNormGradOp>(user)) {
+        auto ng = ub.create<BatchNormGradOp>(g.getLoc(), g.getInputGrad().getType(),
+                                             g.getInput(), g.getOutputGrad(), g.getMean(),
+                                             g.getInvStd(), /*relu_output=*/Value(), affine,
+                                             g.getLayerAttr());
+        g.getInputGrad().replaceAllUsesWith(ng.getInputGrad());
+        rebuilt = ng;
+      }
+      rebuilt->setDiscardableAttrs(user->getDiscardableAttrDictionary());
+      user->erase();
+    }
+    bn.getMean().replaceAllUsesWith(folded.getMean());
+    bn.getInvStd().replaceAllUsesWith(folded.getInvStd());
     bn.erase();
   }
 }
@@ -190,6 +260,8 @@ struct FormKernelsPass : public mest::impl::MestFormKernelsBase<FormKernelsPass>
       fuseReluGradPrologues(body);
       fuseGradientSums(body, layers);
       fuseStatistics(body, layers);
+      if (step->hasAttr(MestDialect::getTrainStepAttrName()))
+        foldBatchNormsIntoConsumers(body, layers);
     }
   }
 };

@@ -35,6 +35,7 @@ struct FuseSgdPass : public mest::impl::MestFuseSgdBase<FuseSgdPass> {
       OpBuilder b(grad);
       b.create<GradWeightSgdOp>(grad.getLoc(), grad.getInput(), grad.getOutputGrad(),
                                 sgd.getLr(), sgd.getMomentum(), sgd.getWeightDecay(),
+                                grad.getInputAffine(),
                                 grad.getLayerAttr());
       sgd.erase();
       grad.erase();

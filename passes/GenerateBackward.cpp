@@ -107,13 +107,14 @@ LogicalResult emitBackward(OpBuilder &b, func::FuncOp step, ArrayRef<Operation *
                       addGrad(x, b.create<GradInputOp>(loc, x.getType(), dy, /*addend=*/Value(),
                                                        layerRef(op)));
                     // Gradient, then update: split here, fused by mest-fuse-sgd.
-                    b.create<GradWeightOp>(loc, x, dy, layerRef(op));
+                    b.create<GradWeightOp>(loc, x, dy, /*input_affine=*/Value(), layerRef(op));
                     b.create<SgdOp>(loc, lr, mom, wd, layerRef(op));
                     return true;
                   })
                   .Case([&](BatchNormTrainOp bn) {
                     Value dx = b.create<BatchNormGradOp>(loc, x.getType(), x, dy, bn.getMean(),
                                                          bn.getInvStd(), /*relu_output=*/Value(),
+                                                         /*relu_affine=*/Value(),
                                                          bn.getLayerAttr());
                     b.create<SgdOp>(loc, lr, mom, wd, bn.getLayerAttr());
                     addGrad(x, dx);

@@ -60,6 +60,33 @@ void mest_rt_batch_norm_relu_backward(int64_t N, int64_t C, int64_t HW, const fl
                                    dparams + C, reluOut);
 }
 
+/// Training-mode batch norm whose output is not materialised: the batch
+/// statistics, the running averages, and per channel (scale, shift) for the
+/// consumers that apply relu(in * scale + shift) as they read `in`.
+void mest_rt_batch_norm_train_affine(int64_t N, int64_t C, int64_t HW, const float *in,
+                                     float *params, float *runMean, float *runVar, double eps,
+                                     double momentum, const float *stats, int32_t hasStats,
+                                     float *mean, float *invStd, float *affine) {
+#pragma omp parallel for schedule(static)
+  for (int64_t c = 0; c < C; ++c)
+    fast::batchNormForwardTrainChannel(c, N, C, HW, in, params, params + C, eps, momentum,
+                                       runMean, runVar, /*out=*/nullptr, mean, invStd,
+                                       /*residual=*/nullptr, /*relu=*/false,
+                                       hasStats ? stats : nullptr, affine);
+}
+
+/// Batch norm backward through the ReLU of relu(in * scale + shift), whose
+/// output was not stored (the mask recomputed from `in` and `affine`).
+void mest_rt_batch_norm_relu_affine_backward(int64_t N, int64_t C, int64_t HW, const float *in,
+                                             const float *affine, const float *dout,
+                                             float *params, const float *mean,
+                                             const float *invStd, float *din, float *dparams) {
+#pragma omp parallel for schedule(static)
+  for (int64_t c = 0; c < C; ++c)
+    fast::batchNormBackwardChannel(c, N, C, HW, in, dout, params, mean, invStd, din, dparams,
+                                   dparams + C, nullptr, affine);
+}
+
 void mest_rt_batch_norm_backward(int64_t N, int64_t C, int64_t HW, const float *in,
                                  const float *dout, float *params, const float *mean,
                                  const float *invStd, float *din, float *dparams) {

@@ -36,7 +36,7 @@ struct Params {
   uint8_t *state;
   std::map<std::string, std::unique_ptr<CompressedWeights>> conv;
   explicit Params(uint8_t *s) : state(s) {
-    for (const char *n : {"conv1", "conv2", "conv3", "fc"})
+    for (const char *n : {"conv1", "conv2", "conv2b", "conv3", "fc"})
       conv[n] = std::make_unique<CompressedWeights>(weightSpecOf(layer(n)), s + layer(n).state_offset);
   }
   CompressedWeights &w(const char *n) { return *conv.at(n); }
@@ -106,8 +106,12 @@ void referenceStep(Params &p, const Vec &x, const std::vector<int32_t> &y, float
   Vec a2(g2.outSize()), b2, m2, i2;
   conv2dForward(g2, r1.data(), p.w("conv2"), nullptr, a2.data());
   bnTrain("bn2", 8, 64, a2, b2, m2, i2);
-  Vec s2(b2.size());
-  addForward(s2.size(), b2.data(), r1.data(), s2.data());
+  Vec r2a = relu(b2);
+  Vec a2b(g2.outSize()), b2b, m2b, i2b;
+  conv2dForward(g2, r2a.data(), p.w("conv2b"), nullptr, a2b.data());
+  bnTrain("bn2b", 8, 64, a2b, b2b, m2b, i2b);
+  Vec s2(b2b.size());
+  addForward(s2.size(), b2b.data(), r1.data(), s2.data());
   Vec r2 = relu(s2);
   Vec pm(gp.outSize());
   std::vector<int32_t> arg(gp.outSize());
@@ -137,8 +141,12 @@ void referenceStep(Params &p, const Vec &x, const std::vector<int32_t> &y, float
   weightStep("conv3", g3, pm, da3);
   Vec dr2(r2.size());
   maxPool2dBackward(gp, dpm.data(), arg.data(), dr2.data());
-  Vec ds2 = reluBack(r2, dr2), da2;
-  bnBack("bn2", 8, 64, a2, ds2, m2, i2, da2);
+  Vec ds2 = reluBack(r2, dr2), da2b, da2;
+  bnBack("bn2b", 8, 64, a2b, ds2, m2b, i2b, da2b);
+  Vec dr2a(r2a.size());
+  conv2dBackwardData(g2, da2b.data(), p.w("conv2b"), dr2a.data());
+  weightStep("conv2b", g2, r2a, da2b);
+  bnBack("bn2", 8, 64, a2, reluBack(r2a, dr2a), m2, i2, da2);
   Vec dr1(r1.size());
   conv2dBackwardData(g2, da2.data(), p.w("conv2"), dr1.data());
   weightStep("conv2", g2, r1, da2);
@@ -157,15 +165,17 @@ Vec referenceEval(Params &p, const Vec &x, const std::vector<int32_t> &y) {
                          p.runMean(n), p.runVar(n), v.data());
   };
   auto relu = [](Vec &v) { reluForward(v.size(), v.data(), v.data()); };
-  Vec a0(g1.outSize()), a2(g2.outSize()), pm(gp.outSize()), a3(g3.outSize()), f(gq.outSize()),
-      z(gf.outSize());
+  Vec a0(g1.outSize()), a2(g2.outSize()), a2b(g2.outSize()), pm(gp.outSize()),
+      a3(g3.outSize()), f(gq.outSize()), z(gf.outSize());
   conv2dForward(g1, x.data(), p.w("conv1"), nullptr, a0.data());
   bn("bn1", 8, 64, a0), relu(a0);
   conv2dForward(g2, a0.data(), p.w("conv2"), nullptr, a2.data());
-  bn("bn2", 8, 64, a2);
-  addForward(a2.size(), a2.data(), a0.data(), a2.data());
-  relu(a2);
-  maxPool2dForward(gp, a2.data(), pm.data(), nullptr);
+  bn("bn2", 8, 64, a2), relu(a2);
+  conv2dForward(g2, a2.data(), p.w("conv2b"), nullptr, a2b.data());
+  bn("bn2b", 8, 64, a2b);
+  addForward(a2b.size(), a2b.data(), a0.data(), a2b.data());
+  relu(a2b);
+  maxPool2dForward(gp, a2b.data(), pm.data(), nullptr);
   conv2dForward(g3, pm.data(), p.w("conv3"), nullptr, a3.data());
   bn("bn3", 12, 4, a3), relu(a3);
   avgPool2dForward(gq, a3.data(), f.data());
@@ -182,7 +192,7 @@ double stateDifference(Params &a, Params &b) {
     for (int64_t i = 0; i < n; ++i)
       worst = std::max(worst, std::fabs(double(x[i]) - y[i]) / std::max(1.0, std::fabs(double(y[i]))));
   };
-  for (const char *n : {"conv1", "conv2", "conv3", "fc"}) {
+  for (const char *n : {"conv1", "conv2", "conv2b", "conv3", "fc"}) {
     CompressedWeights &u = a.w(n), &v = b.w(n);
     REQUIRE(u.numActive() == v.numActive());
     cmp(u.values, v.values, u.capacityWeights());
@@ -190,7 +200,7 @@ double stateDifference(Params &a, Params &b) {
     cmp(u.momentum, v.momentum, u.capacityWeights());
     if (u.bias) cmp(u.bias, v.bias, u.spec.shape.O);
   }
-  for (const char *n : {"bn1", "bn2", "bn3"}) {
+  for (const char *n : {"bn1", "bn2", "bn2b", "bn3"}) {
     int64_t C = layer(n).out_channels;
     cmp(a.bnParams(n), b.bnParams(n), 2 * C);
     cmp(a.bnGrads(n), b.bnGrads(n), 2 * C);
@@ -219,7 +229,7 @@ TEST_CASE("compiled train step equals the reference composed by hand", "[codegen
     if (w->bias)
       for (int64_t o = 0; o < w->spec.shape.O; ++o) w->bias[o] = 0.1f * float(rng.normal());
   }
-  for (const char *n : {"bn1", "bn2", "bn3"}) {
+  for (const char *n : {"bn1", "bn2", "bn2b", "bn3"}) {
     int64_t C = layer(n).out_channels;
     for (int64_t c = 0; c < C; ++c) {
       compiled.bnParams(n)[c] = 1.0f + 0.1f * float(rng.normal());

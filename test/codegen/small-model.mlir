@@ -1,5 +1,6 @@
 // RUN: mest-opt %s -o /dev/null
-// conv-bn-relu with a residual add, max and average pooling, flatten, linear:
+// A residual basic block (conv-bn-relu-conv-bn, add, relu), max and average
+// pooling, a strided conv, flatten, linear:
 // test/codegen/TrainStepTest.cpp compares its compiled train step with the
 // reference kernels composed by hand.
 func.func @small(%x: tensor<4x3x8x8xf32>) -> tensor<4x10xf32> attributes {mest.model} {
@@ -7,7 +8,10 @@ func.func @small(%x: tensor<4x3x8x8xf32>) -> tensor<4x10xf32> attributes {mest.m
   %1 = mest.batch_norm @bn1(%0) : tensor<4x8x8x8xf32>
   %2 = mest.relu %1 : tensor<4x8x8x8xf32>
   %3 = mest.conv2d @conv2(%2) {out_channels = 8 : i64, kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>, sparsity = #mest.sparsity<pattern, target = 0.7>} : tensor<4x8x8x8xf32> -> tensor<4x8x8x8xf32>
-  %4 = mest.batch_norm @bn2(%3) : tensor<4x8x8x8xf32>
+  %b0 = mest.batch_norm @bn2(%3) : tensor<4x8x8x8xf32>
+  %b1 = mest.relu %b0 : tensor<4x8x8x8xf32>
+  %b2 = mest.conv2d @conv2b(%b1) {out_channels = 8 : i64, kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>, sparsity = #mest.sparsity<block, target = 0.5>} : tensor<4x8x8x8xf32> -> tensor<4x8x8x8xf32>
+  %4 = mest.batch_norm @bn2b(%b2) : tensor<4x8x8x8xf32>
   %5 = mest.add %4, %2 : tensor<4x8x8x8xf32>
   %6 = mest.relu %5 : tensor<4x8x8x8xf32>
   %7 = mest.max_pool2d %6 {kernel = array<i64: 2, 2>} : tensor<4x8x8x8xf32> -> tensor<4x8x4x4xf32>
