@@ -15,6 +15,8 @@
 //===----------------------------------------------------------------------===//
 #include "codegen/ConvKernels.h"
 #include "codegen/KernelBuilder.h"
+#include "codegen/NormKernels.h"
+#include "codegen/PoolLossKernels.h"
 #include "codegen/RuntimeCalls.h"
 #include "passes/LayerCost.h"
 #include "passes/Passes.h"
@@ -29,6 +31,7 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/FormatVariadic.h"
 
 namespace mest {
 #define GEN_PASS_DEF_MESTLOWERKERNELS
@@ -124,6 +127,13 @@ private:
   void exportKernel(Operation *layer, StringRef dir);
   bool scratchOverrun = false;  // a kernel took more stack than its configuration says
   func::FuncOp flatKernel(StringRef kind, int64_t n);
+  /// The generated kernel for `key` (batch norm, pooling, loss), built once by
+  /// `build(name)` and named mest_k_<family>_<k>.
+  func::FuncOp generated(const std::string &key, StringRef family,
+                         const std::function<func::FuncOp(StringRef)> &build);
+  void callGenerated(func::FuncOp f, ValueRange args) {
+    b.create<func::CallOp>(loc(), f, args);
+  }
   void emitFlatSgd(Value values, Value grads, Value mom, Value n, Value lr, Value mu, Value wd);
   void emitLayerSgd(Operation *layer);
   LogicalResult lowerOp(Operation *op, ArrayRef<Value> results);
@@ -266,6 +276,21 @@ func::FuncOp StepLowering::flatKernel(StringRef kind, int64_t n) {
   return f;
 }
 
+func::FuncOp StepLowering::generated(const std::string &key, StringRef family,
+                                     const std::function<func::FuncOp(StringRef)> &build) {
+  if (func::FuncOp f = kernelsByKey.lookup(key)) return f;
+  int64_t k = 0;
+  std::string name;
+  do name = ("mest_k_" + family + "_" + Twine(k++)).str();
+  while (module.lookupSymbol(name));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToEnd(module.getBody());
+  func::FuncOp f = build(name);
+  makeInternal(f);
+  kernelsByKey[key] = f;
+  return f;
+}
+
 void StepLowering::emitFlatSgd(Value values, Value grads, Value mom, Value n, Value lrV,
                                Value muV, Value wdV) {
   kb.forLoop(kb.idx(0), n, 1, [&](Value i) {
@@ -315,23 +340,29 @@ LogicalResult StepLowering::lowerOp(Operation *op, ArrayRef<Value> res) {
     int64_t hw = t.getRank() == 4 ? t.getDimSize(2) * t.getDimSize(3) : 1;
     return std::array<int64_t, 3>{t.getDimSize(0), t.getDimSize(1), hw};
   };
-  // out = relu?(bn(input) + residual?), with the input's statistics from the
-  // conv's epilogue when it provides them (mest-form-kernels).
-  auto trainBatchNorm = [&](BatchNormTrainOp bn, Value out) {
-    auto [N, C, HW] = nchw(bn.getInput());
-    auto v = bnViews(layers.lookup(bn.getLayer()), C);
-    Value in = mem(bn.getInput());
-    Value stats = bn.getStats() ? mem(bn.getStats()) : Value();
-    Value residual = bn.getResidual();
-    bool relu = bn.getRelu();
-    auto flag = [&](bool on) { return b.create<arith::ConstantIntOp>(loc(), on ? 1 : 0, 32); };
-    call("mest_rt_batch_norm_train_fused",
-         {i64(N), i64(C), i64(HW), ptr(in), ptr(v[0]), ptr(v[3]), ptr(v[4]),
-          f64(bn->getAttrOfType<FloatAttr>("eps").getValueAsDouble()),
-          f64(bn->getAttrOfType<FloatAttr>("momentum").getValueAsDouble()),
-          ptr(residual ? mem(residual) : in), flag(bool(residual)), flag(relu),
-          ptr(stats ? stats : in), flag(bool(stats)), ptr(out), ptr(mem(bn.getMean())),
-          ptr(mem(bn.getInvStd()))});
+  // Training batch norm (BatchNormTrainOp, or BatchNormAffineOp when folded
+  // into its consumers): out = relu?(bn(input) + residual?), statistics from
+  // the conv's epilogue when it provides them (mest-form-kernels).
+  auto trainBatchNorm = [&](Operation *bn, Value input, Value stats, Value residual, bool relu,
+                            Value out, Value mean, Value invStd, Value affine) {
+    auto [N, C, HW] = nchw(input);
+    auto v = bnViews(layers.lookup(bn->getAttrOfType<FlatSymbolRefAttr>("layer").getValue()), C);
+    BatchNormTrainSpec sp;
+    sp.N = N, sp.C = C, sp.HW = HW;
+    sp.eps = bn->getAttrOfType<FloatAttr>("eps").getValueAsDouble();
+    sp.momentum = bn->getAttrOfType<FloatAttr>("momentum").getValueAsDouble();
+    sp.stats = bool(stats), sp.residual = bool(residual), sp.relu = relu;
+    sp.output = bool(out), sp.affine = bool(affine), sp.vectorWidth = vectorWidth;
+    func::FuncOp f = generated(sp.key(), "bn_train", [&](StringRef name) {
+      return buildBatchNormTrain(b, loc(), sp, name);
+    });
+    SmallVector<Value> args{v[0], v[3], v[4], flat(mem(input))};
+    if (stats) args.push_back(flat(mem(stats)));
+    if (residual) args.push_back(flat(mem(residual)));
+    if (out) args.push_back(flat(out));
+    args.append({mem(mean), mem(invStd)});
+    if (affine) args.push_back(flat(mem(affine)));
+    callGenerated(f, args);
   };
   auto window = [&](Value in, ArrayRef<int64_t> k, std::optional<ArrayRef<int64_t>> stride,
                     ArrayRef<int64_t> pad) {
@@ -379,51 +410,44 @@ LogicalResult StepLowering::lowerOp(Operation *op, ArrayRef<Value> res) {
         return success();
       })
       .Case([&](BatchNormTrainOp bn) {
-        trainBatchNorm(bn, res[0]);
+        trainBatchNorm(bn, bn.getInput(), bn.getStats(), bn.getResidual(), bn.getRelu(), res[0],
+                       bn.getMean(), bn.getInvStd(), Value());
         return success();
       })
       .Case([&](BatchNormAffineOp bn) {
-        auto [N, C, HW] = nchw(bn.getInput());
-        auto v = bnViews(layers.lookup(bn.getLayer()), C);
-        Value in = mem(bn.getInput());
-        Value stats = bn.getStats() ? mem(bn.getStats()) : in;
-        call("mest_rt_batch_norm_train_affine",
-             {i64(N), i64(C), i64(HW), ptr(in), ptr(v[0]), ptr(v[3]), ptr(v[4]),
-              f64(bn->getAttrOfType<FloatAttr>("eps").getValueAsDouble()),
-              f64(bn->getAttrOfType<FloatAttr>("momentum").getValueAsDouble()), ptr(stats),
-              b.create<arith::ConstantIntOp>(loc(), bn.getStats() ? 1 : 0, 32), ptr(res[0]),
-              ptr(res[1]), ptr(res[2])});
+        trainBatchNorm(bn, bn.getInput(), bn.getStats(), Value(), false, Value(), bn.getMean(),
+                       bn.getInvStd(), bn.getAffine());
         return success();
       })
       .Case([&](BatchNormOp bn) {
         auto [N, C, HW] = nchw(bn.getInput());
-        auto v = bnViews(bn, C);
-        call("mest_rt_batch_norm_eval",
-             {i64(N), i64(C), i64(HW), ptr(mem(bn.getInput())), ptr(v[0]), ptr(v[3]), ptr(v[4]),
-              f64(bn.getEps().convertToDouble()), ptr(res[0])});
+        auto v = bnViews(layers.lookup(bn.getSymName()), C);
+        double eps = bn.getEps().convertToDouble();
+        func::FuncOp f = generated(
+            llvm::formatv("bn_eval:{0},{1},{2},{3},{4}", N, C, HW, eps, vectorWidth).str(),
+            "bn_eval", [&](StringRef name) {
+              return buildBatchNormEval(b, loc(), N, C, HW, eps, vectorWidth, name);
+            });
+        callGenerated(f, {v[0], v[3], v[4], flat(mem(bn.getInput())), flat(res[0])});
         return success();
       })
       .Case([&](BatchNormGradOp g) {
         auto [N, C, HW] = nchw(g.getInput());
         auto v = bnViews(layers.lookup(g.getLayer()), C);
-        if (Value affine = g.getReluAffine()) {
-          call("mest_rt_batch_norm_relu_affine_backward",
-               {i64(N), i64(C), i64(HW), ptr(mem(g.getInput())), ptr(mem(affine)),
-                ptr(mem(g.getOutputGrad())), ptr(v[0]), ptr(mem(g.getMean())),
-                ptr(mem(g.getInvStd())), ptr(res[0]), ptr(v[1])});
-          return success();
-        }
-        if (Value reluOut = g.getReluOutput()) {
-          call("mest_rt_batch_norm_relu_backward",
-               {i64(N), i64(C), i64(HW), ptr(mem(g.getInput())), ptr(mem(reluOut)),
-                ptr(mem(g.getOutputGrad())), ptr(v[0]), ptr(mem(g.getMean())),
-                ptr(mem(g.getInvStd())), ptr(res[0]), ptr(v[1])});
-          return success();
-        }
-        call("mest_rt_batch_norm_backward",
-             {i64(N), i64(C), i64(HW), ptr(mem(g.getInput())), ptr(mem(g.getOutputGrad())),
-              ptr(v[0]), ptr(mem(g.getMean())), ptr(mem(g.getInvStd())), ptr(res[0]),
-              ptr(v[1])});
+        BatchNormGradSpec sp;
+        sp.N = N, sp.C = C, sp.HW = HW, sp.vectorWidth = vectorWidth;
+        sp.mask = g.getReluAffine()   ? ReluMask::Affine
+                  : g.getReluOutput() ? ReluMask::Output
+                                      : ReluMask::None;
+        func::FuncOp f = generated(sp.key(), "bn_grad", [&](StringRef name) {
+          return buildBatchNormBackward(b, loc(), sp, name);
+        });
+        SmallVector<Value> args{v[0], v[1], flat(mem(g.getInput())), flat(mem(g.getOutputGrad())),
+                                mem(g.getMean()), mem(g.getInvStd())};
+        if (Value m = g.getReluAffine()) args.push_back(flat(mem(m)));
+        if (Value m = g.getReluOutput()) args.push_back(flat(mem(m)));
+        args.push_back(flat(res[0]));
+        callGenerated(f, args);
         return success();
       })
       .Case([&](SgdOp sgd) {
@@ -493,28 +517,42 @@ LogicalResult StepLowering::lowerOp(Operation *op, ArrayRef<Value> res) {
       })
       .Case([&](GlobalAvgPool2dOp p) {
         auto [N, C, HW] = nchw(p.getInput());
-        call("mest_rt_global_avg_pool_forward",
-             {i64(N), i64(C), i64(HW), ptr(mem(p.getInput())), ptr(res[0])});
+        func::FuncOp f = generated(llvm::formatv("gap:{0},{1},{2},{3}", N, C, HW, vectorWidth).str(),
+                                   "global_avg_pool", [&](StringRef name) {
+                                     return buildGlobalAvgPoolForward(b, loc(), N, C, HW,
+                                                                      vectorWidth, name);
+                                   });
+        callGenerated(f, {flat(mem(p.getInput())), flat(res[0])});
         return success();
       })
       .Case([&](GlobalAvgPool2dGradOp p) {
         auto [N, C, HW] = nchw(p.getInputGrad());
-        call("mest_rt_global_avg_pool_backward",
-             {i64(N), i64(C), i64(HW), ptr(mem(p.getOutputGrad())), ptr(res[0])});
+        func::FuncOp f = generated(
+            llvm::formatv("gap_grad:{0},{1},{2},{3}", N, C, HW, vectorWidth).str(),
+            "global_avg_pool_grad", [&](StringRef name) {
+              return buildGlobalAvgPoolBackward(b, loc(), N, C, HW, vectorWidth, name);
+            });
+        callGenerated(f, {flat(mem(p.getOutputGrad())), flat(res[0])});
         return success();
       })
       .Case([&](SoftmaxCrossEntropyOp l) {
         auto t = cast<RankedTensorType>(l.getLogits().getType());
-        call("mest_rt_softmax_xent_forward",
-             {i64(t.getDimSize(0)), i64(t.getDimSize(1)), ptr(mem(l.getLogits())),
-              ptr(mem(l.getLabels())), ptr(res[0]), ptr(res[1]), ptr(res[2])});
+        int64_t N = t.getDimSize(0), K = t.getDimSize(1);
+        func::FuncOp f = generated(llvm::formatv("xent:{0},{1}", N, K).str(), "softmax_xent",
+                                   [&](StringRef name) {
+                                     return buildSoftmaxCrossEntropyForward(b, loc(), N, K, name);
+                                   });
+        callGenerated(f, {flat(mem(l.getLogits())), mem(l.getLabels()), res[0], res[1], res[2]});
         return success();
       })
       .Case([&](SoftmaxCrossEntropyGradOp l) {
         auto t = cast<RankedTensorType>(l.getLogits().getType());
-        call("mest_rt_softmax_xent_backward",
-             {i64(t.getDimSize(0)), i64(t.getDimSize(1)), ptr(mem(l.getLogits())),
-              ptr(mem(l.getLabels())), ptr(res[0])});
+        int64_t N = t.getDimSize(0), K = t.getDimSize(1);
+        func::FuncOp f = generated(llvm::formatv("xent_grad:{0},{1}", N, K).str(),
+                                   "softmax_xent_grad", [&](StringRef name) {
+                                     return buildSoftmaxCrossEntropyBackward(b, loc(), N, K, name);
+                                   });
+        callGenerated(f, {flat(mem(l.getLogits())), mem(l.getLabels()), flat(res[0])});
         return success();
       })
       .Default([](Operation *op) {

@@ -13,6 +13,13 @@
 // RUN: not mest-opt %s --mest-lower-kernels 2>&1 | FileCheck %s --check-prefix=NOPLAN
 // RUN: not mest-opt %s --mest-plan-storage --mest-lower-kernels 2>&1 | FileCheck %s --check-prefix=NOCONFIG
 // RUN: not mest-opt %s --mest-plan-storage --mest-group-filters --mest-configure-kernels --mest-generate-backward --mest-plan-memory --mest-lower-kernels 2>&1 | FileCheck %s --check-prefix=NOFORM
+// Batch norm, pooling and the loss are generated kernels: the steps call no
+// runtime routine for them (the backward-weight kernels still ask the runtime
+// for the thread chunks).
+// RUN: mest-opt %s --mest-plan-storage --mest-group-filters --mest-configure-kernels --mest-generate-backward --mest-fuse-sgd --mest-form-kernels --mest-plan-memory --mest-lower-kernels 2>/dev/null | FileCheck %s --check-prefix=NORT
+// NORT-LABEL: func.func @mest_model_train_step(
+// NORT-NOT: call @mest_rt_{{(batch_norm|global_avg_pool|softmax)}}
+// NORT-LABEL: func.func @mest_model_after_mutation(
 // NOFORM: error: 'mest.conv2d' op is a layer definition inside a step: run mest-form-kernels first
 
 // The ABI functions over the state block (3456 bytes: see mest-plan-storage.mlir)
@@ -24,15 +31,15 @@
 // CHECK: %[[STATS:.*]] = memref.view %arg1[%{{.*}}][] : memref<{{[0-9]+}}xi8> to memref<2x8x2xf32>
 // CHECK: %[[BLOCK:.*]] = memref.view %arg0[%{{.*}}][] : memref<3456xi8> to memref<2496xi8>
 // CHECK: call @mest_k_c_fwd_stats(%[[BLOCK]], %{{.*}}, %{{.*}}, %[[STATS]])
-// CHECK: call @mest_rt_batch_norm_train_fused(
-// CHECK: call @mest_rt_global_avg_pool_forward(
+// CHECK: call @mest_k_bn_train_0(
+// CHECK: call @mest_k_global_avg_pool_0(
 // CHECK: call @mest_k_fc_fwd(
-// CHECK: call @mest_rt_softmax_xent_forward(
-// CHECK: call @mest_rt_softmax_xent_backward(
+// CHECK: call @mest_k_softmax_xent_0(
+// CHECK: call @mest_k_softmax_xent_grad_0(
 // CHECK: call @mest_k_fc_bwd_data(
 // CHECK: call @mest_k_fc_bwd_weight(
-// CHECK: call @mest_rt_global_avg_pool_backward(
-// CHECK: call @mest_rt_batch_norm_backward(
+// CHECK: call @mest_k_global_avg_pool_grad_0(
+// CHECK: call @mest_k_bn_grad_0(
 // The first layer's input is the model input: no backward-data kernel for it.
 // CHECK-NOT: call @mest_k_c_bwd_data
 // CHECK: call @mest_k_c_bwd_weight(
@@ -44,14 +51,19 @@
 // CHECK-LABEL: func.func private @mest_k_c_fwd_stats(
 // CHECK-SAME: memref<2496xi8>
 // CHECK-SAME: attributes {llvm.linkage = #llvm.linkage<internal>}
-// CHECK: scf.parallel
 // CHECK: memref.view %arg0[%{{.*}}][] : memref<2496xi8> to memref<9xi32>
+// CHECK: scf.parallel
 // CHECK: vector.load
 // CHECK: math.fma
 
+// The batch-norm kernel: parallel over channels, statistics from the conv.
+// CHECK-LABEL: func.func private @mest_k_bn_train_0(
+// CHECK: scf.parallel
+// CHECK: math.sqrt
+
 // CHECK-LABEL: func.func @mest_model_eval_step(
 // CHECK: call @mest_k_c_fwd(
-// CHECK: call @mest_rt_batch_norm_eval(
+// CHECK: call @mest_k_bn_eval_0(
 
 // CHECK-LABEL: func.func @mest_model_after_mutation(
 // CHECK-SAME: memref<3456xi8>, %{{.*}}: i32)

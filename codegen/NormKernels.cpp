@@ -1,0 +1,226 @@
+//===- NormKernels.cpp - generated batch-norm kernels ---------------------===//
+//
+// The arithmetic of runtime/kernels/FastBatchNorm.cpp: statistics summed in
+// f32 within a plane and f64 across planes, scale and shift derived in f64;
+// apply as one fma per element; backward as dx = k1 * dy + k2 * x + k3.
+//
+//===----------------------------------------------------------------------===//
+#include "codegen/NormKernels.h"
+
+#include "codegen/VectorLoops.h"
+
+#include "llvm/Support/FormatVariadic.h"
+
+using namespace mlir;
+using namespace mest::codegen;
+
+namespace {
+
+/// Scalar f64 arithmetic, for the per-channel statistics.
+struct F64 {
+  OpBuilder &b;
+  Location loc;
+  Value c(double v) { return b.create<arith::ConstantOp>(loc, b.getF64FloatAttr(v)); }
+  Value ext(Value f) { return b.create<arith::ExtFOp>(loc, b.getF64Type(), f); }
+  Value trunc(Value d) { return b.create<arith::TruncFOp>(loc, b.getF32Type(), d); }
+  Value add(Value x, Value y) { return b.create<arith::AddFOp>(loc, x, y); }
+  Value sub(Value x, Value y) { return b.create<arith::SubFOp>(loc, x, y); }
+  Value mul(Value x, Value y) { return b.create<arith::MulFOp>(loc, x, y); }
+  Value div(Value x, Value y) { return b.create<arith::DivFOp>(loc, x, y); }
+};
+
+func::FuncOp begin(OpBuilder &b, Location loc, StringRef name, ArrayRef<int64_t> sizes) {
+  SmallVector<Type> args;
+  for (int64_t n : sizes) args.push_back(MemRefType::get({n}, b.getF32Type()));
+  auto f = b.create<func::FuncOp>(loc, name, b.getFunctionType(args, {}));
+  b.setInsertionPointToStart(f.addEntryBlock());
+  return f;
+}
+
+} // namespace
+
+std::string BatchNormTrainSpec::key() const {
+  return llvm::formatv("bn_train:{0},{1},{2},{3},{4},{5}{6}{7}{8}{9},{10}", N, C, HW, eps,
+                       momentum, stats, residual, relu, output, affine, vectorWidth)
+      .str();
+}
+
+std::string BatchNormGradSpec::key() const {
+  return llvm::formatv("bn_grad:{0},{1},{2},{3},{4}", N, C, HW, int(mask), vectorWidth).str();
+}
+
+func::FuncOp mest::codegen::buildBatchNormTrain(OpBuilder &b, Location loc,
+                                                const BatchNormTrainSpec &sp, StringRef name) {
+  OpBuilder::InsertionGuard guard(b);
+  const int64_t N = sp.N, C = sp.C, HW = sp.HW, act = N * C * HW;
+  SmallVector<int64_t> sizes{2 * C, C, C, act};
+  if (sp.stats) sizes.push_back(N * C * 2);
+  if (sp.residual) sizes.push_back(act);
+  if (sp.output) sizes.push_back(act);
+  sizes.append({C, C});
+  if (sp.affine) sizes.push_back(2 * C);
+  func::FuncOp f = begin(b, loc, name, sizes);
+  unsigned a = 0;
+  Value params = f.getArgument(a++), runMean = f.getArgument(a++), runVar = f.getArgument(a++),
+        in = f.getArgument(a++);
+  Value stats = sp.stats ? f.getArgument(a++) : Value();
+  Value residual = sp.residual ? f.getArgument(a++) : Value();
+  Value out = sp.output ? f.getArgument(a++) : Value();
+  Value mean = f.getArgument(a++), invStd = f.getArgument(a++);
+  Value affine = sp.affine ? f.getArgument(a++) : Value();
+  KernelBuilder kb(b, loc);
+  VectorLoops v(kb, sp.vectorWidth);
+  F64 d{b, loc};
+  kb.parallelLoop(kb.idx(0), kb.idx(C), [&](Value c) {
+    ValueRange sums = kb.forLoop(
+        kb.idx(0), kb.idx(N), 1, ValueRange{d.c(0.0), d.c(0.0)},
+        [&](Value n, ValueRange acc) -> SmallVector<Value> {
+          Value plane = kb.add(kb.mul(n, kb.idx(C)), c);
+          if (stats) {
+            Value at = kb.mul(plane, kb.idx(2));
+            return {d.add(acc[0], d.ext(kb.load(stats, at))),
+                    d.add(acc[1], d.ext(kb.load(stats, kb.add(at, kb.idx(1)))))};
+          }
+          auto s = v.reduce(kb.mul(plane, kb.idx(HW)), HW, 2,
+                            [&](Value i, int64_t w, ValueRange p) -> SmallVector<Value> {
+                              Value x = v.load(in, i, w);
+                              return {b.create<arith::AddFOp>(loc, p[0], x),
+                                      b.create<math::FmaOp>(loc, x, x, p[1])};
+                            });
+          return {d.add(acc[0], d.ext(s[0])), d.add(acc[1], d.ext(s[1]))};
+        });
+    const double count = double(N * HW);
+    Value m = d.div(sums[0], d.c(count));
+    Value var = b.create<arith::MaximumFOp>(loc, d.c(0.0),
+                                            d.sub(d.div(sums[1], d.c(count)), d.mul(m, m)));
+    Value is = d.div(d.c(1.0), b.create<math::SqrtOp>(loc, d.add(var, d.c(sp.eps))));
+    Value gamma = d.ext(kb.load(params, c)), beta = d.ext(kb.load(params, kb.add(c, kb.idx(C))));
+    Value scale = d.trunc(d.mul(gamma, is)), shift = d.trunc(d.sub(beta, d.mul(m, d.mul(gamma, is))));
+    if (affine) {
+      kb.store(scale, affine, kb.mul(c, kb.idx(2)));
+      kb.store(shift, affine, kb.add(kb.mul(c, kb.idx(2)), kb.idx(1)));
+    }
+    if (out)
+      kb.forLoop(kb.idx(0), kb.idx(N), 1, [&](Value n) {
+        Value base = kb.mul(kb.add(kb.mul(n, kb.idx(C)), c), kb.idx(HW));
+        v.each(base, HW, [&](Value i, int64_t w) {
+          Value y = b.create<math::FmaOp>(loc, v.load(in, i, w), v.splat(scale, w), v.splat(shift, w));
+          if (residual) y = b.create<arith::AddFOp>(loc, y, v.load(residual, i, w));
+          if (sp.relu) y = b.create<arith::MaximumFOp>(loc, y, v.splat(kb.f32(0.0), w));
+          v.store(y, out, i, w);
+        });
+      });
+    kb.store(d.trunc(m), mean, c);
+    kb.store(d.trunc(is), invStd, c);
+    Value unbiased = count > 1 ? d.mul(var, d.c(count / (count - 1))) : var;
+    auto running = [&](Value mem, Value batch) {
+      kb.store(d.trunc(d.add(d.mul(d.c(1.0 - sp.momentum), d.ext(kb.load(mem, c))),
+                             d.mul(d.c(sp.momentum), batch))),
+               mem, c);
+    };
+    running(runMean, m);
+    running(runVar, unbiased);
+  });
+  b.create<func::ReturnOp>(loc);
+  return f;
+}
+
+func::FuncOp mest::codegen::buildBatchNormBackward(OpBuilder &b, Location loc,
+                                                   const BatchNormGradSpec &sp, StringRef name) {
+  OpBuilder::InsertionGuard guard(b);
+  const int64_t N = sp.N, C = sp.C, HW = sp.HW, act = N * C * HW;
+  SmallVector<int64_t> sizes{2 * C, 2 * C, act, act, C, C};
+  if (sp.mask == ReluMask::Output) sizes.push_back(act);
+  if (sp.mask == ReluMask::Affine) sizes.push_back(2 * C);
+  sizes.push_back(act);
+  func::FuncOp f = begin(b, loc, name, sizes);
+  Value params = f.getArgument(0), grads = f.getArgument(1), in = f.getArgument(2),
+        dout = f.getArgument(3), mean = f.getArgument(4), invStd = f.getArgument(5);
+  Value maskSrc = sp.mask != ReluMask::None ? f.getArgument(6) : Value();
+  Value din = f.getArguments().back();
+  KernelBuilder kb(b, loc);
+  VectorLoops v(kb, sp.vectorWidth);
+  F64 d{b, loc};
+  kb.parallelLoop(kb.idx(0), kb.idx(C), [&](Value c) {
+    Value scale, shift;
+    if (sp.mask == ReluMask::Affine) {
+      scale = kb.load(maskSrc, kb.mul(c, kb.idx(2)));
+      shift = kb.load(maskSrc, kb.add(kb.mul(c, kb.idx(2)), kb.idx(1)));
+    }
+    // dy where the ReLU after the batch norm was positive: its stored output,
+    // or the same fma the consumers of a folded batch norm computed.
+    auto gradient = [&](Value i, int64_t w, Value x) -> Value {
+      Value dy = v.load(dout, i, w);
+      if (sp.mask == ReluMask::None) return dy;
+      Value y = sp.mask == ReluMask::Output
+                    ? v.load(maskSrc, i, w)
+                    : b.create<math::FmaOp>(loc, x, v.splat(scale, w), v.splat(shift, w)).getResult();
+      Value zero = v.splat(kb.f32(0.0), w);
+      Value keep = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, y, zero);
+      return b.create<arith::SelectOp>(loc, keep, dy, zero);
+    };
+    ValueRange sums = kb.forLoop(
+        kb.idx(0), kb.idx(N), 1, ValueRange{d.c(0.0), d.c(0.0)},
+        [&](Value n, ValueRange acc) -> SmallVector<Value> {
+          Value base = kb.mul(kb.add(kb.mul(n, kb.idx(C)), c), kb.idx(HW));
+          auto s = v.reduce(base, HW, 2, [&](Value i, int64_t w, ValueRange p) -> SmallVector<Value> {
+            Value x = v.load(in, i, w), g = gradient(i, w, x);
+            return {b.create<arith::AddFOp>(loc, p[0], g), b.create<math::FmaOp>(loc, g, x, p[1])};
+          });
+          return {d.add(acc[0], d.ext(s[0])), d.add(acc[1], d.ext(s[1]))};
+        });
+    const double M = double(N * HW);
+    Value m = d.ext(kb.load(mean, c)), is = d.ext(kb.load(invStd, c)),
+          g = d.ext(kb.load(params, c));
+    Value sumDy = sums[0], sumDyXhat = d.mul(is, d.sub(sums[1], d.mul(m, sumDy)));
+    kb.store(d.trunc(sumDyXhat), grads, c);
+    kb.store(d.trunc(sumDy), grads, kb.add(c, kb.idx(C)));
+    Value gis = d.mul(g, is), gis2 = d.mul(gis, is);
+    Value k1 = d.trunc(gis);
+    Value k2 = d.trunc(d.sub(d.c(0.0), d.div(d.mul(gis2, sumDyXhat), d.c(M))));
+    Value k3 = d.trunc(d.add(d.sub(d.c(0.0), d.div(d.mul(gis, sumDy), d.c(M))),
+                             d.mul(d.div(d.mul(gis2, sumDyXhat), d.c(M)), m)));
+    kb.forLoop(kb.idx(0), kb.idx(N), 1, [&](Value n) {
+      Value base = kb.mul(kb.add(kb.mul(n, kb.idx(C)), c), kb.idx(HW));
+      v.each(base, HW, [&](Value i, int64_t w) {
+        Value x = v.load(in, i, w), gr = gradient(i, w, x);
+        Value dx = b.create<math::FmaOp>(loc, v.splat(k1, w), gr,
+                                         b.create<math::FmaOp>(loc, v.splat(k2, w), x,
+                                                               v.splat(k3, w)));
+        v.store(dx, din, i, w);
+      });
+    });
+  });
+  b.create<func::ReturnOp>(loc);
+  return f;
+}
+
+func::FuncOp mest::codegen::buildBatchNormEval(OpBuilder &b, Location loc, int64_t N, int64_t C,
+                                               int64_t HW, double eps, int64_t vectorWidth,
+                                               StringRef name) {
+  OpBuilder::InsertionGuard guard(b);
+  const int64_t act = N * C * HW;
+  func::FuncOp f = begin(b, loc, name, {2 * C, C, C, act, act});
+  Value params = f.getArgument(0), runMean = f.getArgument(1), runVar = f.getArgument(2),
+        in = f.getArgument(3), out = f.getArgument(4);
+  KernelBuilder kb(b, loc);
+  VectorLoops v(kb, vectorWidth);
+  F64 d{b, loc};
+  kb.parallelLoop(kb.idx(0), kb.idx(C), [&](Value c) {
+    Value is = d.div(d.c(1.0), b.create<math::SqrtOp>(
+                                   loc, d.add(d.ext(kb.load(runVar, c)), d.c(eps))));
+    Value gis = d.mul(d.ext(kb.load(params, c)), is);
+    Value scale = d.trunc(gis);
+    Value shift = d.trunc(d.sub(d.ext(kb.load(params, kb.add(c, kb.idx(C)))),
+                                d.mul(d.ext(kb.load(runMean, c)), gis)));
+    kb.forLoop(kb.idx(0), kb.idx(N), 1, [&](Value n) {
+      Value base = kb.mul(kb.add(kb.mul(n, kb.idx(C)), c), kb.idx(HW));
+      v.each(base, HW, [&](Value i, int64_t w) {
+        v.store(b.create<math::FmaOp>(loc, v.load(in, i, w), v.splat(scale, w), v.splat(shift, w)),
+                out, i, w);
+      });
+    });
+  });
+  b.create<func::ReturnOp>(loc);
+  return f;
+}
