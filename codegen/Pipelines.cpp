@@ -124,6 +124,9 @@ struct PipelineOptions : public PassPipelineOptions<PipelineOptions> {
 
 void mest::registerMestPipelines() {
   PassPipelineRegistration<PipelineOptions>(
+      "mest-plan", "The planning stages: storage, kernels, steps, kernel formation, memory",
+      [](OpPassManager &pm, const PipelineOptions &o) { buildPlanPipeline(pm, o.get()); });
+  PassPipelineRegistration<PipelineOptions>(
       "mest-compile", "Plan, differentiate and lower a mest model to step functions",
       [](OpPassManager &pm, const PipelineOptions &o) { buildCompilePipeline(pm, o.get()); });
   PassPipelineRegistration<PipelineOptions>(

@@ -64,7 +64,8 @@ LogicalResult MestDialect::verifyOperationAttribute(Operation *op, NamedAttribut
       return op->emitError() << "'" << name << "' applies to layers with parameters only";
     return expectInt();
   }
-  if (name == getStateBytesAttrName() || name == getArenaBytesAttrName()) {
+  if (name == getStateBytesAttrName() || name == getArenaBytesAttrName() ||
+      name == getScratchBytesAttrName()) {
     if (!isa<func::FuncOp>(op)) return op->emitError() << "'" << name << "' applies to functions";
     return expectInt();
   }

@@ -47,6 +47,8 @@ def Mest_Dialect : Dialect {
     static constexpr ::llvm::StringLiteral getStateBytesAttrName() { return "mest.state_bytes"; }
     static constexpr ::llvm::StringLiteral getArenaOffsetsAttrName() { return "mest.arena_offsets"; }
     static constexpr ::llvm::StringLiteral getArenaBytesAttrName() { return "mest.arena_bytes"; }
+    /// Stack bytes per thread the step's kernels take (mest-plan-memory).
+    static constexpr ::llvm::StringLiteral getScratchBytesAttrName() { return "mest.scratch_bytes"; }
     static constexpr ::llvm::StringLiteral getRegroupAttrName() { return "mest.regroup"; }
     static constexpr ::llvm::StringLiteral getTrainStepAttrName() { return "mest.train_step"; }
     static constexpr ::llvm::StringLiteral getEvalStepAttrName() { return "mest.eval_step"; }

@@ -141,9 +141,15 @@ def MestPlanMemory : Pass<"mest-plan-memory", "::mlir::ModuleOp"> {
     For the step functions made by mest-generate-backward: computes the live
     range of every tensor in the straight-line step (definition to last use) and
     places tensors whose ranges overlap at disjoint offsets of one arena (greedy
-    by size, lowest offset first). Records `mest.arena_offsets` on each op and
-    `mest.arena_bytes` on the function, and reports the arena size against the
-    sum of all tensors as a remark. No memory is allocated inside a step.
+    by size, lowest offset first). Records `mest.arena_offsets` on each op,
+    `mest.arena_bytes` on the function and `mest.scratch_bytes`, the largest
+    per-thread stack scratch of the model's kernel configurations, and reports
+    both as a remark. No memory is allocated inside a step: arena plus threads
+    times scratch is all a step takes besides the state.
+
+    Why last: it plans the values that exist after mest-form-kernels (a fused
+    intermediate has no slot; a fused kernel's operands live as long as it
+    reads them) and the scratch the configurations fixed.
   }];
 }
 

@@ -101,9 +101,23 @@ struct PlanMemoryPass : public mest::impl::MestPlanMemoryBase<PlanMemoryPass> {
                    DenseI64ArrayAttr::get(&getContext(), offsets));
       }
       step->setAttr(MestDialect::getArenaBytesAttrName(), IntegerAttr::get(i64, arena));
+      // The kernels' stack scratch per thread: the largest configuration of
+      // the model's layers (the kernels of one step run one at a time).
+      int64_t scratch = 0;
+      auto modelRef = step->getAttrOfType<FlatSymbolRefAttr>(
+          step->hasAttr(MestDialect::getTrainStepAttrName()) ? MestDialect::getTrainStepAttrName()
+                                                             : MestDialect::getEvalStepAttrName());
+      if (auto model = getOperation().lookupSymbol<func::FuncOp>(modelRef.getAttr()))
+        model.walk([&](Operation *op) {
+          if (auto c = op->getAttrOfType<KernelConfigAttr>(MestDialect::getKernelConfigAttrName()))
+            scratch = std::max(scratch, c.getScratchBytes());
+        });
+      step->setAttr(MestDialect::getScratchBytesAttrName(), IntegerAttr::get(i64, scratch));
       step.emitRemark() << llvm::formatv(
-          "@{4}: arena of {0} bytes for {1} tensors of {2} bytes in all ({3:f2}x reuse)", arena,
-          buffers.size(), total, arena ? double(total) / arena : 0.0, step.getSymName());
+          "@{4}: arena of {0} bytes for {1} tensors of {2} bytes in all ({3:f2}x reuse), "
+          "{5} bytes of stack scratch per thread",
+          arena, buffers.size(), total, arena ? double(total) / arena : 0.0, step.getSymName(),
+          scratch);
     }
   }
 };

@@ -49,7 +49,33 @@ LayerCost total(ArrayRef<LayerCost> rows) {
   return t;
 }
 
-void printTable(func::FuncOp model, ArrayRef<LayerCost> rows, raw_ostream &os) {
+/// What the compiled model will hold in memory, as far as it is planned: the
+/// state block (mest-plan-storage), the arena of the steps (mest-plan-memory)
+/// and the kernels' stack scratch per thread (mest-configure-kernels).
+struct MemoryPlan {
+  std::optional<int64_t> state, arena;
+  int64_t scratch = 0;
+};
+MemoryPlan memoryPlan(ModuleOp module, func::FuncOp model) {
+  MemoryPlan p;
+  if (auto s = model->getAttrOfType<IntegerAttr>(MestDialect::getStateBytesAttrName()))
+    p.state = s.getInt();
+  model.walk([&](Operation *op) {
+    if (auto c = op->getAttrOfType<KernelConfigAttr>(MestDialect::getKernelConfigAttrName()))
+      p.scratch = std::max(p.scratch, c.getScratchBytes());
+  });
+  for (auto f : module.getOps<func::FuncOp>()) {
+    auto ref = f->getAttrOfType<FlatSymbolRefAttr>(MestDialect::getTrainStepAttrName());
+    if (!ref) ref = f->getAttrOfType<FlatSymbolRefAttr>(MestDialect::getEvalStepAttrName());
+    auto arena = f->getAttrOfType<IntegerAttr>(MestDialect::getArenaBytesAttrName());
+    if (ref && ref.getValue() == model.getSymName() && arena)
+      p.arena = std::max(p.arena.value_or(0), arena.getInt());
+  }
+  return p;
+}
+
+void printTable(func::FuncOp model, ArrayRef<LayerCost> rows, const MemoryPlan &plan,
+                raw_ostream &os) {
   os << "mest cost report for @" << model.getSymName() << " (MACs per batch of "
      << cast<ShapedType>(model.getArgument(0).getType()).getDimSize(0) << ")\n";
   auto line = [&](const LayerCost &r) {
@@ -74,9 +100,20 @@ void printTable(func::FuncOp model, ArrayRef<LayerCost> rows, raw_ostream &os) {
                      double(t.activeTarget) / t.params, double(t.activeCapacity) / t.params,
                      double(t.fwdMacsDense) / t.fwdMacsTarget, t.storageBytes / 1048576.0,
                      denseBytes / 1048576.0);
+  auto bytes = [](std::optional<int64_t> v) {
+    return v ? std::to_string(*v) + " bytes" : std::string("not planned");
+  };
+  os << "memory: state " << bytes(plan.state) << ", arena " << bytes(plan.arena)
+     << ", stack scratch " << plan.scratch << " bytes per thread";
+  if (plan.state && plan.arena)
+    os << llvm::formatv("; planned {0} bytes ({1:f2} MiB) + {2} bytes x threads",
+                        *plan.state + *plan.arena, (*plan.state + *plan.arena) / 1048576.0,
+                        plan.scratch);
+  os << "\n";
 }
 
-void printJson(func::FuncOp model, ArrayRef<LayerCost> rows, raw_ostream &os) {
+void printJson(func::FuncOp model, ArrayRef<LayerCost> rows, const MemoryPlan &plan,
+               raw_ostream &os) {
   auto obj = [](const LayerCost &r) {
     return llvm::json::Object{
         {"name", r.name},          {"kind", r.kind},
@@ -90,7 +127,10 @@ void printJson(func::FuncOp model, ArrayRef<LayerCost> rows, raw_ostream &os) {
   for (const LayerCost &r : rows) layers.push_back(obj(r));
   llvm::json::Object doc{{"model", model.getSymName().str()},
                          {"layers", std::move(layers)},
-                         {"total", obj(total(rows))}};
+                         {"total", obj(total(rows))},
+                         {"state_bytes", plan.state ? llvm::json::Value(*plan.state) : nullptr},
+                         {"arena_bytes", plan.arena ? llvm::json::Value(*plan.arena) : nullptr},
+                         {"scratch_bytes_per_thread", plan.scratch}};
   os << llvm::json::Value(std::move(doc)) << "\n";
 }
 
@@ -106,10 +146,11 @@ struct ReportCostPass : public mest::impl::MestReportCostBase<ReportCostPass> {
     for (auto model : getOperation().getOps<func::FuncOp>()) {
       if (!model->hasAttr(MestDialect::getModelAttrName())) continue;
       SmallVector<LayerCost> rows = costModel(model);
+      MemoryPlan plan = memoryPlan(getOperation(), model);
       if (format == "json")
-        printJson(model, rows, llvm::outs());
+        printJson(model, rows, plan, llvm::outs());
       else
-        printTable(model, rows, llvm::outs());
+        printTable(model, rows, plan, llvm::outs());
     }
     markAllAnalysesPreserved();
   }

@@ -13,7 +13,7 @@ model=examples/resnet20-fmnist-pattern90-ems.mlir
 train=$build/examples/mest-train-resnet20-fmnist
 
 echo "== 1. the model: $model (compiled into $train by mestc at build time)"
-"$build/bin/mest-opt" --mest-report-cost -o /dev/null "$model" | tail -2
+"$build/bin/mest-opt" --mest-plan --mest-report-cost -o /dev/null "$model" 2>/dev/null | tail -2
 echo
 echo "== 2. sparse training on Fashion-MNIST: $args"
 # shellcheck disable=SC2086

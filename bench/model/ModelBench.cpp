@@ -76,6 +76,8 @@ int main(int argc, char **argv) {
   const std::string mode = argc > 1 ? argv[1] : "kernels";
   const mest_model_desc *d = mest_model_descriptor();
   const int threads = omp_get_max_threads();
+  struct rusage before;  // the process before the model's memory exists
+  getrusage(RUSAGE_SELF, &before);
   Model model(d);
   Rng rng(1);
   model.initialize(rng, threads);
@@ -144,10 +146,13 @@ int main(int argc, char **argv) {
                "\"max_ms\": {:.3f}, \"steps\": {}, \"peak_rss_mb\": {:.1f}, \"state_bytes\": {}, "
                "\"arena_bytes\": {}, \"weights_bytes\": {}, \"gradients_bytes\": {}, "
                "\"momentum_bytes\": {}, \"metadata_bytes\": {}, \"other_state_bytes\": {}, "
-               "\"active_weights\": {}, \"total_weights\": {}}}\n",
+               "\"active_weights\": {}, \"total_weights\": {}, \"scratch_bytes\": {}, "
+               "\"planned_bytes\": {}, \"baseline_rss_mb\": {:.1f}}}\n",
                head, s.median, s.min, s.max, steps, u.ru_maxrss / 1024.0, d->state_bytes,
                d->arena_bytes, params, values, values, metadata, bnBytes, model.activeWeights(),
-               model.totalWeights());
+               model.totalWeights(), d->scratch_bytes,
+               d->state_bytes + d->arena_bytes + int64_t(threads) * d->scratch_bytes,
+               before.ru_maxrss / 1024.0);
   } else if (mode == "mutation") {
     const int reps = argInt(argc, argv, "--reps", 5);
     double target = targetOf(*d);

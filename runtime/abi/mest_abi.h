@@ -13,7 +13,7 @@
 extern "C" {
 #endif
 
-#define MEST_ABI_VERSION 1
+#define MEST_ABI_VERSION 2
 
 enum mest_layer_kind { MEST_LAYER_CONV2D = 0, MEST_LAYER_LINEAR = 1, MEST_LAYER_BATCH_NORM = 2 };
 /* Values match mest::rt::Scheme and the dialect's Scheme enum. */
@@ -52,6 +52,8 @@ typedef struct mest_model_desc {
   int64_t batch, in_channels, in_height, in_width, classes;
   int64_t state_bytes;       /* size of the state block (64-byte aligned base) */
   int64_t arena_bytes;       /* size of the arena both steps share */
+  int64_t scratch_bytes;     /* stack bytes per thread the kernels take; planned memory is
+                                state_bytes + arena_bytes + threads * scratch_bytes */
   int32_t num_layers;
   const mest_layer_desc *layers;
   uint64_t fingerprint;      /* identity of the compiled model, for checkpoints */

@@ -416,12 +416,15 @@ int runTrainingBinary(const Options &o) {
     model.initialize(init, threads);
     writeWholeFile(metricsPath, "");
   }
-  progress.line(fmt::format("model {}: {} weights in conv/linear layers, {} stored ({:.2f}% "
-                            "sparse); state {:.2f} MiB, arena {:.2f} MiB; {} threads",
-                            desc->name, model.totalWeights(), model.activeWeights(),
-                            100.0 * (1 - double(model.activeWeights()) / model.totalWeights()),
-                            desc->state_bytes / 1048576.0, desc->arena_bytes / 1048576.0,
-                            threads));
+  progress.line(fmt::format(
+      "model {}: {} weights in conv/linear layers, {} stored ({:.2f}% sparse); state {:.2f} "
+      "MiB, arena {:.2f} MiB, scratch {:.0f} KiB per thread: {:.2f} MiB planned for {} threads",
+      desc->name, model.totalWeights(), model.activeWeights(),
+      100.0 * (1 - double(model.activeWeights()) / model.totalWeights()),
+      desc->state_bytes / 1048576.0, desc->arena_bytes / 1048576.0,
+      desc->scratch_bytes / 1024.0,
+      (desc->state_bytes + desc->arena_bytes + double(threads) * desc->scratch_bytes) / 1048576.0,
+      threads));
   progress.line(fmt::format("data {}: {} train, {} {}; mutation {}", src.kind, train.count,
                             test.count, o.valSplit > 0 ? "validation" : "test", schedule.describe()));
 

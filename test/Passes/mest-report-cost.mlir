@@ -2,6 +2,15 @@
 // RUN: mest-opt --mest-report-cost=format=json -o /dev/null %s | FileCheck %s --check-prefix=JSON
 // RUN: mest-opt --mest-report-cost %s | FileCheck %s --check-prefix=IR
 // RUN: not mest-opt --mest-report-cost=format=xml %s 2>&1 | FileCheck %s --check-prefix=BADFMT
+// After planning, the memory the compiled model takes: the state block
+// (9664 bytes: mest-plan-storage), the larger of the steps' arenas and the
+// largest per-thread stack scratch of the layers' configurations (c1's; the
+// others are direct), as the planning passes recorded them in the IR.
+// RUN: mest-opt --mest-plan-storage --mest-group-filters --mest-configure-kernels --mest-generate-backward --mest-fuse-sgd --mest-form-kernels --mest-plan-memory --mest-report-cost %s 2>/dev/null | FileCheck %s --check-prefix=PLANNED
+// PLANNED: memory: state 9664 bytes, arena 9344 bytes, stack scratch 3152 bytes per thread; planned 19008 bytes (0.02 MiB) + 3152 bytes x threads
+// PLANNED: mest.kernel = #mest.kernel<forward = padded, {{.*}}scratch_bytes = 3152>
+// PLANNED: func.func @small_train({{.*}}mest.arena_bytes = 9344 : i64, {{.*}}mest.scratch_bytes = 3152 : i64
+// PLANNED: func.func @small_eval({{.*}}mest.arena_bytes = 4608 : i64
 
 // Numbers computed by hand (docs/formats.md has the rules):
 // c1 pattern 8x4x3x3 at 0.8: kernel sparsity 1 - 0.2 * 9/4 = 0.55, 4 - round(2.2) = 2
@@ -28,10 +37,11 @@
 // CHECK-NEXT: fc {{ *}}linear     dense   {{ *}}27   {{ *}}27  {{ *}}27  {{ *}}48    {{ *}}48    {{ *}}96    {{ *}}96    {{ *}}324
 // CHECK-NEXT: total {{ *}}1547 {{ *}}563 {{ *}}603 {{ *}}12864 {{ *}}42672 {{ *}}21120 {{ *}}64608 {{ *}}8604
 // CHECK-NEXT: density 0.3639 at target, 0.3898 at capacity; fwd MACs 3.317x fewer than dense
+// CHECK-NEXT: memory: state not planned, arena not planned, stack scratch 0 bytes per thread{{$}}
 
-// JSON: {"layers":[{"active":64,"bwd_macs":4608,"bwd_macs_dense":20736,"bytes":1528,"capacity":96,"fwd_macs":4608,"fwd_macs_dense":20736,"kind":"conv2d","name":"c1","params":288,"scheme":"pattern"}
+// JSON: {"arena_bytes":null,"layers":[{"active":64,"bwd_macs":4608,"bwd_macs_dense":20736,"bytes":1528,"capacity":96,"fwd_macs":4608,"fwd_macs_dense":20736,"kind":"conv2d","name":"c1","params":288,"scheme":"pattern"}
 // JSON-SAME: "model":"small"
-// JSON-SAME: "total":{"active":563,"bwd_macs":21120,"bwd_macs_dense":64608,"bytes":8604,"capacity":603,"fwd_macs":12864,"fwd_macs_dense":42672,"kind":"","name":"total","params":1547,"scheme":""}
+// JSON-SAME: "scratch_bytes_per_thread":0,"state_bytes":null,"total":{"active":563,"bwd_macs":21120,"bwd_macs_dense":64608,"bytes":8604,"capacity":603,"fwd_macs":12864,"fwd_macs_dense":42672,"kind":"","name":"total","params":1547,"scheme":""}
 
 // The pass does not change the IR.
 // IR: func.func @small
