@@ -116,7 +116,12 @@ def MestFormKernels : Pass<"mest-form-kernels", "::mlir::ModuleOp"> {
       where L's backward-data is padded;
     - a padded conv forward followed by a batch norm also returns the
       per-plane statistics `[N, C, 2]`, which the batch norm takes as
-      `stats` (one pass over the activation less).
+      `stats` (one pass over the activation less);
+    - `relu(batch_norm_train(%x))` read only by padded conv kernels (forward,
+      backward-weight) and by its own backward is folded into them:
+      `mest.batch_norm_affine` computes statistics and per-channel scale and
+      shift, the convs take `%x` with `bn_relu`, the backward recomputes the
+      ReLU mask (`relu_affine`); the output is never stored.
     A chain is fused only when each intermediate has one user (it then never
     exists in memory) and no op between its first and last op touches the
     state of the layer whose op moves to the last one. Fusion is decided on SSA
@@ -204,8 +209,9 @@ def MestLowerKernels : Pass<"mest-lower-kernels", "::mlir::ModuleOp"> {
   let description = [{
     Needs: the storage plan (mest-plan-storage), a `#mest.kernel` configuration
     on every conv2d and linear layer (mest-configure-kernels; a layer without
-    one is an error), the train and eval steps (mest-generate-backward) and
-    their arena plan (mest-plan-memory).
+    one is an error), the train and eval steps (mest-generate-backward) with
+    their kernels formed (mest-form-kernels; a conv2d or linear op left in a
+    step is an error) and their arena plan (mest-plan-memory).
 
     Establishes: the C ABI of docs/abi.md: each step becomes a function over two
     byte buffers (the state block and the arena) and caller-owned inputs and
@@ -216,12 +222,15 @@ def MestLowerKernels : Pass<"mest-lower-kernels", "::mlir::ModuleOp"> {
     state, so layers equal in all of these share one. The configuration is
     emitted as recorded: padded or direct per
     direction, the forward loop order, the vector width and the register
-    budgets. Forward, backward-data and backward-weight with fused SGD,
-    parallel (`scf.parallel`) over the batch or over filters in the
-    load-balanced order. ReLU, add, reshape and SGD of batch-norm parameters
-    are generated loops; batch norm, pooling and the loss call the runtime
-    (runtime/abi/StepKernels.cpp), batch norm with ReLU, residual-add and
-    ReLU-backward fused into those calls where the arena plan allows it.
+    budgets, with the epilogues and prologues the formed kernels carry
+    (statistics, `bn_relu` input, gradient sums). Forward, backward-data and
+    backward-weight with fused SGD, parallel (`scf.parallel`) over the batch
+    or over filters in the load-balanced order. Batch norm (with its residual,
+    ReLU, statistics and ReLU-mask operands), global average pooling, the loss,
+    ReLU, add, reshape and SGD are generated kernels too; windowed max and
+    average pooling call the runtime (runtime/abi/StepKernels.cpp). The pass
+    fuses nothing on its own: what runs together is what mest-form-kernels
+    formed.
 
     Why last among the mest passes: it consumes every plan; what follows is
     upstream lowering to the LLVM dialect (the mest-lower-to-llvm pipeline).

@@ -1,0 +1,192 @@
+#include "TrainStepHarness.h"
+
+#include "runtime/driver/Model.h"
+#include "runtime/mutation/Mutation.h"
+#include "runtime/support/Memory.h"
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstring>
+
+using namespace mest::rt;
+
+namespace mest::test {
+
+const mest_layer_desc &layer(const char *name) {
+  const mest_model_desc *d = mest_model_descriptor();
+  for (int i = 0; i < d->num_layers; ++i)
+    if (std::string(d->layers[i].name) == name) return d->layers[i];
+  FAIL("no layer " << name);
+  return d->layers[0];
+}
+
+Params::Params(uint8_t *s, const std::vector<const char *> &convs) : state(s) {
+  for (const char *n : convs)
+    conv[n] = std::make_unique<CompressedWeights>(weightSpecOf(layer(n)), s + layer(n).state_offset);
+}
+float *Params::bnGrads(const char *n) {
+  return bn(n, batchNormStateLayout(layer(n).out_channels).grads);
+}
+float *Params::bnMomentum(const char *n) {
+  return bn(n, batchNormStateLayout(layer(n).out_channels).momentum);
+}
+float *Params::runMean(const char *n) {
+  return bn(n, batchNormStateLayout(layer(n).out_channels).runMean);
+}
+float *Params::runVar(const char *n) {
+  return bn(n, batchNormStateLayout(layer(n).out_channels).runVar);
+}
+
+ConvGeom conv(int64_t N, int64_t C, int64_t H, int64_t O, int64_t S, int64_t K, int64_t P) {
+  ConvGeom g;
+  g.N = N, g.C = C, g.H = g.W = H, g.O = O, g.KH = g.KW = K, g.SH = g.SW = S, g.PH = g.PW = P;
+  return g;
+}
+ConvGeom pool(int64_t N, int64_t C, int64_t H) {
+  ConvGeom g;
+  g.N = N, g.C = g.O = C, g.H = g.W = H, g.KH = g.KW = 2, g.SH = g.SW = 2;
+  return g;
+}
+
+Vec Ref::conv(const ConvGeom &g, const char *n, const Vec &in) {
+  Vec out(g.outSize());
+  conv2dForward(g, in.data(), p.w(n), p.w(n).bias, out.data());
+  return out;
+}
+void Ref::bnTrain(const char *n, int64_t C, int64_t HW, const Vec &in, Vec &out, Vec &mean,
+                  Vec &inv) {
+  out.resize(in.size()), mean.resize(C), inv.resize(C);
+  batchNormForwardTrain(N, C, HW, in.data(), p.bnParams(n), p.bnParams(n) + C, 1e-5, 0.1,
+                        p.runMean(n), p.runVar(n), out.data(), mean.data(), inv.data());
+}
+Vec Ref::bnBack(const char *n, int64_t C, int64_t HW, const Vec &in, const Vec &dout,
+                const Vec &mean, const Vec &inv) {
+  Vec din(in.size());
+  batchNormBackward(N, C, HW, in.data(), dout.data(), p.bnParams(n), mean.data(), inv.data(),
+                    din.data(), p.bnGrads(n), p.bnGrads(n) + C);
+  sgdUpdate(2 * C, p.bnParams(n), p.bnGrads(n), p.bnMomentum(n), lr, mu, wd);
+  return din;
+}
+Vec Ref::relu(const Vec &in) {
+  Vec out(in.size());
+  reluForward(in.size(), in.data(), out.data());
+  return out;
+}
+Vec Ref::reluBack(const Vec &out, const Vec &dout) {
+  Vec din(out.size());
+  reluBackward(out.size(), out.data(), dout.data(), din.data());
+  return din;
+}
+Vec Ref::add(const Vec &a, const Vec &b) {
+  Vec s(a.size());
+  addForward(s.size(), a.data(), b.data(), s.data());
+  return s;
+}
+Vec Ref::convBackData(const ConvGeom &g, const char *n, const Vec &dout) {
+  Vec din(g.inSize());
+  conv2dBackwardData(g, dout.data(), p.w(n), din.data());
+  return din;
+}
+void Ref::weightStep(const char *n, const ConvGeom &g, const Vec &in, const Vec &dout) {
+  CompressedWeights &w = p.w(n);
+  conv2dBackwardWeight(g, in.data(), dout.data(), w, w.biasGrad);
+  sgdUpdate(w.activeWeights(), w.values, w.grads, w.momentum, lr, mu, wd);
+  if (w.bias) sgdUpdate(g.O, w.bias, w.biasGrad, w.biasMomentum, lr, mu, wd);
+}
+
+namespace {
+/// Largest relative difference between the float arrays of two state copies.
+double stateDifference(const ModelReference &ref, Params &a, Params &b) {
+  double worst = 0.0;
+  auto cmp = [&](const float *x, const float *y, int64_t n) {
+    for (int64_t i = 0; i < n; ++i)
+      worst = std::max(worst, std::fabs(double(x[i]) - y[i]) / std::max(1.0, std::fabs(double(y[i]))));
+  };
+  for (const char *n : ref.convs) {
+    CompressedWeights &u = a.w(n), &v = b.w(n);
+    REQUIRE(u.numActive() == v.numActive());
+    cmp(u.values, v.values, u.capacityWeights());
+    cmp(u.grads, v.grads, u.activeWeights());
+    cmp(u.momentum, v.momentum, u.capacityWeights());
+    if (u.bias) cmp(u.bias, v.bias, u.spec.shape.O);
+  }
+  for (const char *n : ref.bns) {
+    int64_t C = layer(n).out_channels;
+    cmp(a.bnParams(n), b.bnParams(n), 2 * C);
+    cmp(a.bnGrads(n), b.bnGrads(n), 2 * C);
+    cmp(a.bnMomentum(n), b.bnMomentum(n), 2 * C);
+    cmp(a.runMean(n), b.runMean(n), C);
+    cmp(a.runVar(n), b.runVar(n), C);
+  }
+  return worst;
+}
+} // namespace
+
+void checkTrainStep(const ModelReference &ref) {
+  const mest_model_desc *d = mest_model_descriptor();
+  const int64_t N = d->batch, inputSize = N * d->in_channels * d->in_height * d->in_width;
+  auto block = [&](int64_t bytes) {
+    return static_cast<uint8_t *>(allocate(bytes, MemCategory::State));
+  };
+  uint8_t *compiledState = block(d->state_bytes), *refState = block(d->state_bytes);
+  uint8_t *arena = block(d->arena_bytes);
+  Params compiled(compiledState, ref.convs);
+  Rng rng(7);
+  for (auto &[name, w] : compiled.conv) {
+    MutationScratch scratch({w.get()});
+    initialize(*w, kaimingStd(w->spec.shape), rng, scratch);
+    if (w->bias)
+      for (int64_t o = 0; o < w->spec.shape.O; ++o) w->bias[o] = 0.1f * float(rng.normal());
+  }
+  for (const char *n : ref.bns) {
+    int64_t C = layer(n).out_channels;
+    for (int64_t c = 0; c < C; ++c) {
+      compiled.bnParams(n)[c] = 1.0f + 0.1f * float(rng.normal());
+      compiled.bnParams(n)[C + c] = 0.1f * float(rng.normal());
+      compiled.runVar(n)[c] = 1.0f;
+    }
+  }
+  mest_model_after_mutation(compiledState, 2);
+  std::memcpy(refState, compiledState, d->state_bytes);
+  Params reference(refState, ref.convs);
+
+  const float lr = 0.1f, mu = 0.9f, wd = 5e-4f;
+  Ref r{reference, N, lr, mu, wd};
+  for (int step = 1; step <= 10; ++step) {
+    INFO("step " << step);
+    Vec x(inputSize);
+    for (float &v : x) v = float(rng.normal());
+    Labels y(N);
+    for (int32_t &v : y) v = int32_t(rng.below(d->classes));
+    Vec loss(N), margin(N), refLoss(N), refMargin(N);
+    std::vector<uint8_t> correct(N), refCorrect(N);
+    mest_model_train_step(compiledState, arena, x.data(), y.data(), lr, mu, wd, loss.data(),
+                          correct.data(), margin.data());
+    ref.step(r, x, y, refLoss, refCorrect, refMargin);
+    for (int64_t n = 0; n < N; ++n) {
+      CHECK(loss[n] == Approx(refLoss[n]).epsilon(1e-4));
+      CHECK(margin[n] == Approx(refMargin[n]).epsilon(1e-4).margin(1e-5));
+      CHECK(correct[n] == refCorrect[n]);
+    }
+    double diff = stateDifference(ref, compiled, reference);
+    if (step == 1) CHECK(diff < 1e-4);
+    if (step == 10) CHECK(diff < 1e-3);
+  }
+  // Evaluation mode uses the running statistics: compare with the reference too.
+  Vec x(inputSize);
+  for (float &v : x) v = float(rng.normal());
+  Labels y(N);
+  for (int64_t n = 0; n < N; ++n) y[n] = int32_t((n + 1) % d->classes);
+  Vec loss(N), margin(N);
+  std::vector<uint8_t> correct(N);
+  mest_model_eval_step(compiledState, arena, x.data(), y.data(), loss.data(), correct.data(),
+                       margin.data());
+  Vec refLoss = ref.eval(reference, x, y);
+  for (int64_t n = 0; n < N; ++n) CHECK(loss[n] == Approx(refLoss[n]).epsilon(1e-3));
+  release(compiledState, d->state_bytes, MemCategory::State);
+  release(refState, d->state_bytes, MemCategory::State);
+  release(arena, d->arena_bytes, MemCategory::State);
+}
+
+} // namespace mest::test
