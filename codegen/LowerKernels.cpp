@@ -367,10 +367,14 @@ LogicalResult StepLowering::lowerOp(Operation *op, ArrayRef<Value> res) {
   auto window = [&](Value in, ArrayRef<int64_t> k, std::optional<ArrayRef<int64_t>> stride,
                     ArrayRef<int64_t> pad) {
     auto t = cast<RankedTensorType>(in.getType());
-    ArrayRef<int64_t> s = stride ? *stride : k;
-    return SmallVector<Value>{i64(t.getDimSize(0)), i64(t.getDimSize(1)), i64(t.getDimSize(2)),
-                              i64(t.getDimSize(3)), i64(k[0]), i64(k[1]), i64(s[0]),
-                              i64(s[1]), i64(pad[0]), i64(pad[1])};
+    ArrayRef<int64_t> st = stride ? *stride : k;
+    return PoolGeometry{t.getDimSize(0), t.getDimSize(1), t.getDimSize(2), t.getDimSize(3),
+                        k[0], k[1], st[0], st[1], pad[0], pad[1]};
+  };
+  using PoolBuilder = std::function<func::FuncOp(StringRef)>;
+  auto pool = [&](StringRef family, const PoolGeometry &g, const PoolBuilder &build,
+                  ValueRange args) {
+    callGenerated(generated((family + ":" + g.key()).str(), family, build), args);
   };
   return llvm::TypeSwitch<Operation *, LogicalResult>(op)
       .Case<Conv2dOp, LinearOp>([&](Operation *layer) {
@@ -486,33 +490,34 @@ LogicalResult StepLowering::lowerOp(Operation *op, ArrayRef<Value> res) {
         return success();
       })
       .Case([&](MaxPool2dOp p) {
-        auto args = window(p.getInput(), p.getKernel(), p.getStride(), p.getPadding());
-        args.append({ptr(mem(p.getInput())), ptr(res[0])});
-        call("mest_rt_max_pool2d_forward_eval", args);
+        PoolGeometry g = window(p.getInput(), p.getKernel(), p.getStride(), p.getPadding());
+        pool("max_pool", g, [&](StringRef n) { return buildMaxPoolForward(b, loc(), g, false, n); },
+             {flat(mem(p.getInput())), flat(res[0])});
         return success();
       })
       .Case([&](MaxPool2dTrainOp p) {
-        auto args = window(p.getInput(), p.getKernel(), p.getStride(), p.getPadding());
-        args.append({ptr(mem(p.getInput())), ptr(res[0]), ptr(res[1])});
-        call("mest_rt_max_pool2d_forward", args);
+        PoolGeometry g = window(p.getInput(), p.getKernel(), p.getStride(), p.getPadding());
+        pool("max_pool_train", g,
+             [&](StringRef n) { return buildMaxPoolForward(b, loc(), g, true, n); },
+             {flat(mem(p.getInput())), flat(res[0]), flat(res[1])});
         return success();
       })
       .Case([&](MaxPool2dGradOp p) {
-        auto args = window(p.getInputGrad(), p.getKernel(), p.getStride(), p.getPadding());
-        args.append({ptr(mem(p.getOutputGrad())), ptr(mem(p.getArgmax())), ptr(res[0])});
-        call("mest_rt_max_pool2d_backward", args);
+        PoolGeometry g = window(p.getInputGrad(), p.getKernel(), p.getStride(), p.getPadding());
+        pool("max_pool_grad", g, [&](StringRef n) { return buildMaxPoolBackward(b, loc(), g, n); },
+             {flat(mem(p.getOutputGrad())), flat(mem(p.getArgmax())), flat(res[0])});
         return success();
       })
       .Case([&](AvgPool2dOp p) {
-        auto args = window(p.getInput(), p.getKernel(), p.getStride(), p.getPadding());
-        args.append({ptr(mem(p.getInput())), ptr(res[0])});
-        call("mest_rt_avg_pool2d_forward", args);
+        PoolGeometry g = window(p.getInput(), p.getKernel(), p.getStride(), p.getPadding());
+        pool("avg_pool", g, [&](StringRef n) { return buildAvgPoolForward(b, loc(), g, n); },
+             {flat(mem(p.getInput())), flat(res[0])});
         return success();
       })
       .Case([&](AvgPool2dGradOp p) {
-        auto args = window(p.getInputGrad(), p.getKernel(), p.getStride(), p.getPadding());
-        args.append({ptr(mem(p.getOutputGrad())), ptr(res[0])});
-        call("mest_rt_avg_pool2d_backward", args);
+        PoolGeometry g = window(p.getInputGrad(), p.getKernel(), p.getStride(), p.getPadding());
+        pool("avg_pool_grad", g, [&](StringRef n) { return buildAvgPoolBackward(b, loc(), g, n); },
+             {flat(mem(p.getOutputGrad())), flat(res[0])});
         return success();
       })
       .Case([&](GlobalAvgPool2dOp p) {

@@ -3,6 +3,8 @@
 
 #include "codegen/VectorLoops.h"
 
+#include "llvm/Support/FormatVariadic.h"
+
 using namespace mlir;
 using namespace mest::codegen;
 
@@ -46,6 +48,146 @@ func::FuncOp mest::codegen::buildGlobalAvgPoolBackward(OpBuilder &b, Location lo
     v.each(kb.mul(p, kb.idx(HW)), HW,
            [&](Value i, int64_t w) { v.store(v.splat(g, w), f.getArgument(1), i, w); });
   });
+  b.create<func::ReturnOp>(loc);
+  return f;
+}
+
+std::string PoolGeometry::key() const {
+  return llvm::formatv("{0},{1},{2},{3},{4},{5},{6},{7},{8},{9}", N, C, H, W, KH, KW, SH, SW, PH,
+                       PW)
+      .str();
+}
+
+namespace {
+/// For every output position (oy, ox) of every plane p (parallel over planes):
+/// body(p, output index, y0, y1, x0, x1) with the window clipped to the input.
+void forEachWindow(KernelBuilder &kb, const PoolGeometry &g,
+                   const std::function<void(Value, Value, Value, Value, Value, Value)> &body,
+                   const std::function<void(Value)> &planeStart = {}) {
+  const int64_t OH = g.OH(), OW = g.OW();
+  kb.parallelLoop(kb.idx(0), kb.idx(g.N * g.C), [&](Value p) {
+    if (planeStart) planeStart(p);
+    kb.forLoop(kb.idx(0), kb.idx(OH), 1, [&](Value oy) {
+      kb.forLoop(kb.idx(0), kb.idx(OW), 1, [&](Value ox) {
+        Value ys = kb.b.createOrFold<arith::SubIOp>(kb.loc, kb.mul(oy, kb.idx(g.SH)), kb.idx(g.PH));
+        Value xs = kb.b.createOrFold<arith::SubIOp>(kb.loc, kb.mul(ox, kb.idx(g.SW)), kb.idx(g.PW));
+        Value y0 = kb.max(ys, kb.idx(0)), y1 = kb.min(kb.add(ys, kb.idx(g.KH)), kb.idx(g.H));
+        Value x0 = kb.max(xs, kb.idx(0)), x1 = kb.min(kb.add(xs, kb.idx(g.KW)), kb.idx(g.W));
+        Value o = kb.add(kb.mul(kb.add(kb.mul(p, kb.idx(OH)), oy), kb.idx(OW)), ox);
+        body(p, o, y0, y1, x0, x1);
+      });
+    });
+  });
+}
+/// Index of (y, x) of plane p in a [planes, H, W] array, and of (y, x) in the plane.
+Value planeAt(KernelBuilder &kb, const PoolGeometry &g, Value p, Value y, Value x) {
+  return kb.add(kb.mul(p, kb.idx(g.H * g.W)), kb.add(kb.mul(y, kb.idx(g.W)), x));
+}
+void zeroPlane(KernelBuilder &kb, const PoolGeometry &g, Value din, Value p) {
+  VectorLoops v(kb, 8);
+  v.each(kb.mul(p, kb.idx(g.H * g.W)), g.H * g.W,
+         [&](Value i, int64_t w) { v.store(v.splat(kb.f32(0.0), w), din, i, w); });
+}
+Value windowCount(KernelBuilder &kb, Value y0, Value y1, Value x0, Value x1) {
+  Value n = kb.mul(kb.sub(y1, y0), kb.sub(x1, x0));
+  return kb.b.create<arith::IndexCastOp>(kb.loc, kb.b.getI64Type(), n);
+}
+} // namespace
+
+func::FuncOp mest::codegen::buildMaxPoolForward(OpBuilder &b, Location loc, const PoolGeometry &g,
+                                                bool argmax, StringRef name) {
+  OpBuilder::InsertionGuard guard(b);
+  const int64_t outs = g.N * g.C * g.OH() * g.OW();
+  SmallVector<Type> args{flat(b, g.N * g.C * g.H * g.W), flat(b, outs)};
+  if (argmax) args.push_back(flat(b, outs, b.getI32Type()));
+  func::FuncOp f = begin(b, loc, name, args);
+  KernelBuilder kb(b, loc);
+  Value in = f.getArgument(0), out = f.getArgument(1);
+  forEachWindow(kb, g, [&](Value p, Value o, Value y0, Value y1, Value x0, Value x1) {
+    Value init[] = {kb.f32(-std::numeric_limits<float>::infinity()), kb.idx(-1)};
+    ValueRange best = kb.forLoop(y0, y1, 1, init, [&](Value y, ValueRange a) {
+      return SmallVector<Value>(kb.forLoop(x0, x1, 1, a, [&](Value x, ValueRange c) {
+        Value v = kb.load(in, planeAt(kb, g, p, y, x));
+        Value better = b.create<arith::OrIOp>(
+            loc, b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, v, c[0]),
+            b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, c[1], kb.idx(0)));
+        Value where = kb.add(kb.mul(y, kb.idx(g.W)), x);
+        return SmallVector<Value>{b.create<arith::SelectOp>(loc, better, v, c[0]),
+                                  b.create<arith::SelectOp>(loc, better, where, c[1])};
+      }));
+    });
+    kb.store(best[0], out, o);
+    if (argmax)
+      kb.store(b.create<arith::IndexCastOp>(loc, b.getI32Type(), best[1]), f.getArgument(2), o);
+  });
+  b.create<func::ReturnOp>(loc);
+  return f;
+}
+
+func::FuncOp mest::codegen::buildMaxPoolBackward(OpBuilder &b, Location loc, const PoolGeometry &g,
+                                                 StringRef name) {
+  OpBuilder::InsertionGuard guard(b);
+  const int64_t outs = g.N * g.C * g.OH() * g.OW();
+  func::FuncOp f = begin(b, loc, name,
+                         {flat(b, outs), flat(b, outs, b.getI32Type()),
+                          flat(b, g.N * g.C * g.H * g.W)});
+  KernelBuilder kb(b, loc);
+  Value dout = f.getArgument(0), arg = f.getArgument(1), din = f.getArgument(2);
+  // One plane per iteration, so the scatter of overlapping windows is sequential.
+  forEachWindow(
+      kb, g,
+      [&](Value p, Value o, Value, Value, Value, Value) {
+        Value at = kb.add(kb.mul(p, kb.idx(g.H * g.W)), kb.loadIndex(arg, o));
+        kb.store(b.create<arith::AddFOp>(loc, kb.load(din, at), kb.load(dout, o)), din, at);
+      },
+      [&](Value p) { zeroPlane(kb, g, din, p); });
+  b.create<func::ReturnOp>(loc);
+  return f;
+}
+
+func::FuncOp mest::codegen::buildAvgPoolForward(OpBuilder &b, Location loc, const PoolGeometry &g,
+                                                StringRef name) {
+  OpBuilder::InsertionGuard guard(b);
+  func::FuncOp f = begin(b, loc, name,
+                         {flat(b, g.N * g.C * g.H * g.W), flat(b, g.N * g.C * g.OH() * g.OW())});
+  KernelBuilder kb(b, loc);
+  Value in = f.getArgument(0), out = f.getArgument(1);
+  forEachWindow(kb, g, [&](Value p, Value o, Value y0, Value y1, Value x0, Value x1) {
+    Value zero = b.create<arith::ConstantOp>(loc, b.getF64FloatAttr(0.0));
+    Value sum = kb.forLoop(y0, y1, 1, ValueRange{zero}, [&](Value y, ValueRange a) {
+      return SmallVector<Value>(kb.forLoop(x0, x1, 1, a, [&](Value x, ValueRange c) {
+        Value v = b.create<arith::ExtFOp>(loc, b.getF64Type(), kb.load(in, planeAt(kb, g, p, y, x)));
+        return SmallVector<Value>{b.create<arith::AddFOp>(loc, c[0], v)};
+      }));
+    })[0];
+    Value count = b.create<arith::SIToFPOp>(loc, b.getF64Type(), windowCount(kb, y0, y1, x0, x1));
+    kb.store(b.create<arith::TruncFOp>(loc, b.getF32Type(), b.create<arith::DivFOp>(loc, sum, count)),
+             out, o);
+  });
+  b.create<func::ReturnOp>(loc);
+  return f;
+}
+
+func::FuncOp mest::codegen::buildAvgPoolBackward(OpBuilder &b, Location loc, const PoolGeometry &g,
+                                                 StringRef name) {
+  OpBuilder::InsertionGuard guard(b);
+  func::FuncOp f = begin(b, loc, name,
+                         {flat(b, g.N * g.C * g.OH() * g.OW()), flat(b, g.N * g.C * g.H * g.W)});
+  KernelBuilder kb(b, loc);
+  Value dout = f.getArgument(0), din = f.getArgument(1);
+  forEachWindow(
+      kb, g,
+      [&](Value p, Value o, Value y0, Value y1, Value x0, Value x1) {
+        Value count = b.create<arith::SIToFPOp>(loc, b.getF32Type(), windowCount(kb, y0, y1, x0, x1));
+        Value share = b.create<arith::DivFOp>(loc, kb.load(dout, o), count);
+        kb.forLoop(y0, y1, 1, [&](Value y) {
+          kb.forLoop(x0, x1, 1, [&](Value x) {
+            Value at = planeAt(kb, g, p, y, x);
+            kb.store(b.create<arith::AddFOp>(loc, kb.load(din, at), share), din, at);
+          });
+        });
+      },
+      [&](Value p) { zeroPlane(kb, g, din, p); });
   b.create<func::ReturnOp>(loc);
   return f;
 }

@@ -10,6 +10,8 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 
+#include <string>
+
 namespace mest::codegen {
 
 /// (in[N*C*HW], out[N*C]): each plane's mean.
@@ -20,6 +22,28 @@ mlir::func::FuncOp buildGlobalAvgPoolForward(mlir::OpBuilder &b, mlir::Location 
 mlir::func::FuncOp buildGlobalAvgPoolBackward(mlir::OpBuilder &b, mlir::Location loc, int64_t N,
                                               int64_t C, int64_t HW, int64_t vectorWidth,
                                               llvm::StringRef name);
+/// A pooling window: kernel, stride, padding over [N, C, H, W] planes.
+struct PoolGeometry {
+  int64_t N, C, H, W, KH, KW, SH, SW, PH, PW;
+  int64_t OH() const { return (H + 2 * PH - KH) / SH + 1; }
+  int64_t OW() const { return (W + 2 * PW - KW) / SW + 1; }
+  std::string key() const;
+};
+/// Max pooling (in, out[, argmax i32]): each window's first maximum and, for
+/// training, its offset y * W + x in the plane. Windows are clipped to the
+/// input (padding never wins).
+mlir::func::FuncOp buildMaxPoolForward(mlir::OpBuilder &b, mlir::Location loc,
+                                       const PoolGeometry &g, bool argmax, llvm::StringRef name);
+/// (dout, argmax, din): each output gradient added at its window's arg-max.
+mlir::func::FuncOp buildMaxPoolBackward(mlir::OpBuilder &b, mlir::Location loc,
+                                        const PoolGeometry &g, llvm::StringRef name);
+/// Average pooling over the clipped window (padding not counted): (in, out).
+mlir::func::FuncOp buildAvgPoolForward(mlir::OpBuilder &b, mlir::Location loc,
+                                       const PoolGeometry &g, llvm::StringRef name);
+/// (dout, din): each output gradient shared evenly over its clipped window.
+mlir::func::FuncOp buildAvgPoolBackward(mlir::OpBuilder &b, mlir::Location loc,
+                                        const PoolGeometry &g, llvm::StringRef name);
+
 /// (logits[N*K], labels[N] i32, loss[N], correct[N] i8, margin[N]): per
 /// example log-sum-exp minus the label's logit (in f64), arg-max == label, and
 /// the label's logit minus the largest other one.

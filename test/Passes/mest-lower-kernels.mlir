@@ -15,10 +15,10 @@
 // RUN: not mest-opt %s --mest-plan-storage --mest-group-filters --mest-configure-kernels --mest-generate-backward --mest-plan-memory --mest-lower-kernels 2>&1 | FileCheck %s --check-prefix=NOFORM
 // Batch norm, pooling and the loss are generated kernels: the steps call no
 // runtime routine for them (the backward-weight kernels still ask the runtime
-// for the thread chunks).
+// for the thread count).
 // RUN: mest-opt %s --mest-plan-storage --mest-group-filters --mest-configure-kernels --mest-generate-backward --mest-fuse-sgd --mest-form-kernels --mest-plan-memory --mest-lower-kernels 2>/dev/null | FileCheck %s --check-prefix=NORT
 // NORT-LABEL: func.func @mest_model_train_step(
-// NORT-NOT: call @mest_rt_{{(batch_norm|global_avg_pool|softmax)}}
+// NORT-NOT: call @mest_rt_{{(batch_norm|global_avg_pool|max_pool|avg_pool|softmax)}}
 // NORT-LABEL: func.func @mest_model_after_mutation(
 // NOFORM: error: 'mest.conv2d' op is a layer definition inside a step: run mest-form-kernels first
 
