@@ -33,6 +33,8 @@
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/FormatVariadic.h"
 
+#include <cstring>
+
 namespace mest {
 #define GEN_PASS_DEF_MESTLOWERKERNELS
 #include "passes/Passes.h.inc"
@@ -633,27 +635,40 @@ void buildAfterMutation(OpBuilder &b, ModuleOp module, func::FuncOp model, int64
   Block *entry = f.addEntryBlock();
   b.setInsertionPointToStart(entry);
   KernelBuilder kb(b, loc);
-  auto i64 = [&](int64_t v) { return b.create<arith::ConstantIntOp>(loc, v, 64); };
-  auto i32 = [&](int64_t v) { return b.create<arith::ConstantIntOp>(loc, v, 32); };
+  int64_t count = 0;
   model.walk([&](Operation *op) {
     if (!isa<Conv2dOp, LinearOp>(op)) return;
-    StringRef policy = op->getAttrOfType<StringAttr>(MestDialect::getRegroupAttrName())
-                           ? op->getAttrOfType<StringAttr>(MestDialect::getRegroupAttrName())
-                                 .getValue()
-                           : "none";
+    auto policyAttr = op->getAttrOfType<StringAttr>(MestDialect::getRegroupAttrName());
+    StringRef policy = policyAttr ? policyAttr.getValue() : "none";
     if (policy == "none") return;
     WeightInfo w = getWeightInfo(op);
     bool bias = isa<Conv2dOp>(op) ? cast<Conv2dOp>(op).getBias() : cast<LinearOp>(op).getBias();
+    // The layer's mest_rt_regroup_params (runtime/abi/mest_abi.h): a constant
+    // of ten 8-byte words, the last the capacity's bits.
+    double capacity = w.sparsity.getCapacitySparsity();
+    int64_t capacityBits;
+    std::memcpy(&capacityBits, &capacity, sizeof capacity);
+    SmallVector<int64_t> words{policy == "balance-nnz" ? 1 : 2, static_cast<int64_t>(w.scheme),
+                               w.shape.O, w.shape.I, w.shape.KH, w.shape.KW,
+                               w.sparsity.getBlockRows(), w.sparsity.getNumPatterns(),
+                               bias ? 1 : 0, capacityBits};
+    auto type = MemRefType::get({10}, b.getI64Type());
+    std::string name = ("mest_regroup_params_" + Twine(count++)).str();
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(module.getBody());
+      b.create<memref::GlobalOp>(
+          loc, name, b.getStringAttr("private"), type,
+          DenseElementsAttr::get(RankedTensorType::get({10}, b.getI64Type()),
+                                 ArrayRef<int64_t>(words)),
+          /*constant=*/true, b.getI64IntegerAttr(8));
+    }
+    Value params = b.create<memref::GetGlobalOp>(loc, type, name);
     Value base = kb.stateView(entry->getArgument(0),
                               attrInt(op, MestDialect::getStateOffsetAttrName()), 1,
                               b.getI8Type());
     callRuntime(b, loc, module, "mest_rt_regroup",
-                {base, i32(policy == "balance-nnz" ? 1 : 2), i32(static_cast<int>(w.scheme)),
-                 i64(w.shape.O), i64(w.shape.I), i64(w.shape.KH), i64(w.shape.KW),
-                 b.create<arith::ConstantOp>(loc, b.getF64FloatAttr(
-                                                      w.sparsity.getCapacitySparsity())),
-                 i64(w.sparsity.getBlockRows()), i64(w.sparsity.getNumPatterns()),
-                 i32(bias ? 1 : 0), entry->getArgument(1)});
+                {base, asPointer(b, loc, params), entry->getArgument(1)});
   });
   b.create<func::ReturnOp>(loc);
 }

@@ -5,27 +5,33 @@
 // kernels of runtime/kernels/ are only the tests' oracle.
 //
 //===----------------------------------------------------------------------===//
+#include "runtime/abi/mest_abi.h"
 #include "runtime/kernels/Reference.h"
 #include "runtime/mutation/Regroup.h"
 
 #include <omp.h>
 
+#include <cstddef>
+
 using namespace mest::rt;
 
 extern "C" {
 
-void mest_rt_regroup(uint8_t *base, int32_t policy, int32_t scheme, int64_t O, int64_t I,
-                     int64_t KH, int64_t KW, double capacity, int64_t blockRows,
-                     int64_t numPatterns, int32_t hasBias, int32_t threads) {
+// The compiler writes the parameters as ten 8-byte words (LowerKernels.cpp).
+static_assert(sizeof(mest_rt_regroup_params) == 80 &&
+                  offsetof(mest_rt_regroup_params, capacity) == 72,
+              "mest_rt_regroup_params is ten 8-byte fields");
+
+void mest_rt_regroup(uint8_t *base, const mest_rt_regroup_params *p, int32_t threads) {
   WeightSpec spec;
-  spec.shape = {O, I, KH, KW};
-  spec.scheme = static_cast<Scheme>(scheme);
-  spec.target = spec.capacity = capacity;
-  spec.blockRows = static_cast<int32_t>(blockRows);
-  spec.patterns.count = static_cast<int32_t>(numPatterns);
-  spec.bias = hasBias != 0;
+  spec.shape = {p->out_channels, p->in_channels, p->kernel_h, p->kernel_w};
+  spec.scheme = static_cast<Scheme>(p->scheme);
+  spec.target = spec.capacity = p->capacity;
+  spec.blockRows = static_cast<int32_t>(p->block_rows);
+  spec.patterns.count = static_cast<int32_t>(p->num_patterns);
+  spec.bias = p->has_bias != 0;
   CompressedWeights w(spec, base);
-  regroup(w, static_cast<RegroupPolicy>(policy), threads);
+  regroup(w, static_cast<RegroupPolicy>(p->policy), threads);
 }
 
 /// The number of chunks padded backward-weight kernels split their filters

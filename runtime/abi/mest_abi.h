@@ -69,6 +69,23 @@ void mest_model_after_mutation(uint8_t *state, int32_t threads);
 /* Defined by the model's header when MEST_DEFINE_MODEL_DESCRIPTOR is set. */
 const mest_model_desc *mest_model_descriptor(void);
 
+/* The runtime entry points generated code calls (runtime/abi/StepKernels.cpp). */
+/* How to regroup one sparse layer: a constant mestc emits per layer, ten
+   8-byte fields in this order. */
+typedef struct mest_rt_regroup_params {
+  int64_t policy;            /* enum mest_regroup */
+  int64_t scheme;            /* enum mest_scheme */
+  int64_t out_channels, in_channels, kernel_h, kernel_w;
+  int64_t block_rows, num_patterns;
+  int64_t has_bias;          /* 0 or 1 */
+  double capacity;           /* storage capacity, as a sparsity */
+} mest_rt_regroup_params;
+/* Rewrites the work order of the layer whose state starts at layer_state. */
+void mest_rt_regroup(uint8_t *layer_state, const mest_rt_regroup_params *params,
+                     int32_t threads);
+/* The number of chunks the backward-weight kernels split their work into. */
+int64_t mest_rt_parallel_chunks(void);
+
 #ifdef __cplusplus
 }
 #endif

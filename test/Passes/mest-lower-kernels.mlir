@@ -24,6 +24,7 @@
 
 // The ABI functions over the state block (3456 bytes: see mest-plan-storage.mlir)
 // and the arena, with caller buffers for inputs and outputs (i1 as i8).
+// CHECK: memref.global "private" constant @mest_regroup_params_0 : memref<10xi64> = dense<[1, 1, 8, 4, 3, 3, 4, 8, 0, 4602678819172646912]>
 // CHECK-LABEL: func.func @mest_model_train_step(
 // CHECK-SAME: memref<3456xi8>, %{{.*}}: memref<{{[0-9]+}}xi8>, %{{.*}}: memref<2x4x6x6xf32>, %{{.*}}: memref<2xi32>, %{{.*}}: f32, %{{.*}}: f32, %{{.*}}: f32, %{{.*}}: memref<2xf32>, %{{.*}}: memref<2xi8>, %{{.*}}: memref<2xf32>)
 // The conv's forward also writes the per-plane statistics its batch norm uses,
@@ -67,7 +68,13 @@
 
 // CHECK-LABEL: func.func @mest_model_after_mutation(
 // CHECK-SAME: memref<3456xi8>, %{{.*}}: i32)
-// CHECK: call @mest_rt_regroup(
+// The regrouping's parameters are a typed constant (mest_rt_regroup_params in
+// runtime/abi/mest_abi.h): balance-nnz (1), unstructured (1), 8x4x3x3, block
+// rows 4 and 8 patterns (the defaults, unused here), no bias, capacity 0.5
+// (0x3FE0000000000000).
+// CHECK: %[[P:.*]] = memref.get_global @mest_regroup_params_0 : memref<10xi64>
+// CHECK: %[[PTR:.*]] = memref.reinterpret_cast %[[P]]
+// CHECK: call @mest_rt_regroup(%{{.*}}, %[[PTR]], %arg1)
 
 // NOPLAN: error: model has no storage plan: run mest-plan-storage first
 // NOCONFIG: error: 'mest.conv2d' op has no mest.kernel configuration: run mest-configure-kernels first
