@@ -21,7 +21,8 @@ function(mest_compile_model target)
     OUTPUT ${dir}/model.o ${dir}/model.h
     COMMAND ${CMAKE_COMMAND} -E make_directory ${dir}
     COMMAND mestc ${model} -o ${dir}/model.o --emit-header ${dir}/model.h ${flags}
-    DEPENDS mestc ${model}
+            ${MEST_MESTC_TARGET_FLAGS}
+    DEPENDS mestc ${MEST_HOST_MESTC} ${model}
     COMMENT "mestc: compiling ${ARG_MODEL}"
     VERBATIM)
   file(GENERATE OUTPUT ${dir}/descriptor.c

@@ -1,0 +1,24 @@
+# The target half of mest for a cross build (included by the top-level
+# CMakeLists.txt when CMAKE_CROSSCOMPILING): the runtime and driver built for
+# the target, models compiled by the host's mestc for the target triple, and
+# the tests that compare them with the reference kernels, run by ctest under
+# CMAKE_CROSSCOMPILING_EMULATOR.
+if(NOT MEST_HOST_MESTC OR NOT EXISTS ${MEST_HOST_MESTC})
+  message(FATAL_ERROR "a cross build needs the host's mestc: -DMEST_HOST_MESTC=<host build>/bin/mestc")
+endif()
+add_executable(mestc IMPORTED GLOBAL)
+set_target_properties(mestc PROPERTIES IMPORTED_LOCATION ${MEST_HOST_MESTC})
+set(MEST_MESTC_TARGET_FLAGS --target ${CMAKE_CXX_COMPILER_TARGET})
+set(MEST_NATIVE OFF CACHE BOOL "" FORCE)
+include_directories(${PROJECT_SOURCE_DIR} ${PROJECT_BINARY_DIR})
+find_package(fmt REQUIRED)
+enable_testing()
+include(${PROJECT_SOURCE_DIR}/tools/mestc/MestModel.cmake)
+add_subdirectory(runtime)
+find_package(Catch2 2 REQUIRED)
+include(Catch)
+add_subdirectory(test/unit)
+add_subdirectory(test/codegen)
+# A training binary for the emulated end-to-end run (test/CMakeLists.txt, host side).
+mest_add_training_binary(mest-train-test-cnn MODEL ${PROJECT_SOURCE_DIR}/test/driver/small-cnn.mlir)
+add_subdirectory(examples)
