@@ -1,12 +1,13 @@
 # The two entry points of mest. Both install missing Debian packages first.
 #   make demo   compile an example model and run the main job
 #   make test   build everything and run every test through one ctest
-#   make bench, make fuzz, make check-sanitize: benchmarks, fuzzing, sanitizer build
+#   make bench, make bench-aarch64, make fuzz, make check-sanitize: benchmarks (the host's
+#   and instruction counts on aarch64), fuzzing, sanitizer build
 BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build demo test bench fuzz check-sanitize clean
+.PHONY: all deps configure build demo test bench bench-aarch64 fuzz check-sanitize clean
 
 all: build
 
@@ -32,6 +33,10 @@ test: build
 bench: build
 	@scripts/install-deps.sh --bench
 	@scripts/bench.sh $(BUILD)
+
+# Instructions per ResNet-32 training step on aarch64, counted under qemu-user.
+bench-aarch64: build
+	@scripts/bench-aarch64.sh $(BUILD)
 
 # libFuzzer targets under ASan + UBSan, FUZZ_SECONDS each (default 600); not in make test.
 fuzz:
