@@ -10,7 +10,7 @@ set -euo pipefail
 
 pkgs=(llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools clang-19 lld ninja-build cmake
       libhalide14-0-dev catch2 libfmt-dev zlib1g-dev libomp-19-dev python3 make
-      dataset-fashion-mnist file
+      dataset-fashion-mnist file python3-numpy
       qemu-user libc6-dev-arm64-cross libstdc++-12-dev-arm64-cross libgcc-12-dev-arm64-cross
       zlib1g-dev:arm64 libfmt-dev:arm64)
 if [[ "${1:-}" == "--bench" ]]; then

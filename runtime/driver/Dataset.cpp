@@ -1,12 +1,17 @@
 //===- Dataset.cpp - image classification data sets -----------------------===//
 #include "runtime/driver/Dataset.h"
 
+#include "runtime/driver/DataReader.h"
 #include "runtime/driver/Files.h"
+#include "runtime/driver/Npy.h"
 #include "runtime/support/Error.h"
 
 #include <zlib.h>
 
+#include <fmt/ranges.h>
+
 #include <algorithm>
+#include <cmath>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,63 +26,6 @@ std::string findFile(const std::string &dir, const std::string &base) {
     if (::stat(p.c_str(), &st) == 0) return p;  // what it is, openRegularFile checks
   throw Error(fmt::format("{}/{}: no such file (nor {}.gz)", dir, base, base));
 }
-
-/// Reads a data file, gunzipping it when compressed; refuses what is not a
-/// regular file and stops at `maxBytes` of (uncompressed) data.
-class DataReader {
-public:
-  DataReader(const std::string &path, uint64_t maxBytes) : path_(path), max_(maxBytes) {
-    uint64_t size = 0;
-    int fd = openRegularFile(path, "data file", kMaxCompressedBytes, &size);
-    f_ = gzdopen(fd, "rb");
-    if (!f_) {
-      ::close(fd);
-      throw Error(fmt::format("{}: cannot open: out of memory", path));
-    }
-  }
-  ~DataReader() { gzclose(f_); }
-  DataReader(const DataReader &) = delete;
-  DataReader &operator=(const DataReader &) = delete;
-
-  /// Up to `n` bytes; fewer only at the end of the data.
-  size_t read(uint8_t *to, size_t n) {
-    size_t got = 0;
-    while (got < n) {
-      unsigned chunk = static_cast<unsigned>(std::min<size_t>(n - got, 1u << 30));
-      int r = gzread(f_, to + got, chunk);
-      if (r < 0) {
-        int err = 0;
-        std::string msg = gzerror(f_, &err);  // copied: gzclose frees it
-        throw Error(fmt::format("{}: corrupt or truncated compressed data ({})", path_, msg));
-      }
-      if (r == 0) break;
-      got += size_t(r);
-    }
-    return got;
-  }
-  /// The rest of the data, growing as it arrives (a header's claim allocates
-  /// nothing): at most `limit` + 1 bytes, so that a caller sees data beyond an
-  /// expected size; more than maxBytes is refused.
-  std::vector<uint8_t> readUpTo(uint64_t limit) {
-    std::vector<uint8_t> data;
-    uint8_t buf[1 << 16];
-    while (data.size() <= limit) {
-      size_t n = read(buf, std::min<uint64_t>(sizeof buf, limit + 1 - data.size()));
-      if (n == 0) break;
-      data.insert(data.end(), buf, buf + n);
-      if (data.size() > max_)
-        throw Error(fmt::format("{}: more than {} bytes of data: not a data set file of this "
-                                "kind", path_, max_));
-    }
-    return data;
-  }
-
-private:
-  static constexpr uint64_t kMaxCompressedBytes = uint64_t(16) << 30;
-  std::string path_;
-  uint64_t max_;
-  gzFile f_ = nullptr;
-};
 
 uint32_t bigEndian(const uint8_t *p) {
   return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | p[3];
@@ -103,9 +51,9 @@ DataSource parseDataSource(const std::string &text) {
     const float m[3] = {0.5071f, 0.4865f, 0.4409f}, d[3] = {0.2673f, 0.2564f, 0.2762f};
     std::copy(m, m + 3, s.mean), std::copy(d, d + 3, s.stddev);
     s.augment = true;
-  } else {
+  } else if (s.kind != "npy") {  // npy: uint8 scaled to [0, 1], floats as given
     throw Error(fmt::format("--data: unknown data set '{}', expected fashion-mnist[:DIR], "
-                            "mnist:DIR, cifar10:DIR or cifar100:DIR", s.kind));
+                            "mnist:DIR, cifar10:DIR, cifar100:DIR or npy:DIR", s.kind));
   }
   if (s.dir.empty())
     throw Error(fmt::format("--data {}: give the directory, e.g. --data {}:/path/to/files",
@@ -200,9 +148,82 @@ Dataset loadCifar(const std::vector<std::string> &files, bool hundred, const std
   return d;
 }
 
+Dataset loadNpy(const std::string &dir, const std::string &part, int64_t classes,
+                const int64_t expect[3]) {
+  constexpr uint64_t kMaxBytes = uint64_t(16) << 30;
+  const std::string xPath = findFile(dir, "x_" + part + ".npy"),
+                    yPath = findFile(dir, "y_" + part + ".npy");
+  NpyArray x = readNpy(xPath, kMaxBytes), y = readNpy(yPath, kMaxBytes);
+  Dataset d;
+  d.name = "npy " + part;
+  if (x.shape.size() != 3 && x.shape.size() != 4)
+    throw Error(fmt::format("{}: images of shape ({}): expected [N, C, H, W], [N, H, W, C] or "
+                            "[N, H, W]",
+                            xPath, fmt::join(x.shape, ", ")));
+  if (x.kind != 'u' && x.kind != 'f')
+    throw Error(fmt::format("{}: images of dtype {}: expected uint8, float32 or float64", xPath,
+                            x.dtype()));
+  if (x.kind == 'u' && x.itemBytes != 1)
+    throw Error(fmt::format("{}: images of dtype {}: expected uint8, float32 or float64", xPath,
+                            x.dtype()));
+  if (y.shape.size() != 1 || (y.kind != 'u' && y.kind != 'i'))
+    throw Error(fmt::format("{}: labels must be integers of shape [N], got {} of shape ({})",
+                            yPath, y.dtype(), fmt::join(y.shape, ", ")));
+  const int64_t N = x.shape[0];
+  if (y.shape[0] != N)
+    throw Error(fmt::format("{} holds {} images but {} holds {} labels", xPath, N, yPath,
+                            y.shape[0]));
+  if (N == 0) throw Error(fmt::format("{}: no examples", xPath));
+  // [N, H, W, C]: what the model takes, in that order; without a model, when
+  // the last dimension looks like channels and the second does not.
+  const bool known = expect && expect[0] > 0;
+  const bool nhwc =
+      x.shape.size() == 4 &&
+      (known ? x.shape[1] == expect[1] && x.shape[2] == expect[2] && x.shape[3] == expect[0] &&
+                   !(x.shape[1] == expect[0] && x.shape[2] == expect[1] && x.shape[3] == expect[2])
+             : x.shape[3] <= 4 && x.shape[1] > 4);
+  d.count = N;
+  d.channels = x.shape.size() == 3 ? 1 : nhwc ? x.shape[3] : x.shape[1];
+  d.height = x.shape.size() == 3 ? x.shape[1] : nhwc ? x.shape[1] : x.shape[2];
+  d.width = x.shape.size() == 3 ? x.shape[2] : nhwc ? x.shape[2] : x.shape[3];
+  d.classes = classes;
+  const int64_t C = d.channels, H = d.height, W = d.width, plane = H * W;
+  // Element of image n, channel c, position p in the file's layout.
+  auto source = [&](int64_t n, int64_t c, int64_t p) {
+    return n * C * plane + (nhwc ? p * C + c : c * plane + p);
+  };
+  if (x.kind == 'u')
+    d.images.resize(N * C * plane);
+  else
+    d.values.resize(N * C * plane);
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t p = 0; p < plane; ++p) {
+        const int64_t to = (n * C + c) * plane + p, from = source(n, c, p);
+        if (x.kind == 'u') {
+          d.images[to] = x.data[from];
+        } else {
+          double v = x.real(from);
+          if (!std::isfinite(v))
+            throw Error(fmt::format("{}: image {} holds a non-finite value ({})", xPath, n, v));
+          d.values[to] = float(v);
+        }
+      }
+  d.labels.resize(N);
+  for (int64_t n = 0; n < N; ++n) {
+    int64_t label = y.integer(n);
+    if (label < 0 || (classes > 0 && label >= classes))
+      throw Error(fmt::format("{}: label {} of example {} is outside [0, {})", yPath, label, n,
+                              classes));
+    d.labels[n] = static_cast<int32_t>(label);
+  }
+  return d;
+}
+
 namespace {
 Dataset load(const DataSource &s, bool train) {
   const std::string part = train ? "train" : "test";
+  if (s.kind == "npy") return loadNpy(s.dir, part, s.classes, s.shape);
   if (s.kind == "fashion-mnist" || s.kind == "mnist") {
     std::string prefix = train ? "train" : "t10k";
     return loadIdx(findFile(s.dir, prefix + "-images-idx3-ubyte"),
@@ -227,7 +248,7 @@ Dataset loadTestSet(const DataSource &src) { return load(src, false); }
 void truncate(Dataset &d, int64_t n) {
   if (n < 0 || n >= d.count) return;
   d.count = n;
-  d.images.resize(n * d.imageBytes());
+  (d.isFloat() ? d.values.resize(n * d.imageBytes()) : d.images.resize(n * d.imageBytes()));
   d.labels.resize(n);
 }
 
@@ -238,7 +259,10 @@ Dataset splitValidation(Dataset &train, int64_t n) {
   Dataset v = train;
   v.name = train.name + " (validation)";
   v.count = n;
-  v.images.assign(train.images.end() - n * train.imageBytes(), train.images.end());
+  if (train.isFloat())
+    v.values.assign(train.values.end() - n * train.imageBytes(), train.values.end());
+  else
+    v.images.assign(train.images.end() - n * train.imageBytes(), train.images.end());
   v.labels.assign(train.labels.end() - n, train.labels.end());
   truncate(train, train.count - n);
   return v;
@@ -248,7 +272,7 @@ void makeBatch(const Dataset &d, const DataSource &src, const int64_t *index, in
                bool augment, Rng &rng, float *x, int32_t *y) {
   const int64_t C = d.channels, H = d.height, W = d.width, pad = 4;
   for (int64_t b = 0; b < n; ++b) {
-    const uint8_t *img = d.images.data() + index[b] * d.imageBytes();
+    const int64_t at = index[b] * d.imageBytes();
     y[b] = d.labels[index[b]];
     int64_t dy = 0, dx = 0;
     bool flip = false;
@@ -259,12 +283,16 @@ void makeBatch(const Dataset &d, const DataSource &src, const int64_t *index, in
     }
     for (int64_t c = 0; c < C; ++c) {
       const float scale = 1.0f / (255.0f * src.stddev[c]), shift = src.mean[c] / src.stddev[c];
+      // Float data is used as given (normalised by the user); padding is 0.
+      auto pixel = [&](int64_t k) {
+        return d.isFloat() ? d.values[at + k] : d.images[at + k] * scale - shift;
+      };
       for (int64_t i = 0; i < H; ++i)
         for (int64_t j = 0; j < W; ++j) {
           int64_t si = i + dy, sj = (flip ? W - 1 - j : j) + dx;
           float v = (si < 0 || si >= H || sj < 0 || sj >= W)
-                        ? -shift  // zero padding before normalisation
-                        : img[(c * H + si) * W + sj] * scale - shift;
+                        ? (d.isFloat() ? 0.0f : -shift)  // zero padding before normalisation
+                        : pixel((c * H + si) * W + sj);
           x[((b * C + c) * H + i) * W + j] = v;
         }
     }

@@ -340,6 +340,10 @@ int runTrainingBinary(const Options &o) {
         removeStaleTemporaries(target, [](const std::string &s) { std::fprintf(stderr, "%s\n", s.c_str()); });
   }
   if (o.augment >= 0) src.augment = o.augment == 1;
+  if (src.kind == "npy") {  // labels and layout are checked against the model
+    src.classes = desc->classes;
+    src.shape[0] = desc->in_channels, src.shape[1] = desc->in_height, src.shape[2] = desc->in_width;
+  }
   Dataset train = loadTrainSet(src), test = loadTestSet(src);
   if (train.channels != desc->in_channels || train.height != desc->in_height ||
       train.width != desc->in_width || train.classes != desc->classes)

@@ -354,3 +354,45 @@ TEST_CASE("forgetting records no training can produce are refused", "[driver][fo
   f.save(path, "t");
   CHECK_THROWS_WITH(Forgetting::load(path, 3), Catch::Contains("refused"));
 }
+
+namespace {
+/// An .npy file (format 1.0) of `descr` and `shape` holding `bytes`, as numpy.save writes it.
+std::vector<uint8_t> npyFile(const std::string &descr, const std::string &shape,
+                             const std::vector<uint8_t> &bytes) {
+  std::string header = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
+  while ((10 + header.size() + 1) % 64) header += ' ';
+  header += '\n';
+  std::vector<uint8_t> out = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0,
+                              uint8_t(header.size() & 0xff), uint8_t(header.size() >> 8)};
+  out.insert(out.end(), header.begin(), header.end());
+  out.insert(out.end(), bytes.begin(), bytes.end());
+  return out;
+}
+} // namespace
+
+TEST_CASE("npy loader reads channels-last images into NCHW", "[driver][data]") {
+  // Two 2x3 images with 3 channels, [N, H, W, C]: pixel (n, y, x, c) = 100n + 10(3y + x) + c.
+  std::vector<uint8_t> x;
+  for (int n = 0; n < 2; ++n)
+    for (int p = 0; p < 6; ++p)
+      for (int c = 0; c < 3; ++c) x.push_back(uint8_t(100 * n + 10 * p + c));
+  std::string d = tempDir();
+  writeFile(d + "/x_train.npy", npyFile("|u1", "(2, 2, 3, 3)", x));
+  // Labels as int64, the dtype numpy gives Python integers.
+  writeFile(d + "/y_train.npy", npyFile("<i8", "(2,)", {7, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0}));
+  const int64_t model[3] = {3, 2, 3};  // C, H, W of the model reading it
+  Dataset s = loadNpy(d, "train", 10, model);
+  CHECK(s.count == 2);
+  CHECK(s.channels == 3);
+  CHECK(s.height == 2);
+  CHECK(s.width == 3);
+  CHECK(s.labels == std::vector<int32_t>{7, 2});
+  REQUIRE(s.images.size() == 36);
+  for (int n = 0; n < 2; ++n)
+    for (int c = 0; c < 3; ++c)
+      for (int p = 0; p < 6; ++p)
+        CHECK(int(s.images[(n * 3 + c) * 6 + p]) == 100 * n + 10 * p + c);
+  // A label beyond the model's classes names the file and the example.
+  CHECK_THROWS_WITH(loadNpy(d, "train", 5, model),
+                    Catch::Contains("y_train.npy: label 7 of example 0 is outside [0, 5)"));
+}
