@@ -13,7 +13,7 @@ secs=${FUZZ_SECONDS:-600}
 jobs=${FUZZ_JOBS:-$(nproc)}
 out=build-fuzz
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(idx cifar options checkpoint stats ir)
+[ ${#targets[@]} -eq 0 ] && targets=(idx cifar options checkpoint stats ir npy)
 
 scripts/install-deps.sh --fuzz
 if [ ! -f $out/build.ninja ]; then
