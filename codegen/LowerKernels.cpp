@@ -681,9 +681,7 @@ struct LowerKernelsPass : public mest::impl::MestLowerKernelsBase<LowerKernelsPa
     SmallVector<func::FuncOp> models, steps;
     for (auto f : module.getOps<func::FuncOp>()) {
       if (f->hasAttr(MestDialect::getModelAttrName())) models.push_back(f);
-      if (f->hasAttr(MestDialect::getTrainStepAttrName()) ||
-          f->hasAttr(MestDialect::getEvalStepAttrName()))
-        steps.push_back(f);
+      if (MestDialect::getStepModel(f)) steps.push_back(f);
     }
     if (models.size() != 1) {
       emitError(module.getLoc())
@@ -716,9 +714,12 @@ struct LowerKernelsPass : public mest::impl::MestLowerKernelsBase<LowerKernelsPa
     llvm::StringMap<std::string> kernelNames = kernelNamesOf(model);
     for (func::FuncOp step : steps) {
       bool train = step->hasAttr(MestDialect::getTrainStepAttrName());
+      StringRef name = train ? "mest_model_train_step"
+                       : step->hasAttr(MestDialect::getEvalStepAttrName()) ? "mest_model_eval_step"
+                                                                          : "mest_model_infer";
       StepLowering lowering(module, model, step, stateBytes, exportKernels, vectorWidth, kernels,
                             kernelsByKey, kernelNames);
-      if (failed(lowering.run(train ? "mest_model_train_step" : "mest_model_eval_step", train)))
+      if (failed(lowering.run(name, train)))
         return signalPassFailure();
     }
     OpBuilder b(module.getContext());

@@ -45,9 +45,11 @@ std::string cComment(StringRef s) {
 
 FailureOr<std::string> mest::writeModelHeader(ModuleOp planned, uint64_t fingerprint) {
   func::FuncOp model;
-  int64_t arena = 0, scratch = 0;
+  int64_t arena = 0, inferArena = 0, scratch = 0;
   for (auto f : planned.getOps<func::FuncOp>()) {
     if (f->hasAttr(MestDialect::getModelAttrName())) model = f;
+    if (f->hasAttr(MestDialect::getInferStepAttrName()))
+      inferArena = intAttr(f, MestDialect::getArenaBytesAttrName());
     arena = std::max(arena, intAttr(f, MestDialect::getArenaBytesAttrName()));
     scratch = std::max(scratch, intAttr(f, MestDialect::getScratchBytesAttrName()));
   }
@@ -123,18 +125,19 @@ FailureOr<std::string> mest::writeModelHeader(ModuleOp planned, uint64_t fingerp
      << "#define MEST_MODEL_BATCH " << in.getDimSize(0) << "\n"
      << "#define MEST_MODEL_STATE_BYTES " << intAttr(model, MestDialect::getStateBytesAttrName())
      << "\n#define MEST_MODEL_ARENA_BYTES " << arena
+     << "\n#define MEST_MODEL_INFER_ARENA_BYTES " << inferArena
      << "\n#define MEST_MODEL_SCRATCH_BYTES " << scratch << "\n\n"
      << "#ifdef MEST_DEFINE_MODEL_DESCRIPTOR\n"
      << taps << "static const mest_layer_desc mest_model_layers[] = {\n"
      << layers << "};\n"
      << llvm::formatv("static const mest_model_desc mest_model_desc_data = {{MEST_ABI_VERSION, "
-                      "\"{0}\", {1}, {2}, {3}, {4}, {5}, {6}, {7}, {10}, {8}, "
+                      "\"{0}\", {1}, {2}, {3}, {4}, {5}, {6}, {7}, {11}, {10}, {8}, "
                       "mest_model_layers, {9}ull};\n",
                       cString(model.getSymName()), in.getDimSize(0), in.getDimSize(1),
                       in.getRank() == 4 ? in.getDimSize(2) : 1,
                       in.getRank() == 4 ? in.getDimSize(3) : 1, out.getDimSize(1),
                       intAttr(model, MestDialect::getStateBytesAttrName()), arena, count,
-                      fingerprint, scratch)
+                      fingerprint, scratch, inferArena)
      << "const mest_model_desc *mest_model_descriptor(void) { return &mest_model_desc_data; }\n"
      << "#endif /* MEST_DEFINE_MODEL_DESCRIPTOR */\n\n#endif /* " << guard << " */\n";
   return text;

@@ -116,7 +116,8 @@ LogicalResult MestDialect::verifyOperationAttribute(Operation *op, NamedAttribut
       }
     return success();
   }
-  if (name == getTrainStepAttrName() || name == getEvalStepAttrName()) {
+  if (name == getTrainStepAttrName() || name == getEvalStepAttrName() ||
+      name == getInferStepAttrName()) {
     auto modelRef = dyn_cast<FlatSymbolRefAttr>(attr.getValue());
     if (!isa<func::FuncOp>(op) || !modelRef)
       return op->emitError() << "'" << name << "' names the model a step function was made from";
@@ -202,4 +203,10 @@ LogicalResult MestDialect::verifyOperationAttribute(Operation *op, NamedAttribut
     return WalkResult::interrupt();
   });
   return failure(result.wasInterrupted());
+}
+
+FlatSymbolRefAttr MestDialect::getStepModel(Operation *op) {
+  for (StringRef name : {getTrainStepAttrName(), getEvalStepAttrName(), getInferStepAttrName()})
+    if (auto ref = op->getAttrOfType<FlatSymbolRefAttr>(name)) return ref;
+  return {};
 }

@@ -52,6 +52,10 @@ def Mest_Dialect : Dialect {
     static constexpr ::llvm::StringLiteral getRegroupAttrName() { return "mest.regroup"; }
     static constexpr ::llvm::StringLiteral getTrainStepAttrName() { return "mest.train_step"; }
     static constexpr ::llvm::StringLiteral getEvalStepAttrName() { return "mest.eval_step"; }
+    static constexpr ::llvm::StringLiteral getInferStepAttrName() { return "mest.infer_step"; }
+    /// The model a step function (train, eval or infer) was made from; null
+    /// for any other op.
+    static ::mlir::FlatSymbolRefAttr getStepModel(::mlir::Operation *op);
     // The target description (on the module) and each layer's kernel configuration.
     static constexpr ::llvm::StringLiteral getTargetAttrName() { return "mest.target"; }
     static constexpr ::llvm::StringLiteral getKernelConfigAttrName() { return "mest.kernel"; }

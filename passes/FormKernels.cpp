@@ -29,10 +29,7 @@ using namespace mest;
 
 namespace {
 
-bool isStep(func::FuncOp f) {
-  return f->hasAttr(MestDialect::getTrainStepAttrName()) ||
-         f->hasAttr(MestDialect::getEvalStepAttrName());
-}
+bool isStep(func::FuncOp f) { return bool(MestDialect::getStepModel(f)); }
 
 /// The model's conv2d and linear layers by name, with their configuration.
 struct ModelLayers {
@@ -245,9 +242,7 @@ struct FormKernelsPass : public mest::impl::MestFormKernelsBase<FormKernelsPass>
     ModuleOp module = getOperation();
     for (auto step : module.getOps<func::FuncOp>()) {
       if (!isStep(step)) continue;
-      auto ref = step->getAttrOfType<FlatSymbolRefAttr>(
-          step->hasAttr(MestDialect::getTrainStepAttrName()) ? MestDialect::getTrainStepAttrName()
-                                                             : MestDialect::getEvalStepAttrName());
+      FlatSymbolRefAttr ref = MestDialect::getStepModel(step);
       auto model = module.lookupSymbol<func::FuncOp>(ref.getAttr());  // verified to exist
       ModelLayers layers;
       model.walk([&](Operation *op) {

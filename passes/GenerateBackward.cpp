@@ -188,6 +188,17 @@ struct GenerateBackwardPass
         body.create<func::ReturnOp>(model.getLoc(), loss.getResults());
         b.setInsertionPointAfter(step);
       }
+      // The inference entry: the eval forward returning the logits, nothing
+      // else (no labels, no loss), with its own, smaller arena.
+      auto infer = b.create<func::FuncOp>(model.getLoc(), (model.getSymName() + "_infer").str(),
+                                          model.getFunctionType());
+      infer->setAttr(MestDialect::getInferStepAttrName(),
+                     FlatSymbolRefAttr::get(model.getSymNameAttr()));
+      infer.addEntryBlock();
+      OpBuilder body = OpBuilder::atBlockEnd(&infer.getBody().front());
+      SmallVector<Operation *> forward;
+      Value logits = cloneForward(body, model, infer, /*train=*/false, forward);
+      body.create<func::ReturnOp>(model.getLoc(), logits);
     }
   }
 };

@@ -37,10 +37,7 @@ int64_t tensorBytes(Type type) {
   return t.getNumElements() * elem;
 }
 
-bool isStep(func::FuncOp f) {
-  return f->hasAttr(MestDialect::getTrainStepAttrName()) ||
-         f->hasAttr(MestDialect::getEvalStepAttrName());
-}
+bool isStep(func::FuncOp f) { return bool(MestDialect::getStepModel(f)); }
 
 struct PlanMemoryPass : public mest::impl::MestPlanMemoryBase<PlanMemoryPass> {
   void runOnOperation() override {
@@ -104,9 +101,7 @@ struct PlanMemoryPass : public mest::impl::MestPlanMemoryBase<PlanMemoryPass> {
       // The kernels' stack scratch per thread: the largest configuration of
       // the model's layers (the kernels of one step run one at a time).
       int64_t scratch = 0;
-      auto modelRef = step->getAttrOfType<FlatSymbolRefAttr>(
-          step->hasAttr(MestDialect::getTrainStepAttrName()) ? MestDialect::getTrainStepAttrName()
-                                                             : MestDialect::getEvalStepAttrName());
+      FlatSymbolRefAttr modelRef = MestDialect::getStepModel(step);
       if (auto model = getOperation().lookupSymbol<func::FuncOp>(modelRef.getAttr()))
         model.walk([&](Operation *op) {
           if (auto c = op->getAttrOfType<KernelConfigAttr>(MestDialect::getKernelConfigAttrName()))

@@ -65,8 +65,7 @@ MemoryPlan memoryPlan(ModuleOp module, func::FuncOp model) {
       p.scratch = std::max(p.scratch, c.getScratchBytes());
   });
   for (auto f : module.getOps<func::FuncOp>()) {
-    auto ref = f->getAttrOfType<FlatSymbolRefAttr>(MestDialect::getTrainStepAttrName());
-    if (!ref) ref = f->getAttrOfType<FlatSymbolRefAttr>(MestDialect::getEvalStepAttrName());
+    FlatSymbolRefAttr ref = MestDialect::getStepModel(f);
     auto arena = f->getAttrOfType<IntegerAttr>(MestDialect::getArenaBytesAttrName());
     if (ref && ref.getValue() == model.getSymName() && arena)
       p.arena = std::max(p.arena.value_or(0), arena.getInt());

@@ -51,7 +51,8 @@ typedef struct mest_model_desc {
   const char *name;
   int64_t batch, in_channels, in_height, in_width, classes;
   int64_t state_bytes;       /* size of the state block (64-byte aligned base) */
-  int64_t arena_bytes;       /* size of the arena both steps share */
+  int64_t arena_bytes;       /* size of the arena the steps share (the largest) */
+  int64_t infer_arena_bytes; /* the arena mest_model_infer alone needs */
   int64_t scratch_bytes;     /* stack bytes per thread the kernels take; planned memory is
                                 state_bytes + arena_bytes + threads * scratch_bytes */
   int32_t num_layers;
@@ -66,6 +67,9 @@ void mest_model_train_step(uint8_t *state, uint8_t *arena, const float *x, const
 void mest_model_eval_step(uint8_t *state, uint8_t *arena, const float *x, const int32_t *labels,
                           float *loss, uint8_t *correct, float *margin);
 void mest_model_after_mutation(uint8_t *state, int32_t threads);
+/* Forward with the running statistics: logits [batch, classes] of x. Needs an
+   arena of infer_arena_bytes (arena_bytes also works). */
+void mest_model_infer(uint8_t *state, uint8_t *arena, const float *x, float *logits);
 /* Defined by the model's header when MEST_DEFINE_MODEL_DESCRIPTOR is set. */
 const mest_model_desc *mest_model_descriptor(void);
 

@@ -51,3 +51,11 @@ func.func @res(%x: tensor<2x4x6x6xf32>) -> tensor<2x3xf32> attributes {mest.mode
 // CHECK: mest.softmax_cross_entropy
 // CHECK-NOT: grad
 // CHECK: return
+
+// The inference entry: the model's signature, the eval forward, the logits.
+// CHECK-LABEL: func.func @res_infer(
+// CHECK-SAME: -> tensor<{{[0-9x]+}}xf32> attributes {mest.infer_step = @res}
+// CHECK: mest.batch_norm @bn(
+// CHECK-NOT: softmax_cross_entropy
+// CHECK: %[[LOGITS:.*]] = mest.linear
+// CHECK-NEXT: return %[[LOGITS]]

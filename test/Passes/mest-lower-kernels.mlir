@@ -66,6 +66,14 @@
 // CHECK: call @mest_k_c_fwd(
 // CHECK: call @mest_k_bn_eval_0(
 
+// The inference entry: state, arena, the input batch and the caller's logits.
+// CHECK-LABEL: func.func @mest_model_infer(
+// CHECK-SAME: memref<3456xi8>, %{{.*}}: memref<{{[0-9]+}}xi8>, %{{.*}}: memref<2x4x6x6xf32>, %{{.*}}: memref<2x3xf32>)
+// CHECK: call @mest_k_c_fwd(
+// CHECK: call @mest_k_bn_eval_0(
+// CHECK: call @mest_k_fc_fwd(
+// CHECK-NOT: softmax
+
 // CHECK-LABEL: func.func @mest_model_after_mutation(
 // CHECK-SAME: memref<3456xi8>, %{{.*}}: i32)
 // The regrouping's parameters are a typed constant (mest_rt_regroup_params in

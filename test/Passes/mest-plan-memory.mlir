@@ -5,8 +5,11 @@
 // Largest first at the lowest free offset: a at 0, b at 256 (overlaps a), c at 0
 // (a is dead), logits at 256 (b is dead, c is not): 512 bytes for 832 in all.
 
-// expected-remark @+2 {{@m_train: arena of}}
-// expected-remark @+1 {{@m_eval: arena of 512 bytes for 4 tensors of 832 bytes in all (1.62x reuse)}}
+// expected-remark @+5 {{@m_train: arena of}}
+// expected-remark @+4 {{@m_eval: arena of 512 bytes for 4 tensors of 832 bytes in all (1.62x reuse)}}
+// The inference entry: the eval forward without the loss (its 3 tensors; the
+// logits go to the caller's buffer).
+// expected-remark @+1 {{@m_infer: arena of 512 bytes for 3 tensors of 768 bytes in all (1.50x reuse)}}
 func.func @m(%x: tensor<2x4x2x4xf32>) -> tensor<2x2xf32> attributes {mest.model} {
   %0 = mest.relu %x : tensor<2x4x2x4xf32>
   %1 = mest.relu %0 : tensor<2x4x2x4xf32>

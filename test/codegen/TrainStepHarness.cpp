@@ -184,6 +184,17 @@ void checkTrainStep(const ModelReference &ref) {
                        margin.data());
   Vec refLoss = ref.eval(reference, x, y);
   for (int64_t n = 0; n < N; ++n) CHECK(loss[n] == Approx(refLoss[n]).epsilon(1e-3));
+  // The inference entry, in an arena of its own size: its logits give the
+  // reference's eval loss.
+  REQUIRE(d->infer_arena_bytes > 0);
+  CHECK(d->infer_arena_bytes <= d->arena_bytes);
+  uint8_t *inferArena = block(d->infer_arena_bytes);
+  Vec logits(N * d->classes), inferLoss(N);
+  mest_model_infer(compiledState, inferArena, x.data(), logits.data());
+  softmaxCrossEntropyForward(N, d->classes, logits.data(), y.data(), inferLoss.data(), nullptr,
+                             nullptr);
+  for (int64_t n = 0; n < N; ++n) CHECK(inferLoss[n] == Approx(refLoss[n]).epsilon(1e-3));
+  release(inferArena, d->infer_arena_bytes, MemCategory::State);
   release(compiledState, d->state_bytes, MemCategory::State);
   release(refState, d->state_bytes, MemCategory::State);
   release(arena, d->arena_bytes, MemCategory::State);
