@@ -148,14 +148,10 @@ Dataset loadCifar(const std::vector<std::string> &files, bool hundred, const std
   return d;
 }
 
-Dataset loadNpy(const std::string &dir, const std::string &part, int64_t classes,
-                const int64_t expect[3]) {
-  constexpr uint64_t kMaxBytes = uint64_t(16) << 30;
-  const std::string xPath = findFile(dir, "x_" + part + ".npy"),
-                    yPath = findFile(dir, "y_" + part + ".npy");
-  NpyArray x = readNpy(xPath, kMaxBytes), y = readNpy(yPath, kMaxBytes);
+Dataset loadNpyImages(const std::string &xPath, const int64_t expect[3]) {
+  NpyArray x = readNpy(xPath, uint64_t(16) << 30);
   Dataset d;
-  d.name = "npy " + part;
+  d.name = xPath;
   if (x.shape.size() != 3 && x.shape.size() != 4)
     throw Error(fmt::format("{}: images of shape ({}): expected [N, C, H, W], [N, H, W, C] or "
                             "[N, H, W]",
@@ -166,13 +162,7 @@ Dataset loadNpy(const std::string &dir, const std::string &part, int64_t classes
   if (x.kind == 'u' && x.itemBytes != 1)
     throw Error(fmt::format("{}: images of dtype {}: expected uint8, float32 or float64", xPath,
                             x.dtype()));
-  if (y.shape.size() != 1 || (y.kind != 'u' && y.kind != 'i'))
-    throw Error(fmt::format("{}: labels must be integers of shape [N], got {} of shape ({})",
-                            yPath, y.dtype(), fmt::join(y.shape, ", ")));
   const int64_t N = x.shape[0];
-  if (y.shape[0] != N)
-    throw Error(fmt::format("{} holds {} images but {} holds {} labels", xPath, N, yPath,
-                            y.shape[0]));
   if (N == 0) throw Error(fmt::format("{}: no examples", xPath));
   // [N, H, W, C]: what the model takes, in that order; without a model, when
   // the last dimension looks like channels and the second does not.
@@ -186,7 +176,6 @@ Dataset loadNpy(const std::string &dir, const std::string &part, int64_t classes
   d.channels = x.shape.size() == 3 ? 1 : nhwc ? x.shape[3] : x.shape[1];
   d.height = x.shape.size() == 3 ? x.shape[1] : nhwc ? x.shape[1] : x.shape[2];
   d.width = x.shape.size() == 3 ? x.shape[2] : nhwc ? x.shape[2] : x.shape[3];
-  d.classes = classes;
   const int64_t C = d.channels, H = d.height, W = d.width, plane = H * W;
   // Element of image n, channel c, position p in the file's layout.
   auto source = [&](int64_t n, int64_t c, int64_t p) {
@@ -209,6 +198,25 @@ Dataset loadNpy(const std::string &dir, const std::string &part, int64_t classes
           d.values[to] = float(v);
         }
       }
+  d.labels.assign(N, 0);
+  return d;
+}
+
+Dataset loadNpy(const std::string &dir, const std::string &part, int64_t classes,
+                const int64_t expect[3]) {
+  const std::string xPath = findFile(dir, "x_" + part + ".npy"),
+                    yPath = findFile(dir, "y_" + part + ".npy");
+  Dataset d = loadNpyImages(xPath, expect);
+  d.name = "npy " + part;
+  d.classes = classes;
+  NpyArray y = readNpy(yPath, uint64_t(1) << 32);
+  const int64_t N = d.count;
+  if (y.shape.size() != 1 || (y.kind != 'u' && y.kind != 'i'))
+    throw Error(fmt::format("{}: labels must be integers of shape [N], got {} of shape ({})",
+                            yPath, y.dtype(), fmt::join(y.shape, ", ")));
+  if (y.shape[0] != N)
+    throw Error(fmt::format("{} holds {} images but {} holds {} labels", xPath, N, yPath,
+                            y.shape[0]));
   d.labels.resize(N);
   for (int64_t n = 0; n < N; ++n) {
     int64_t label = y.integer(n);

@@ -53,6 +53,8 @@ Dataset loadIdx(const std::string &images, const std::string &labels, int64_t cl
 /// of at most 4 after a larger one).
 Dataset loadNpy(const std::string &dir, const std::string &part, int64_t classes,
                 const int64_t shape[3] = nullptr);
+/// The images of one such file (labels 0): what --predict runs on.
+Dataset loadNpyImages(const std::string &path, const int64_t shape[3] = nullptr);
 /// Reads CIFAR binary batches; `hundred` selects the CIFAR-100 record layout.
 Dataset loadCifar(const std::vector<std::string> &files, bool hundred, const std::string &name);
 

@@ -131,4 +131,21 @@ NpyArray readNpy(const std::string &path, uint64_t maxBytes) {
   return a;
 }
 
+std::string npyFloat32(const std::vector<int64_t> &shape, const float *values) {
+  std::string dims;
+  int64_t n = 1;
+  for (int64_t d : shape) dims += fmt::format("{}, ", d), n *= d;
+  if (shape.size() > 1) dims.resize(dims.size() - 2);  // (3,) keeps its comma
+  std::string header =
+      fmt::format("{{'descr': '<f4', 'fortran_order': False, 'shape': ({}), }}", dims);
+  while ((10 + header.size() + 1) % 64) header += ' ';  // data 64-byte aligned, as numpy
+  header += '\n';
+  std::string out = "\x93NUMPY";
+  out += char(1), out += char(0);
+  out += char(header.size() & 0xff), out += char(header.size() >> 8);
+  out += header;
+  out.append(reinterpret_cast<const char *>(values), size_t(n) * sizeof(float));
+  return out;
+}
+
 } // namespace mest::rt

@@ -29,6 +29,8 @@ struct NpyArray {
 
 /// `maxBytes`: the most data the caller accepts.
 NpyArray readNpy(const std::string &path, uint64_t maxBytes);
+/// The .npy file (format 1.0, float32, C order) of `shape` and `values`.
+std::string npyFloat32(const std::vector<int64_t> &shape, const float *values);
 
 } // namespace mest::rt
 

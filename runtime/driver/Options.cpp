@@ -190,6 +190,15 @@ Options parseOptions(int argc, char **argv, const char *modelName, int64_t batch
        [&](auto v) { path("resume-from")(v), o.resume = true, o.resumeFrom = v; }},
       {"eval-only", "FILE", "evaluate an exported model (or checkpoint) on the test set and exit",
        [&](auto v) { path("eval-only")(v), o.evalOnly = v; }},
+      {"predict", "IMAGES.npy", "write the logits of --model for these images (.npy, the "
+                                "layouts of --data npy; uint8 normalised as --data's set) to "
+                                "--logits and exit",
+       [&](auto v) { path("predict")(v), o.predict = v; }},
+      {"model", "FILE", "the trained model (or checkpoint) --predict runs",
+       [&](auto v) { path("model")(v), o.modelFile = v; }},
+      {"logits", "FILE", "where --predict writes the logits, float32 [N, classes] .npy "
+                         "(default OUT/logits.npy)",
+       [&](auto v) { path("logits")(v), o.logits = v; }},
       {"export", "FILE", "where to write the trained sparse model (default OUT/model.mest)",
        [&](auto v) { path("export")(v), o.exportPath = v; }},
       {"quiet", "", "no progress bar or per-epoch lines", [&](auto) { o.quiet = true; }},
@@ -236,6 +245,13 @@ Options parseOptions(int argc, char **argv, const char *modelName, int64_t batch
     throw Error(fmt::format("--threads {}: this machine runs {} threads at once; at most {} "
                             "are accepted, and more than {} only slows training down",
                             o.threads, cores, 4 * cores, cores));
+  if (!o.predict.empty() && o.modelFile.empty())
+    throw Error("--predict needs --model FILE: the trained model (or checkpoint) to run");
+  if (o.predict.empty() && (!o.modelFile.empty() || !o.logits.empty()))
+    throw Error(fmt::format("--{} goes with --predict IMAGES.npy",
+                            o.modelFile.empty() ? "logits" : "model"));
+  if (!o.predict.empty() && !o.evalOnly.empty())
+    throw Error("--predict and --eval-only: one at a time");
   if (!o.lrSteps.empty()) o.lrStepList = epochList(o.lrSteps, "lr-steps", o.epochs);
   if (!o.decayEpochs.empty()) o.decayEpochList = epochList(o.decayEpochs, "decay-epochs", o.epochs);
   if (o.pruneTo.empty() != o.growTo.empty()) throw Error("--prune-to and --grow-to go together");

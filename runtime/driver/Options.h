@@ -59,6 +59,8 @@ struct Options {
   int checkpointEvery = 1;
   bool resume = false;
   std::string resumeFrom, evalOnly, exportPath;
+  // Inference: logits of a trained model (--model) for the images of --predict.
+  std::string predict, modelFile, logits;
   bool quiet = false;
 };
 

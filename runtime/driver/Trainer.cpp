@@ -6,6 +6,7 @@
 #include "runtime/driver/Files.h"
 #include "runtime/driver/Forgetting.h"
 #include "runtime/driver/Model.h"
+#include "runtime/driver/Npy.h"
 #include "runtime/driver/Plot.h"
 #include "runtime/driver/Schedule.h"
 #include "runtime/support/Error.h"
@@ -276,21 +277,70 @@ void checkResumed(const std::string &path, const RunState &run, const Options &o
   if (std::string problem = forgetting.check(); !problem.empty()) bad(problem);
 }
 
-int evalOnly(const Options &o, Model &model, const Dataset &test, const DataSource &src) {
+/// The state of a trained model from an exported model file or a checkpoint.
+void loadTrained(const std::string &path, Model &model) {
   CheckpointFile f;
   try {
-    f = readCheckpoint(o.evalOnly, FileKind::Model, model.desc().fingerprint);
+    f = readCheckpoint(path, FileKind::Model, model.desc().fingerprint);
   } catch (const Error &e) {
     if (std::string(e.what()).find("expected a model") == std::string::npos) throw;
-    f = readCheckpoint(o.evalOnly, FileKind::Checkpoint, model.desc().fingerprint);
+    f = readCheckpoint(path, FileKind::Checkpoint, model.desc().fingerprint);
   }
-  model.loadState(f.get("STAT", model.desc().state_bytes, o.evalOnly), o.evalOnly);
+  model.loadState(f.get("STAT", model.desc().state_bytes, path), path);
   model.afterMutation(omp_get_max_threads());
+}
+
+int evalOnly(const Options &o, Model &model, const Dataset &test, const DataSource &src) {
+  loadTrained(o.evalOnly, model);
   EvalResult r = evaluate(model, test, src);
   std::printf("%s: %s accuracy %.2f%% loss %.4f on %lld examples; sparsity %.4f\n",
               o.evalOnly.c_str(), test.name.c_str(), 100 * r.accuracy, r.loss,
               static_cast<long long>(test.count),
               1.0 - double(model.activeWeights()) / model.totalWeights());
+  return 0;
+}
+
+/// --predict: the logits of the trained model for every image of a .npy file,
+/// a batch at a time through mest_model_infer (the last batch padded with
+/// zeros, its padding not written).
+int predict(const Options &o) {
+  const mest_model_desc *desc = mest_model_descriptor();
+  const int64_t expect[3] = {desc->in_channels, desc->in_height, desc->in_width};
+  Dataset images = loadNpyImages(o.predict, expect);
+  if (images.channels != desc->in_channels || images.height != desc->in_height ||
+      images.width != desc->in_width)
+    throw Error(fmt::format("{}: images of {}x{}x{}, but model {} takes {}x{}x{}", o.predict,
+                            images.channels, images.height, images.width, desc->name,
+                            desc->in_channels, desc->in_height, desc->in_width));
+  const std::string out = o.logits.empty() ? o.out + "/logits.npy" : o.logits;
+  if (o.logits.empty()) makeDirs(o.out);
+  checkWritableFile(out, "--logits");
+  Model model(desc);
+  loadTrained(o.modelFile, model);
+  // uint8 images are normalised as --data's set is (the one the model was
+  // trained on: fashion-mnist by default; npy: to [0, 1]); floats as given.
+  DataSource src = parseDataSource(o.data);
+  const int64_t B = desc->batch, K = desc->classes, N = images.count;
+  const int64_t imageFloats = desc->in_channels * desc->in_height * desc->in_width;
+  std::vector<float> x(B * imageFloats), batchLogits(B * K), logits(N * K);
+  std::vector<int32_t> y(B);
+  std::vector<int64_t> index(B);
+  Rng unused(0);
+  for (int64_t at = 0; at < N; at += B) {
+    const int64_t n = std::min(B, N - at);
+    for (int64_t i = 0; i < n; ++i) index[i] = at + i;
+    std::fill(x.begin(), x.end(), 0.0f);
+    makeBatch(images, src, index.data(), n, false, unused, x.data(), y.data());
+    mest_model_infer(model.state(), model.arena(), x.data(), batchLogits.data());
+    std::copy(batchLogits.begin(), batchLogits.begin() + n * K, logits.begin() + at * K);
+  }
+  for (float v : logits)
+    if (!std::isfinite(v))
+      throw Error(fmt::format("--predict: the model gives non-finite logits for {}", o.predict));
+  writeWholeFile(out, npyFloat32({N, K}, logits.data()));
+  std::printf("%s: logits of %lld images ([%lld, %lld] float32) written to %s\n",
+              o.modelFile.c_str(), static_cast<long long>(N), static_cast<long long>(N),
+              static_cast<long long>(K), out.c_str());
   return 0;
 }
 
@@ -318,6 +368,8 @@ int reportOnly(const Options &o) {
 
 int runTrainingBinary(const Options &o) {
   if (!o.report.empty()) return reportOnly(o);
+  if (o.threads > 0) omp_set_num_threads(o.threads);
+  if (!o.predict.empty()) return predict(o);
   const mest_model_desc *desc = mest_model_descriptor();
   if (o.threads > 0) omp_set_num_threads(o.threads);
   const int threads = omp_get_max_threads();

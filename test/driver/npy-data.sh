@@ -32,6 +32,10 @@ def save(d, x_train, x_test):
     return d
 norm = lambda x: ((x.astype(np.float32) / 255 - np.float32(0.2860)) / np.float32(0.3530))[:, None]
 save("float", norm(sets["train"][0]), norm(sets["test"][0]))
+# For --predict: 100 test images, not a multiple of the batch (32).
+p100 = save("p100", norm(sets["train"][0]), norm(sets["test"][0])[:100])
+np.save(p100 / "y_test.npy", sets["test"][1][:100])
+np.save(work / "wrong-shape.npy", np.zeros((4, 3, 28, 28), np.float32))
 save("uint8", sets["train"][0][..., None], sets["test"][0][..., None])
 scaled = lambda x: (x.astype(np.float32) * np.float32(1 / np.float32(255)))[:, None]  # the loader's arithmetic
 save("scaled", scaled(sets["train"][0]), scaled(sets["test"][0]))
@@ -96,4 +100,33 @@ expect nan "non-finite"
 expect shape "images of shape"
 expect magic "not an .npy file"
 expect truncated "truncated"
-echo "npy data: loads like IDX; 8 malformed variants refused"
+# --predict: the logits of the trained model, a batch at a time (the last one
+# partial), give the loss and accuracy --eval-only reports on the same images.
+"$bin" --predict "$work/p100/x_test.npy" --model "$work/float-run/model.mest" \
+  --logits "$work/logits.npy" --data "npy:$work/p100" --threads 1 > /dev/null
+"$bin" --eval-only "$work/float-run/model.mest" --data "npy:$work/p100" --threads 1 > "$work/eval.txt"
+$py - "$work" <<'PY'
+import re, sys
+import numpy as np
+w = sys.argv[1]
+logits, y = np.load(f"{w}/logits.npy"), np.load(f"{w}/p100/y_test.npy")
+assert logits.shape == (100, 10) and logits.dtype == np.float32, (logits.shape, logits.dtype)
+z = logits.astype(np.float64)
+lse = np.log(np.exp(z - z.max(1, keepdims=True)).sum(1)) + z.max(1)
+loss, acc = float((lse - z[np.arange(100), y]).mean()), float((z.argmax(1) == y).mean())
+m = re.search(r"accuracy ([0-9.]+)% loss ([0-9.]+)", open(f"{w}/eval.txt").read())
+ref_acc, ref_loss = float(m.group(1)) / 100, float(m.group(2))
+if abs(acc - ref_acc) > 1e-9 or abs(loss - ref_loss) > 1e-4:
+    sys.exit(f"FAIL: --predict logits give accuracy {acc} loss {loss}, --eval-only {ref_acc} {ref_loss}")
+print(f"--predict: logits [100, 10] give loss {loss:.4f}, accuracy {acc:.2%}, as --eval-only")
+PY
+refuse() {  # words, then the arguments
+  local words=$1; shift
+  if "$bin" "$@" 2> "$work/err.txt" > /dev/null; then echo "FAIL: accepted: $*"; exit 1; fi
+  grep -q -- "$words" "$work/err.txt" || { echo "FAIL: expected \"$words\" in:"; cat "$work/err.txt"; exit 1; }
+  head -1 "$work/err.txt"
+}
+refuse "needs --model" --predict "$work/p100/x_test.npy"
+refuse "goes with --predict" --logits "$work/x.npy"
+refuse "but model small_cnn takes 1x28x28" --predict "$work/wrong-shape.npy" --model "$work/float-run/model.mest" --logits "$work/x.npy"
+echo "npy data: loads like IDX; 8 malformed variants refused; --predict equals --eval-only"
