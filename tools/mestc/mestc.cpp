@@ -84,6 +84,15 @@ static cl::opt<ConvKernels> convKernelsOpt(
                           "on zero-bordered copies, output-stationary, wherever possible"),
                clEnumValN(ConvKernels::Direct, "direct", "clipped per tap")),
     cl::cat(cat));
+enum class Entry { Train, Infer };
+static cl::opt<Entry> entry(
+    "entry", cl::desc("Which entry points the object holds"), cl::init(Entry::Train),
+    cl::values(clEnumValN(Entry::Train, "train",
+                          "train, eval and infer steps (a training binary's object; default)"),
+               clEnumValN(Entry::Infer, "infer",
+                          "only mest_model_infer (and after_mutation): a deployable object "
+                          "without training code, its arena the inference one")),
+    cl::cat(cat));
 static cl::opt<bool> splitUpdates(
     "split-updates",
     cl::desc("Keep each layer's weight gradient and its SGD step apart (mest.grad_weight, "
@@ -189,6 +198,18 @@ int main(int argc, char **argv) {
     if (failed(plan.run(*module))) return 1;
   }
   planTime.stop();
+  // --entry infer: the training and evaluation steps are dropped before
+  // lowering, so neither their code nor their arena is in the object. The
+  // state layout, and so the fingerprint, is the training binary's: a model it
+  // exported loads here.
+  if (entry == Entry::Infer) {
+    SmallVector<func::FuncOp> drop;
+    for (auto f : module->getOps<func::FuncOp>())
+      if (f->hasAttr(mest::MestDialect::getTrainStepAttrName()) ||
+          f->hasAttr(mest::MestDialect::getEvalStepAttrName()))
+        drop.push_back(f);
+    for (func::FuncOp f : drop) f.erase();
+  }
   warnIfLargerThanMemory(*module);
   if (!header.empty()) {
     FailureOr<std::string> text = mest::writeModelHeader(*module, fingerprint);
