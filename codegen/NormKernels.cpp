@@ -29,12 +29,11 @@ struct F64 {
   Value div(Value x, Value y) { return b.create<arith::DivFOp>(loc, x, y); }
 };
 
+/// A kernel over flat f32 arrays of the given sizes.
 func::FuncOp begin(OpBuilder &b, Location loc, StringRef name, ArrayRef<int64_t> sizes) {
   SmallVector<Type> args;
-  for (int64_t n : sizes) args.push_back(MemRefType::get({n}, b.getF32Type()));
-  auto f = b.create<func::FuncOp>(loc, name, b.getFunctionType(args, {}));
-  b.setInsertionPointToStart(f.addEntryBlock());
-  return f;
+  for (int64_t n : sizes) args.push_back(flatArray(b, n));
+  return beginKernel(b, loc, name, args);
 }
 
 } // namespace

@@ -8,22 +8,12 @@
 using namespace mlir;
 using namespace mest::codegen;
 
-namespace {
-func::FuncOp begin(OpBuilder &b, Location loc, StringRef name, ArrayRef<Type> args) {
-  auto f = b.create<func::FuncOp>(loc, name, b.getFunctionType(args, {}));
-  b.setInsertionPointToStart(f.addEntryBlock());
-  return f;
-}
-Type flat(OpBuilder &b, int64_t n, Type elem = {}) {
-  return MemRefType::get({n}, elem ? elem : b.getF32Type());
-}
-} // namespace
 
 func::FuncOp mest::codegen::buildGlobalAvgPoolForward(OpBuilder &b, Location loc, int64_t N,
                                                       int64_t C, int64_t HW, int64_t vw,
                                                       StringRef name) {
   OpBuilder::InsertionGuard guard(b);
-  func::FuncOp f = begin(b, loc, name, {flat(b, N * C * HW), flat(b, N * C)});
+  func::FuncOp f = beginKernel(b, loc, name, {flatArray(b, N * C * HW), flatArray(b, N * C)});
   KernelBuilder kb(b, loc);
   VectorLoops v(kb, vw);
   kb.parallelLoop(kb.idx(0), kb.idx(N * C), [&](Value p) {
@@ -40,7 +30,7 @@ func::FuncOp mest::codegen::buildGlobalAvgPoolBackward(OpBuilder &b, Location lo
                                                        int64_t C, int64_t HW, int64_t vw,
                                                        StringRef name) {
   OpBuilder::InsertionGuard guard(b);
-  func::FuncOp f = begin(b, loc, name, {flat(b, N * C), flat(b, N * C * HW)});
+  func::FuncOp f = beginKernel(b, loc, name, {flatArray(b, N * C), flatArray(b, N * C * HW)});
   KernelBuilder kb(b, loc);
   VectorLoops v(kb, vw);
   kb.parallelLoop(kb.idx(0), kb.idx(N * C), [&](Value p) {
@@ -98,9 +88,9 @@ func::FuncOp mest::codegen::buildMaxPoolForward(OpBuilder &b, Location loc, cons
                                                 bool argmax, StringRef name) {
   OpBuilder::InsertionGuard guard(b);
   const int64_t outs = g.N * g.C * g.OH() * g.OW();
-  SmallVector<Type> args{flat(b, g.N * g.C * g.H * g.W), flat(b, outs)};
-  if (argmax) args.push_back(flat(b, outs, b.getI32Type()));
-  func::FuncOp f = begin(b, loc, name, args);
+  SmallVector<Type> args{flatArray(b, g.N * g.C * g.H * g.W), flatArray(b, outs)};
+  if (argmax) args.push_back(flatArray(b, outs, b.getI32Type()));
+  func::FuncOp f = beginKernel(b, loc, name, args);
   KernelBuilder kb(b, loc);
   Value in = f.getArgument(0), out = f.getArgument(1);
   forEachWindow(kb, g, [&](Value p, Value o, Value y0, Value y1, Value x0, Value x1) {
@@ -128,9 +118,9 @@ func::FuncOp mest::codegen::buildMaxPoolBackward(OpBuilder &b, Location loc, con
                                                  StringRef name) {
   OpBuilder::InsertionGuard guard(b);
   const int64_t outs = g.N * g.C * g.OH() * g.OW();
-  func::FuncOp f = begin(b, loc, name,
-                         {flat(b, outs), flat(b, outs, b.getI32Type()),
-                          flat(b, g.N * g.C * g.H * g.W)});
+  func::FuncOp f = beginKernel(b, loc, name,
+                         {flatArray(b, outs), flatArray(b, outs, b.getI32Type()),
+                          flatArray(b, g.N * g.C * g.H * g.W)});
   KernelBuilder kb(b, loc);
   Value dout = f.getArgument(0), arg = f.getArgument(1), din = f.getArgument(2);
   // One plane per iteration, so the scatter of overlapping windows is sequential.
@@ -148,8 +138,8 @@ func::FuncOp mest::codegen::buildMaxPoolBackward(OpBuilder &b, Location loc, con
 func::FuncOp mest::codegen::buildAvgPoolForward(OpBuilder &b, Location loc, const PoolGeometry &g,
                                                 StringRef name) {
   OpBuilder::InsertionGuard guard(b);
-  func::FuncOp f = begin(b, loc, name,
-                         {flat(b, g.N * g.C * g.H * g.W), flat(b, g.N * g.C * g.OH() * g.OW())});
+  func::FuncOp f = beginKernel(b, loc, name,
+                         {flatArray(b, g.N * g.C * g.H * g.W), flatArray(b, g.N * g.C * g.OH() * g.OW())});
   KernelBuilder kb(b, loc);
   Value in = f.getArgument(0), out = f.getArgument(1);
   forEachWindow(kb, g, [&](Value p, Value o, Value y0, Value y1, Value x0, Value x1) {
@@ -171,8 +161,8 @@ func::FuncOp mest::codegen::buildAvgPoolForward(OpBuilder &b, Location loc, cons
 func::FuncOp mest::codegen::buildAvgPoolBackward(OpBuilder &b, Location loc, const PoolGeometry &g,
                                                  StringRef name) {
   OpBuilder::InsertionGuard guard(b);
-  func::FuncOp f = begin(b, loc, name,
-                         {flat(b, g.N * g.C * g.OH() * g.OW()), flat(b, g.N * g.C * g.H * g.W)});
+  func::FuncOp f = beginKernel(b, loc, name,
+                         {flatArray(b, g.N * g.C * g.OH() * g.OW()), flatArray(b, g.N * g.C * g.H * g.W)});
   KernelBuilder kb(b, loc);
   Value dout = f.getArgument(0), din = f.getArgument(1);
   forEachWindow(
@@ -224,9 +214,9 @@ RowStats rowStats(KernelBuilder &kb, Value logits, Value row, int64_t K) {
 func::FuncOp mest::codegen::buildSoftmaxCrossEntropyForward(OpBuilder &b, Location loc, int64_t N,
                                                             int64_t K, StringRef name) {
   OpBuilder::InsertionGuard guard(b);
-  func::FuncOp f = begin(b, loc, name,
-                         {flat(b, N * K), flat(b, N, b.getI32Type()), flat(b, N),
-                          flat(b, N, b.getI8Type()), flat(b, N)});
+  func::FuncOp f = beginKernel(b, loc, name,
+                         {flatArray(b, N * K), flatArray(b, N, b.getI32Type()), flatArray(b, N),
+                          flatArray(b, N, b.getI8Type()), flatArray(b, N)});
   Value logits = f.getArgument(0), labels = f.getArgument(1), loss = f.getArgument(2),
         correct = f.getArgument(3), margin = f.getArgument(4);
   KernelBuilder kb(b, loc);
@@ -261,7 +251,7 @@ func::FuncOp mest::codegen::buildSoftmaxCrossEntropyBackward(OpBuilder &b, Locat
                                                              int64_t K, StringRef name) {
   OpBuilder::InsertionGuard guard(b);
   func::FuncOp f =
-      begin(b, loc, name, {flat(b, N * K), flat(b, N, b.getI32Type()), flat(b, N * K)});
+      beginKernel(b, loc, name, {flatArray(b, N * K), flatArray(b, N, b.getI32Type()), flatArray(b, N * K)});
   Value logits = f.getArgument(0), labels = f.getArgument(1), dlogits = f.getArgument(2);
   KernelBuilder kb(b, loc);
   kb.forLoop(kb.idx(0), kb.idx(N), 1, [&](Value n) {

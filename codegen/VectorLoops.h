@@ -10,9 +10,22 @@
 
 #include "codegen/KernelBuilder.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 
 namespace mest::codegen {
+
+/// An internal kernel `name(args...)` with no results, the builder inside its body.
+inline mlir::func::FuncOp beginKernel(mlir::OpBuilder &b, mlir::Location loc,
+                                      llvm::StringRef name, llvm::ArrayRef<mlir::Type> args) {
+  auto f = b.create<mlir::func::FuncOp>(loc, name, b.getFunctionType(args, {}));
+  b.setInsertionPointToStart(f.addEntryBlock());
+  return f;
+}
+/// memref<n x elem>, f32 by default: the kernels' flat arrays.
+inline mlir::Type flatArray(mlir::OpBuilder &b, int64_t n, mlir::Type elem = {}) {
+  return mlir::MemRefType::get({n}, elem ? elem : b.getF32Type());
+}
 
 class VectorLoops {
 public:

@@ -71,3 +71,12 @@ LayerCost mest::computeLayerCost(LayerOpInterface layer, bool needsInputGrad) {
   cost.bwdMacsDense = passes * cost.fwdMacsDense;
   return cost;
 }
+
+int64_t mest::maxScratchBytes(mlir::Operation *model) {
+  int64_t scratch = 0;
+  model->walk([&](mlir::Operation *op) {
+    if (auto c = op->getAttrOfType<KernelConfigAttr>(MestDialect::getKernelConfigAttrName()))
+      scratch = std::max(scratch, c.getScratchBytes());
+  });
+  return scratch;
+}

@@ -38,6 +38,11 @@ int64_t getLayerStateBytes(mlir::Operation *layer);
 /// input is the model's input batch: no data gradient is computed for it.
 LayerCost computeLayerCost(LayerOpInterface layer, bool needsInputGrad);
 
+/// Stack bytes per thread the model's kernels take: the largest scratch of its
+/// layers' #mest.kernel configurations (the kernels of a step run one at a
+/// time); 0 before mest-configure-kernels.
+int64_t maxScratchBytes(mlir::Operation *model);
+
 } // namespace mest
 
 #endif // MEST_PASSES_LAYERCOST_H

@@ -6,6 +6,7 @@
 // range overlaps (the greedy-by-size strategy of TFLite's arena planner).
 //
 //===----------------------------------------------------------------------===//
+#include "passes/LayerCost.h"
 #include "passes/Passes.h"
 
 #include "dialect/MestDialect.h"
@@ -98,15 +99,10 @@ struct PlanMemoryPass : public mest::impl::MestPlanMemoryBase<PlanMemoryPass> {
                    DenseI64ArrayAttr::get(&getContext(), offsets));
       }
       step->setAttr(MestDialect::getArenaBytesAttrName(), IntegerAttr::get(i64, arena));
-      // The kernels' stack scratch per thread: the largest configuration of
-      // the model's layers (the kernels of one step run one at a time).
       int64_t scratch = 0;
       FlatSymbolRefAttr modelRef = MestDialect::getStepModel(step);
       if (auto model = getOperation().lookupSymbol<func::FuncOp>(modelRef.getAttr()))
-        model.walk([&](Operation *op) {
-          if (auto c = op->getAttrOfType<KernelConfigAttr>(MestDialect::getKernelConfigAttrName()))
-            scratch = std::max(scratch, c.getScratchBytes());
-        });
+        scratch = maxScratchBytes(model);
       step->setAttr(MestDialect::getScratchBytesAttrName(), IntegerAttr::get(i64, scratch));
       step.emitRemark() << llvm::formatv(
           "@{4}: arena of {0} bytes for {1} tensors of {2} bytes in all ({3:f2}x reuse), "

@@ -60,10 +60,7 @@ MemoryPlan memoryPlan(ModuleOp module, func::FuncOp model) {
   MemoryPlan p;
   if (auto s = model->getAttrOfType<IntegerAttr>(MestDialect::getStateBytesAttrName()))
     p.state = s.getInt();
-  model.walk([&](Operation *op) {
-    if (auto c = op->getAttrOfType<KernelConfigAttr>(MestDialect::getKernelConfigAttrName()))
-      p.scratch = std::max(p.scratch, c.getScratchBytes());
-  });
+  p.scratch = maxScratchBytes(model);
   for (auto f : module.getOps<func::FuncOp>()) {
     FlatSymbolRefAttr ref = MestDialect::getStepModel(f);
     auto arena = f->getAttrOfType<IntegerAttr>(MestDialect::getArenaBytesAttrName());

@@ -68,6 +68,12 @@ Vec Ref::bnBack(const char *n, int64_t C, int64_t HW, const Vec &in, const Vec &
   sgdUpdate(2 * C, p.bnParams(n), p.bnGrads(n), p.bnMomentum(n), lr, mu, wd);
   return din;
 }
+Vec Ref::bnEval(const char *n, int64_t C, int64_t HW, const Vec &in) {
+  Vec out(in.size());
+  batchNormForwardEval(N, C, HW, in.data(), p.bnParams(n), p.bnParams(n) + C, 1e-5,
+                       p.runMean(n), p.runVar(n), out.data());
+  return out;
+}
 Vec Ref::relu(const Vec &in) {
   Vec out(in.size());
   reluForward(in.size(), in.data(), out.data());
@@ -182,7 +188,7 @@ void checkTrainStep(const ModelReference &ref) {
   std::vector<uint8_t> correct(N);
   mest_model_eval_step(compiledState, arena, x.data(), y.data(), loss.data(), correct.data(),
                        margin.data());
-  Vec refLoss = ref.eval(reference, x, y);
+  Vec refLoss = ref.eval(r, x, y);
   for (int64_t n = 0; n < N; ++n) CHECK(loss[n] == Approx(refLoss[n]).epsilon(1e-3));
   // The inference entry, in an arena of its own size: its logits give the
   // reference's eval loss.

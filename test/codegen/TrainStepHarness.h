@@ -57,6 +57,8 @@ struct Ref {
   /// Input gradient, then the scale/shift gradients and their SGD step.
   Vec bnBack(const char *n, int64_t C, int64_t HW, const Vec &in, const Vec &dout,
              const Vec &mean, const Vec &inv);
+  /// Batch norm with the running statistics (the eval step's).
+  Vec bnEval(const char *n, int64_t C, int64_t HW, const Vec &in);
   Vec relu(const Vec &in);
   Vec reluBack(const Vec &out, const Vec &dout);
   Vec add(const Vec &a, const Vec &b);
@@ -73,7 +75,7 @@ struct ModelReference {
                      std::vector<uint8_t> &correct, Vec &margin)>
       step;
   /// The eval step's per-example loss (running statistics).
-  std::function<Vec(Params &, const Vec &x, const Labels &y)> eval;
+  std::function<Vec(Ref &, const Vec &x, const Labels &y)> eval;
 };
 
 /// The test: Catch2 checks of the compiled steps against `ref`.

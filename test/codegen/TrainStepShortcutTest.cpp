@@ -55,31 +55,14 @@ void referenceStep(Ref &r, const Vec &x, const Labels &y, Vec &loss,
   r.weightStep("stem", g0, x, da0);
 }
 
-Vec referenceEval(Params &p, const Vec &x, const Labels &y) {
-  auto bn = [&](const char *n, int64_t C, int64_t HW, Vec &v) {
-    batchNormForwardEval(N, C, HW, v.data(), p.bnParams(n), p.bnParams(n) + C, 1e-5,
-                         p.runMean(n), p.runVar(n), v.data());
-  };
-  auto relu = [](Vec &v) { reluForward(v.size(), v.data(), v.data()); };
-  auto convF = [&](const ConvGeom &g, const char *n, const Vec &in) {
-    Vec out(g.outSize());
-    conv2dForward(g, in.data(), p.w(n), p.w(n).bias, out.data());
-    return out;
-  };
-  Vec a0 = convF(g0, "stem", x);
-  bn("bn0", 8, 64, a0), relu(a0);
-  Vec aa = convF(ga, "conva", a0);
-  bn("bna", 16, 16, aa), relu(aa);
-  Vec ab = convF(gb, "convb", aa);
-  bn("bnb", 16, 16, ab);
-  Vec as = convF(gs, "short", a0);
-  bn("bns", 16, 16, as);
-  addForward(ab.size(), ab.data(), as.data(), ab.data());
-  relu(ab);
-  Vec f(N * 16);
-  globalAvgPoolForward(N, 16, 16, ab.data(), f.data());
-  Vec z = convF(gf, "fc", f);
-  Vec loss(N);
+Vec referenceEval(Ref &r, const Vec &x, const Labels &y) {
+  Vec a0 = r.relu(r.bnEval("bn0", 8, 64, r.conv(g0, "stem", x)));
+  Vec aa = r.relu(r.bnEval("bna", 16, 16, r.conv(ga, "conva", a0)));
+  Vec ab = r.bnEval("bnb", 16, 16, r.conv(gb, "convb", aa));
+  Vec as = r.bnEval("bns", 16, 16, r.conv(gs, "short", a0));
+  Vec out = r.relu(r.add(ab, as)), f(N * 16);
+  globalAvgPoolForward(N, 16, 16, out.data(), f.data());
+  Vec z = r.conv(gf, "fc", f), loss(N);
   softmaxCrossEntropyForward(N, 10, z.data(), y.data(), loss.data(), nullptr, nullptr);
   return loss;
 }

@@ -61,31 +61,18 @@ void referenceStep(Ref &r, const Vec &x, const Labels &y, Vec &loss,
   r.weightStep("conv1", g1, x, da0);
 }
 
-Vec referenceEval(Params &p, const Vec &x, const Labels &y) {
+Vec referenceEval(Ref &r, const Vec &x, const Labels &y) {
   const ConvGeom g1 = conv(N, 3, 8, 8, 1), g2 = conv(N, 8, 8, 8, 1), gp = pool(N, 8, 8),
                  g3 = conv(N, 8, 4, 12, 2), gq = pool(N, 12, 2),
                  gf = ConvGeom::linear(N, 12, 10);
-  auto bn = [&](const char *n, int64_t C, int64_t HW, Vec &v) {
-    batchNormForwardEval(N, C, HW, v.data(), p.bnParams(n), p.bnParams(n) + C, 1e-5,
-                         p.runMean(n), p.runVar(n), v.data());
-  };
-  auto relu = [](Vec &v) { reluForward(v.size(), v.data(), v.data()); };
-  Vec a0(g1.outSize()), a2(g2.outSize()), a2b(g2.outSize()), pm(gp.outSize()),
-      a3(g3.outSize()), f(gq.outSize()), z(gf.outSize());
-  conv2dForward(g1, x.data(), p.w("conv1"), nullptr, a0.data());
-  bn("bn1", 8, 64, a0), relu(a0);
-  conv2dForward(g2, a0.data(), p.w("conv2"), nullptr, a2.data());
-  bn("bn2", 8, 64, a2), relu(a2);
-  conv2dForward(g2, a2.data(), p.w("conv2b"), nullptr, a2b.data());
-  bn("bn2b", 8, 64, a2b);
-  addForward(a2b.size(), a2b.data(), a0.data(), a2b.data());
-  relu(a2b);
+  Vec a0 = r.relu(r.bnEval("bn1", 8, 64, r.conv(g1, "conv1", x)));
+  Vec a2 = r.relu(r.bnEval("bn2", 8, 64, r.conv(g2, "conv2", a0)));
+  Vec a2b = r.relu(r.add(r.bnEval("bn2b", 8, 64, r.conv(g2, "conv2b", a2)), a0));
+  Vec pm(gp.outSize()), f(gq.outSize());
   maxPool2dForward(gp, a2b.data(), pm.data(), nullptr);
-  conv2dForward(g3, pm.data(), p.w("conv3"), nullptr, a3.data());
-  bn("bn3", 12, 4, a3), relu(a3);
+  Vec a3 = r.relu(r.bnEval("bn3", 12, 4, r.conv(g3, "conv3", pm)));
   avgPool2dForward(gq, a3.data(), f.data());
-  conv2dForward(gf, f.data(), p.w("fc"), p.w("fc").bias, z.data());
-  Vec loss(N);
+  Vec z = r.conv(gf, "fc", f), loss(N);
   softmaxCrossEntropyForward(N, 10, z.data(), y.data(), loss.data(), nullptr, nullptr);
   return loss;
 }
