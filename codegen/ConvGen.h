@@ -53,8 +53,13 @@ public:
   /// The layer's own block of the state (its base is the caller's business, so
   /// layers of equal shape, scheme, storage and configuration share kernels).
   MemRefType stateType() { return MemRefType::get({sp.layout.total}, b.getI8Type()); }
-  MemRefType inType() { return MemRefType::get({sp.N, sp.C, sp.H, sp.W}, f32()); }
-  MemRefType outType() { return MemRefType::get({sp.N, sp.O, sp.OH, sp.OW}, f32()); }
+  /// The activations' buffers: f32 unless the spec says a compact type.
+  MemRefType inType() {
+    return MemRefType::get({sp.N, sp.C, sp.H, sp.W}, sp.inElem ? sp.inElem : f32());
+  }
+  MemRefType outType() {
+    return MemRefType::get({sp.N, sp.O, sp.OH, sp.OW}, sp.outElem ? sp.outElem : f32());
+  }
 
   void bindState(Value state) {
     const rt::ConvStateLayout &l = sp.layout;
@@ -224,31 +229,20 @@ public:
   }
 
   Value loadVec(Value mem, ValueRange at, int64_t w, Value mask = Value()) {
-    if (w == 1) return kb.load(mem, at);
-    auto type = VectorType::get({w}, f32());
-    if (mask) {
-      Value zero = b.create<arith::ConstantOp>(loc, type, DenseElementsAttr::get(type, 0.0f));
-      return b.create<vector::MaskedLoadOp>(loc, type, mem, at, mask, zero);
-    }
-    return b.create<vector::LoadOp>(loc, type, mem, at);
+    return kb.loadFloats(mem, at, w, mask);
   }
   void storeVec(Value v, Value mem, ValueRange at, int64_t w, Value mask = Value()) {
-    if (w == 1) return kb.store(v, mem, at);
-    if (mask) {
-      b.create<vector::MaskedStoreOp>(loc, mem, at, mask, v);
-      return;
-    }
-    b.create<vector::StoreOp>(loc, v, mem, at);
+    kb.storeFloats(v, mem, at, w, mask);
   }
   /// w elements at stride `stride` from `at` (last index), as one contiguous
   /// load of the span and a shuffle: stride-2 rows stay vectorised.
   Value loadStrided(Value mem, SmallVector<Value> at, int64_t w, int64_t stride) {
     if (w == 1 || stride == 1) return loadVec(mem, at, w);
     const int64_t span = (w - 1) * stride + 1;
-    Value v = b.create<vector::LoadOp>(loc, VectorType::get({span}, f32()), mem, at);
+    Value v = b.create<vector::LoadOp>(loc, VectorType::get({span}, kb.elementOf(mem)), mem, at);
     SmallVector<int64_t> pick;
     for (int64_t i = 0; i < w; ++i) pick.push_back(i * stride);
-    return b.create<vector::ShuffleOp>(loc, v, v, pick);
+    return kb.widen(b.create<vector::ShuffleOp>(loc, v, v, pick));
   }
   /// mem[at + stride * i] += a * x[i] for i < w: read-modify-write of the span,
   /// with x spread to every stride-th lane and zeros between.
@@ -264,9 +258,9 @@ public:
     for (int64_t j = 0; j < span; ++j) spread.push_back(j % stride == 0 ? j / stride : w);
     Value wide = b.create<vector::ShuffleOp>(loc, x, zero, spread);
     auto st = VectorType::get({span}, f32());
-    Value cur = b.create<vector::LoadOp>(loc, st, mem, at);
+    Value cur = kb.loadFloats(mem, at, span);
     Value aw = b.create<vector::BroadcastOp>(loc, st, a);
-    b.create<vector::StoreOp>(loc, fma(aw, wide, cur), mem, at);
+    kb.storeFloats(fma(aw, wide, cur), mem, at, span);
   }
 
   Value splat(Value s, int64_t w) {
@@ -445,7 +439,9 @@ public:
         if (p.OW - x < vw)
           mask = b.create<vector::CreateMaskOp>(loc, VectorType::get({vw}, b.getI1Type()),
                                                 ValueRange{kb.idx(p.OW - x)});
-        Value v = loadVec(flat, {at}, vw, mask);
+        // The statistics of what the output buffer holds (rounded when compact).
+        Value v = sp.outElem ? kb.roundTrip(loadVec(flat, {at}, vw, mask), sp.outElem)
+                             : loadVec(flat, {at}, vw, mask);
         s = b.create<arith::AddFOp>(loc, s, v);
         q = fma(v, v, q);
       }

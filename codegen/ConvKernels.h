@@ -50,6 +50,9 @@ struct ConvKernelSpec {
   /// instead of `in`, applied in the padded copy (a batch norm folded into its
   /// consumers, mest.batch_norm_affine): one more argument, affine[C, 2].
   bool inputAffineRelu = false;
+  /// Element types of the input and output activation buffers (null: f32;
+  /// f16/bf16 where mest-compact-activations stores them compactly).
+  mlir::Type inElem, outElem;
   int64_t numPatterns() const { return static_cast<int64_t>(taps.size()) / 4; }
 };
 

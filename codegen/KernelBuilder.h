@@ -3,7 +3,9 @@
 // A thin layer over OpBuilder for the kernel generators: index arithmetic that
 // folds constants (so loops over static shapes get static bounds), loops with
 // and without carried values, typed views of the state block, and loads that
-// widen int32 metadata to index.
+// widen int32 metadata to index. Loads and stores of f16/bf16 buffers (the
+// compact activations of mest-compact-activations) convert to and from f32:
+// kernels compute in f32 whatever their buffers hold.
 //
 //===----------------------------------------------------------------------===//
 #ifndef MEST_CODEGEN_KERNELBUILDER_H
@@ -14,6 +16,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/TypeUtilities.h"
 
 #include <functional>
 
@@ -64,11 +67,57 @@ public:
     auto type = mlir::MemRefType::get({count}, elem);
     return b.create<mlir::memref::ViewOp>(loc, type, state, idx(offset), mlir::ValueRange{});
   }
+  static mlir::Type elementOf(mlir::Value mem) {
+    return mlir::cast<mlir::MemRefType>(mem.getType()).getElementType();
+  }
+  /// A 16-bit float storage type (converted on load and store).
+  static bool isCompact(mlir::Type elem) { return elem.isF16() || elem.isBF16(); }
+  /// `v` (scalar or vector) with element type `elem`, same shape.
+  static mlir::Type withElement(mlir::Value v, mlir::Type elem) {
+    if (auto vt = mlir::dyn_cast<mlir::VectorType>(v.getType()))
+      return mlir::VectorType::get(vt.getShape(), elem);
+    return elem;
+  }
+  /// f16/bf16 to f32; anything else as it is.
+  mlir::Value widen(mlir::Value v) {
+    if (!isCompact(mlir::getElementTypeOrSelf(v.getType()))) return v;
+    return b.create<mlir::arith::ExtFOp>(loc, withElement(v, b.getF32Type()), v);
+  }
+  /// f32 rounded (to nearest even) to a compact `elem`; else as it is.
+  mlir::Value narrow(mlir::Value v, mlir::Type elem) {
+    if (!isCompact(elem)) return v;
+    return b.create<mlir::arith::TruncFOp>(loc, withElement(v, elem), v);
+  }
+  /// What a load returns after `v` is stored in a buffer of `elem`.
+  mlir::Value roundTrip(mlir::Value v, mlir::Type elem) { return widen(narrow(v, elem)); }
+
   mlir::Value load(mlir::Value mem, mlir::ValueRange at) {
-    return b.create<mlir::memref::LoadOp>(loc, mem, at);
+    return widen(b.create<mlir::memref::LoadOp>(loc, mem, at));
   }
   void store(mlir::Value v, mlir::Value mem, mlir::ValueRange at) {
-    b.create<mlir::memref::StoreOp>(loc, v, mem, at);
+    b.create<mlir::memref::StoreOp>(loc, narrow(v, elementOf(mem)), mem, at);
+  }
+  /// w consecutive floats from `at` (the last index) as f32 (a scalar for
+  /// w = 1); with `mask`, lanes off the mask read 0.
+  mlir::Value loadFloats(mlir::Value mem, mlir::ValueRange at, int64_t w,
+                         mlir::Value mask = {}) {
+    if (w == 1) return load(mem, at);
+    auto type = mlir::VectorType::get({w}, elementOf(mem));
+    if (mask) {
+      mlir::Value zero = b.create<mlir::arith::ConstantOp>(loc, type, b.getZeroAttr(type));
+      return widen(b.create<mlir::vector::MaskedLoadOp>(loc, type, mem, at, mask, zero));
+    }
+    return widen(b.create<mlir::vector::LoadOp>(loc, type, mem, at));
+  }
+  /// Stores f32 `v` (w lanes, or a scalar) at `at`, rounded to the buffer's type.
+  void storeFloats(mlir::Value v, mlir::Value mem, mlir::ValueRange at, int64_t w,
+                   mlir::Value mask = {}) {
+    if (w == 1) return store(v, mem, at);
+    v = narrow(v, elementOf(mem));
+    if (mask)
+      b.create<mlir::vector::MaskedStoreOp>(loc, mem, at, mask, v);
+    else
+      b.create<mlir::vector::StoreOp>(loc, v, mem, at);
   }
   /// Loads an int32 (or int64) element and widens it to index.
   mlir::Value loadIndex(mlir::Value mem, mlir::ValueRange at) {

@@ -71,5 +71,9 @@ std::string mest::codegen::kernelKey(const ConvKernelSpec &sp, StringRef dir) {
     os << (v ? 'T' : 'F');
   os << ':';
   for (int32_t t : sp.taps) os << t << ',';
+  for (Type t : {sp.inElem, sp.outElem}) {
+    os << ':';
+    if (t) t.print(os);
+  }
   return key;
 }

@@ -102,6 +102,13 @@ private:
     return MemRefType::get(t.getShape(), memrefElem(t.getElementType()));
   }
   Value mem(Value tensor) { return mems.lookup(tensor); }
+  /// The element type of a tensor or memref if it is a compact (16-bit)
+  /// storage, else null (f32, or no value).
+  static Type compactElem(Value v) {
+    if (!v) return {};
+    Type t = getElementTypeOrSelf(v.getType());
+    return KernelBuilder::isCompact(t) ? t : Type();
+  }
   /// [N, C] activations of linear layers seen as [N, C, 1, 1].
   Value as4D(Value m) {
     auto type = cast<MemRefType>(m.getType());
@@ -124,11 +131,13 @@ private:
   Value ptr(Value m) { return asPointer(b, loc(), m); }
   void call(StringRef name, ValueRange args) { callRuntime(b, loc(), module, name, args); }
 
-  func::FuncOp convKernel(Operation *layer, StringRef dir, bool bnRelu = false);
+  /// (inElem, outElem: the activation buffers' element types when compact.)
+  func::FuncOp convKernel(Operation *layer, StringRef dir, bool bnRelu = false,
+                          Type inElem = {}, Type outElem = {});
   void callConvKernel(Operation *layer, StringRef dir, ValueRange args, bool bnRelu = false);
   void exportKernel(Operation *layer, StringRef dir);
   bool scratchOverrun = false;  // a kernel took more stack than its configuration says
-  func::FuncOp flatKernel(StringRef kind, int64_t n);
+  func::FuncOp flatKernel(StringRef kind, int64_t n, ValueRange operands);
   /// The generated kernel for `key` (batch norm, pooling, loss), built once by
   /// `build(name)` and named mest_k_<family>_<k>.
   func::FuncOp generated(const std::string &key, StringRef family,
@@ -158,16 +167,21 @@ private:
 /// The kernel of `layer` in direction `dir`, over the layer's block of the
 /// state: one per distinct kernelKey, so layers of equal shape, scheme,
 /// storage and configuration share it (named after the first of them).
-func::FuncOp StepLowering::convKernel(Operation *layer, StringRef dir, bool bnRelu) {
+func::FuncOp StepLowering::convKernel(Operation *layer, StringRef dir, bool bnRelu,
+                                      Type inElem, Type outElem) {
   ConvKernelSpec spec = layerKernelSpec(layer, stateBytes);
   spec.outputStats = dir == "fwd_stats";
   spec.addToInputGrad = dir == "bwd_data_acc";
   spec.fuseUpdate = dir != "bwd_weight_grad";
   spec.inputAffineRelu = bnRelu;
+  auto compact = [](Type t) { return t && KernelBuilder::isCompact(t) ? t : Type(); };
+  spec.inElem = compact(inElem);
+  spec.outElem = compact(outElem);
   std::string key = kernelKey(spec, dir);
   if (func::FuncOp f = kernelsByKey.lookup(key)) return f;
   std::string layerName = kernelNames.lookup(layer->getAttrOfType<StringAttr>("sym_name").getValue());
-  std::string name = "mest_k_" + layerName + "_" + dir.str() + (bnRelu ? "_bnrelu" : "");
+  std::string name = "mest_k_" + layerName + "_" + dir.str() + (bnRelu ? "_bnrelu" : "") +
+                     (spec.inElem || spec.outElem ? "_compact" : "");
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToEnd(module.getBody());
   func::FuncOp f = dir.starts_with("fwd")        ? buildConvForward(b, loc(), spec, name)
@@ -193,7 +207,11 @@ func::FuncOp StepLowering::convKernel(Operation *layer, StringRef dir, bool bnRe
 /// Calls `layer`'s kernel on its block of the state (a view at its offset).
 void StepLowering::callConvKernel(Operation *layer, StringRef dir, ValueRange args,
                                   bool bnRelu) {
-  func::FuncOp f = convKernel(layer, dir, bnRelu);
+  // The activation operands' element types: (in, out) for forward and
+  // backward-weight, (dout, din) for backward-data.
+  auto elem = [&](int i) { return KernelBuilder::elementOf(args[i]); };
+  const bool data = dir.starts_with("bwd_data");
+  func::FuncOp f = convKernel(layer, dir, bnRelu, elem(data ? 1 : 0), elem(data ? 0 : 1));
   auto blockType = cast<MemRefType>(f.getArgumentTypes()[0]);
   Value block = kb.stateView(state, attrInt(layer, MestDialect::getStateOffsetAttrName()),
                              blockType.getNumElements(), b.getI8Type());
@@ -226,25 +244,33 @@ void StepLowering::exportKernel(Operation *layer, StringRef dir) {
 }
 
 /// Elementwise kernels over flat arrays of n floats, parallel over chunks:
-/// relu(in, out), relu_grad(y, dy, dx), add(a, b, out).
-func::FuncOp StepLowering::flatKernel(StringRef kind, int64_t n) {
-  std::string name = ("mest_k_" + kind + "_" + Twine(n)).str();
+/// relu(in, out), relu_grad(y, dy, dx), add(a, b, out), copy(in, out); each
+/// operand f32 or compact (converted on load and store), as `operands` are.
+func::FuncOp StepLowering::flatKernel(StringRef kind, int64_t n, ValueRange operands) {
+  std::string name = ("mest_k_" + kind + "_" + Twine(n)).str(), types;
+  SmallVector<Type> args;
+  bool compact = false;
+  for (Value m : operands) {
+    Type elem = KernelBuilder::elementOf(m);
+    args.push_back(MemRefType::get({n}, elem));
+    compact |= KernelBuilder::isCompact(elem);
+    llvm::raw_string_ostream os(types);
+    os << '_';
+    elem.print(os);
+  }
+  if (compact) name += types;  // all-f32 kernels keep their plain names
   auto it = kernels.find(name);
   if (it != kernels.end()) return it->second;
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToEnd(module.getBody());
-  auto type = MemRefType::get({n}, b.getF32Type());
-  int64_t arity = kind == "relu" ? 2 : 3;
-  SmallVector<Type> args(arity, type);
+  const int64_t arity = static_cast<int64_t>(args.size());
   auto f = b.create<func::FuncOp>(loc(), name, b.getFunctionType(args, {}));
   makeInternal(f);
   b.setInsertionPointToStart(f.addEntryBlock());
   const int64_t chunk = 8192, vw = vectorWidth;
   auto body = [&](Value i, int64_t w) {
     auto vt = VectorType::get({w}, b.getF32Type());
-    auto ld = [&](Value m) -> Value {
-      return w == 1 ? kb.load(m, i) : b.create<vector::LoadOp>(loc(), vt, m, i).getResult();
-    };
+    auto ld = [&](Value m) { return kb.loadFloats(m, i, w); };
     Value zero = w == 1 ? kb.f32(0.0)
                         : b.create<arith::ConstantOp>(loc(), vt, DenseElementsAttr::get(vt, 0.0f))
                               .getResult();
@@ -255,14 +281,12 @@ func::FuncOp StepLowering::flatKernel(StringRef kind, int64_t n) {
     } else if (kind == "relu_grad") {
       Value pos = b.create<arith::CmpFOp>(loc(), arith::CmpFPredicate::OGT, a, zero);
       out = b.create<arith::SelectOp>(loc(), pos, ld(f.getArgument(1)), zero);
+    } else if (kind == "copy") {
+      out = a;
     } else {
       out = b.create<arith::AddFOp>(loc(), a, ld(f.getArgument(1)));
     }
-    Value dst = f.getArgument(arity - 1);
-    if (w == 1)
-      kb.store(out, dst, i);
-    else
-      b.create<vector::StoreOp>(loc(), out, dst, i);
+    kb.storeFloats(out, f.getArgument(arity - 1), i, w);
   };
   int64_t chunks = (n + chunk - 1) / chunk;
   kb.parallelLoop(kb.idx(0), kb.idx(chunks), [&](Value c) {
@@ -355,6 +379,9 @@ LogicalResult StepLowering::lowerOp(Operation *op, ArrayRef<Value> res) {
     sp.momentum = bn->getAttrOfType<FloatAttr>("momentum").getValueAsDouble();
     sp.stats = bool(stats), sp.residual = bool(residual), sp.relu = relu;
     sp.output = bool(out), sp.affine = bool(affine), sp.vectorWidth = vectorWidth;
+    sp.inElem = compactElem(input);
+    sp.residualElem = compactElem(residual);
+    sp.outElem = compactElem(out);
     func::FuncOp f = generated(sp.key(), "bn_train", [&](StringRef name) {
       return buildBatchNormTrain(b, loc(), sp, name);
     });
@@ -372,6 +399,14 @@ LogicalResult StepLowering::lowerOp(Operation *op, ArrayRef<Value> res) {
     ArrayRef<int64_t> st = stride ? *stride : k;
     return PoolGeometry{t.getDimSize(0), t.getDimSize(1), t.getDimSize(2), t.getDimSize(3),
                         k[0], k[1], st[0], st[1], pad[0], pad[1]};
+  };
+  // A forward pool's geometry with the storage of its input and output.
+  auto forwardWindow = [&](Operation *p, ArrayRef<int64_t> k,
+                           std::optional<ArrayRef<int64_t>> stride, ArrayRef<int64_t> pad) {
+    PoolGeometry g = window(p->getOperand(0), k, stride, pad);
+    g.inElem = compactElem(p->getOperand(0));
+    g.outElem = compactElem(p->getResult(0));
+    return g;
   };
   using PoolBuilder = std::function<func::FuncOp(StringRef)>;
   auto pool = [&](StringRef family, const PoolGeometry &g, const PoolBuilder &build,
@@ -442,6 +477,8 @@ LogicalResult StepLowering::lowerOp(Operation *op, ArrayRef<Value> res) {
         auto v = bnViews(layers.lookup(g.getLayer()), C);
         BatchNormGradSpec sp;
         sp.N = N, sp.C = C, sp.HW = HW, sp.vectorWidth = vectorWidth;
+        sp.inElem = compactElem(g.getInput());
+        sp.reluElem = compactElem(g.getReluOutput());
         sp.mask = g.getReluAffine()   ? ReluMask::Affine
                   : g.getReluOutput() ? ReluMask::Output
                                       : ReluMask::None;
@@ -469,36 +506,42 @@ LogicalResult StepLowering::lowerOp(Operation *op, ArrayRef<Value> res) {
       })
       .Case([&](ReluOp r) {
         int64_t n = cast<ShapedType>(r.getType()).getNumElements();
-        b.create<func::CallOp>(loc(), flatKernel("relu", n),
-                               ValueRange{flat(mem(r.getInput())), flat(res[0])});
+        SmallVector<Value> args{flat(mem(r.getInput())), flat(res[0])};
+        b.create<func::CallOp>(loc(), flatKernel("relu", n, args), args);
         return success();
       })
       .Case([&](ReluGradOp r) {
         int64_t n = cast<ShapedType>(r.getType()).getNumElements();
-        b.create<func::CallOp>(loc(), flatKernel("relu_grad", n),
-                               ValueRange{flat(mem(r.getOutput())), flat(mem(r.getOutputGrad())),
-                                          flat(res[0])});
+        SmallVector<Value> args{flat(mem(r.getOutput())), flat(mem(r.getOutputGrad())),
+                                flat(res[0])};
+        b.create<func::CallOp>(loc(), flatKernel("relu_grad", n, args), args);
         return success();
       })
       .Case([&](AddOp a) {
         int64_t n = cast<ShapedType>(a.getType()).getNumElements();
-        b.create<func::CallOp>(loc(), flatKernel("add", n),
-                               ValueRange{flat(mem(a.getLhs())), flat(mem(a.getRhs())),
-                                          flat(res[0])});
+        SmallVector<Value> args{flat(mem(a.getLhs())), flat(mem(a.getRhs())), flat(res[0])};
+        b.create<func::CallOp>(loc(), flatKernel("add", n, args), args);
         return success();
       })
       .Case<ReshapeOp, FlattenOp>([&](Operation *r) {
-        b.create<memref::CopyOp>(loc(), flat(mem(r->getOperand(0))), flat(res[0]));
+        // A copy, converting where one side is stored compactly.
+        Value from = flat(mem(r->getOperand(0))), to = flat(res[0]);
+        if (KernelBuilder::elementOf(from) == KernelBuilder::elementOf(to)) {
+          b.create<memref::CopyOp>(loc(), from, to);
+          return success();
+        }
+        int64_t n = cast<MemRefType>(to.getType()).getNumElements();
+        b.create<func::CallOp>(loc(), flatKernel("copy", n, {from, to}), ValueRange{from, to});
         return success();
       })
       .Case([&](MaxPool2dOp p) {
-        PoolGeometry g = window(p.getInput(), p.getKernel(), p.getStride(), p.getPadding());
+        PoolGeometry g = forwardWindow(p, p.getKernel(), p.getStride(), p.getPadding());
         pool("max_pool", g, [&](StringRef n) { return buildMaxPoolForward(b, loc(), g, false, n); },
              {flat(mem(p.getInput())), flat(res[0])});
         return success();
       })
       .Case([&](MaxPool2dTrainOp p) {
-        PoolGeometry g = window(p.getInput(), p.getKernel(), p.getStride(), p.getPadding());
+        PoolGeometry g = forwardWindow(p, p.getKernel(), p.getStride(), p.getPadding());
         pool("max_pool_train", g,
              [&](StringRef n) { return buildMaxPoolForward(b, loc(), g, true, n); },
              {flat(mem(p.getInput())), flat(res[0]), flat(res[1])});
@@ -511,7 +554,7 @@ LogicalResult StepLowering::lowerOp(Operation *op, ArrayRef<Value> res) {
         return success();
       })
       .Case([&](AvgPool2dOp p) {
-        PoolGeometry g = window(p.getInput(), p.getKernel(), p.getStride(), p.getPadding());
+        PoolGeometry g = forwardWindow(p, p.getKernel(), p.getStride(), p.getPadding());
         pool("avg_pool", g, [&](StringRef n) { return buildAvgPoolForward(b, loc(), g, n); },
              {flat(mem(p.getInput())), flat(res[0])});
         return success();
@@ -524,11 +567,17 @@ LogicalResult StepLowering::lowerOp(Operation *op, ArrayRef<Value> res) {
       })
       .Case([&](GlobalAvgPool2dOp p) {
         auto [N, C, HW] = nchw(p.getInput());
-        func::FuncOp f = generated(llvm::formatv("gap:{0},{1},{2},{3}", N, C, HW, vectorWidth).str(),
-                                   "global_avg_pool", [&](StringRef name) {
-                                     return buildGlobalAvgPoolForward(b, loc(), N, C, HW,
-                                                                      vectorWidth, name);
-                                   });
+        Type inElem = compactElem(p.getInput()), outElem = compactElem(p.getOutput());
+        std::string key = llvm::formatv("gap:{0},{1},{2},{3}", N, C, HW, vectorWidth).str();
+        for (Type t : {inElem, outElem}) {
+          llvm::raw_string_ostream os(key);
+          os << ':';
+          if (t) os << t;
+        }
+        func::FuncOp f = generated(key, "global_avg_pool", [&](StringRef name) {
+          return buildGlobalAvgPoolForward(b, loc(), N, C, HW, vectorWidth, name, inElem,
+                                           outElem);
+        });
         callGenerated(f, {flat(mem(p.getInput())), flat(res[0])});
         return success();
       })

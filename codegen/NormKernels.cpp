@@ -29,23 +29,37 @@ struct F64 {
   Value div(Value x, Value y) { return b.create<arith::DivFOp>(loc, x, y); }
 };
 
-/// A kernel over flat f32 arrays of the given sizes.
-func::FuncOp begin(OpBuilder &b, Location loc, StringRef name, ArrayRef<int64_t> sizes) {
+/// A kernel over flat arrays of the given sizes, f32 unless `elems` gives a
+/// (compact) element type for the array at the same position.
+func::FuncOp begin(OpBuilder &b, Location loc, StringRef name, ArrayRef<int64_t> sizes,
+                   ArrayRef<Type> elems = {}) {
   SmallVector<Type> args;
-  for (int64_t n : sizes) args.push_back(flatArray(b, n));
+  for (auto [k, n] : llvm::enumerate(sizes))
+    args.push_back(flatArray(b, n, k < elems.size() ? elems[k] : Type()));
   return beginKernel(b, loc, name, args);
+}
+
+/// The key text of a compact element type ("" for f32).
+std::string typeKey(Type t) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  if (t) t.print(os);
+  return s;
 }
 
 } // namespace
 
 std::string BatchNormTrainSpec::key() const {
-  return llvm::formatv("bn_train:{0},{1},{2},{3},{4},{5}{6}{7}{8}{9},{10}", N, C, HW, eps,
-                       momentum, stats, residual, relu, output, affine, vectorWidth)
+  return llvm::formatv("bn_train:{0},{1},{2},{3},{4},{5}{6}{7}{8}{9},{10}:{11}:{12}:{13}", N, C,
+                       HW, eps, momentum, stats, residual, relu, output, affine, vectorWidth,
+                       typeKey(inElem), typeKey(residualElem), typeKey(outElem))
       .str();
 }
 
 std::string BatchNormGradSpec::key() const {
-  return llvm::formatv("bn_grad:{0},{1},{2},{3},{4}", N, C, HW, int(mask), vectorWidth).str();
+  return llvm::formatv("bn_grad:{0},{1},{2},{3},{4}:{5}:{6}", N, C, HW, int(mask), vectorWidth,
+                       typeKey(inElem), typeKey(reluElem))
+      .str();
 }
 
 func::FuncOp mest::codegen::buildBatchNormTrain(OpBuilder &b, Location loc,
@@ -53,12 +67,13 @@ func::FuncOp mest::codegen::buildBatchNormTrain(OpBuilder &b, Location loc,
   OpBuilder::InsertionGuard guard(b);
   const int64_t N = sp.N, C = sp.C, HW = sp.HW, act = N * C * HW;
   SmallVector<int64_t> sizes{2 * C, C, C, act};
-  if (sp.stats) sizes.push_back(N * C * 2);
-  if (sp.residual) sizes.push_back(act);
-  if (sp.output) sizes.push_back(act);
+  SmallVector<Type> elems{{}, {}, {}, sp.inElem};
+  if (sp.stats) sizes.push_back(N * C * 2), elems.push_back({});
+  if (sp.residual) sizes.push_back(act), elems.push_back(sp.residualElem);
+  if (sp.output) sizes.push_back(act), elems.push_back(sp.outElem);
   sizes.append({C, C});
   if (sp.affine) sizes.push_back(2 * C);
-  func::FuncOp f = begin(b, loc, name, sizes);
+  func::FuncOp f = begin(b, loc, name, sizes, elems);
   unsigned a = 0;
   Value params = f.getArgument(a++), runMean = f.getArgument(a++), runVar = f.getArgument(a++),
         in = f.getArgument(a++);
@@ -129,10 +144,11 @@ func::FuncOp mest::codegen::buildBatchNormBackward(OpBuilder &b, Location loc,
   OpBuilder::InsertionGuard guard(b);
   const int64_t N = sp.N, C = sp.C, HW = sp.HW, act = N * C * HW;
   SmallVector<int64_t> sizes{2 * C, 2 * C, act, act, C, C};
+  SmallVector<Type> elems{{}, {}, sp.inElem, {}, {}, {}, sp.reluElem};
   if (sp.mask == ReluMask::Output) sizes.push_back(act);
   if (sp.mask == ReluMask::Affine) sizes.push_back(2 * C);
   sizes.push_back(act);
-  func::FuncOp f = begin(b, loc, name, sizes);
+  func::FuncOp f = begin(b, loc, name, sizes, elems);
   Value params = f.getArgument(0), grads = f.getArgument(1), in = f.getArgument(2),
         dout = f.getArgument(3), mean = f.getArgument(4), invStd = f.getArgument(5);
   Value maskSrc = sp.mask != ReluMask::None ? f.getArgument(6) : Value();

@@ -3,9 +3,10 @@
 // Batch norm of the train and eval steps as generated code, parallel over
 // channels, with the epilogues and prologues mest-form-kernels attaches. The
 // C++ kernels of runtime/kernels/ stay the oracle they are tested against.
-// All arrays are flat f32 memrefs: params [2C] (scale, shift), grads [2C],
-// runMean/runVar/mean/invStd [C], stats [N*C*2], affine [2C], activations
-// [N*C*HW].
+// All arrays are flat memrefs: params [2C] (scale, shift), grads [2C],
+// runMean/runVar/mean/invStd [C], stats [N*C*2], affine [2C] in f32;
+// activations [N*C*HW] in f32, or f16/bf16 where the spec says so (saved
+// activations, mest-compact-activations; converted on load and store).
 //
 //===----------------------------------------------------------------------===//
 #ifndef MEST_CODEGEN_NORMKERNELS_H
@@ -26,6 +27,7 @@ struct BatchNormTrainSpec {
   bool output = true;     // write out (false: folded into its consumers)
   bool affine = false;    // write (scale, shift) per channel
   int64_t vectorWidth = 8;
+  mlir::Type inElem, residualElem, outElem;  // compact storage (null: f32)
   std::string key() const;
 };
 /// (params, runMean, runVar, in, [stats], [residual], [out], mean, invStd, [affine]).
@@ -37,6 +39,7 @@ struct BatchNormGradSpec {
   int64_t N = 0, C = 0, HW = 0;
   ReluMask mask = ReluMask::None;  // the ReLU backward as prologue: its output, or recomputed
   int64_t vectorWidth = 8;
+  mlir::Type inElem, reluElem;  // compact storage of the saved input and ReLU output (null: f32)
   std::string key() const;
 };
 /// (params, grads, in, dout, mean, invStd, [reluOut | affine], din): din and

@@ -63,6 +63,8 @@ void mest::buildPlanPipeline(OpPassManager &pm, const CompileOptions &options) {
   pm.addPass(createMestGenerateBackward());
   if (!options.splitUpdates) pm.addPass(createMestFuseSgd());
   pm.addPass(createMestFormKernels());
+  if (options.activationStorage != "f32")
+    pm.addPass(createMestCompactActivations({options.activationStorage}));
   pm.addPass(createMestPlanMemory());
 }
 
@@ -82,7 +84,12 @@ void mest::buildLowerToLLVMPipeline(OpPassManager &pm, const CompileOptions &opt
     pm.addNestedPass<func::FuncOp>(std::make_unique<HoistSequentialAllocas>());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createConvertSCFToCFPass());
-  pm.addPass(arith::createArithExpandOpsPass());  // ceildivsi / floordivsi
+  // ceildivsi / floordivsi; bf16 conversions as integer ops (round to nearest
+  // even), which every target has: LLVM 19 lowers fptrunc to bfloat to a
+  // library call on x86 without AVX512-BF16.
+  arith::ArithExpandOpsPassOptions expand;
+  expand.includeBf16 = true;
+  pm.addPass(arith::createArithExpandOpsPass(expand));
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createConvertVectorToLLVMPass());
@@ -116,8 +123,12 @@ struct PipelineOptions : public PassPipelineOptions<PipelineOptions> {
   Option<bool> openmp{*this, "openmp",
                       llvm::cl::desc("Lower parallel loops to OpenMP (else sequential)"),
                       llvm::cl::init(true)};
+  Option<std::string> activationStorage{
+      *this, "activation-storage",
+      llvm::cl::desc("Saved activations of the train step: f32, f16 or bf16"),
+      llvm::cl::init("f32")};
   mest::CompileOptions get() const {
-    return {exportKernels, vectorWidth, openmp, "auto", "auto", isa};
+    return {exportKernels, vectorWidth, openmp, "auto", "auto", isa, false, activationStorage};
   }
 };
 } // namespace

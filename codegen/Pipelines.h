@@ -16,11 +16,12 @@ struct CompileOptions {
   std::string convKernels = "auto";
   std::string isa = "avx2";  // the target when the module has no mest.target
   bool splitUpdates = false;  // keep each weight gradient and its SGD step apart
+  std::string activationStorage = "f32";  // saved activations: f32, f16 or bf16
 };
 
 /// The planning stages (docs/pipeline.md): storage plan, load-balancing
 /// policy, kernel configuration, backward generation, SGD fusion, kernel
-/// formation, memory plan. Tensor-level model in, planned steps out.
+/// formation, compact activation storage (unless f32), memory plan. Tensor-level model in, planned steps out.
 void buildPlanPipeline(mlir::OpPassManager &pm, const CompileOptions &options);
 
 /// mest-compile: the planning stages, then kernel lowering and cleanup.

@@ -11,9 +11,11 @@ using namespace mest::codegen;
 
 func::FuncOp mest::codegen::buildGlobalAvgPoolForward(OpBuilder &b, Location loc, int64_t N,
                                                       int64_t C, int64_t HW, int64_t vw,
-                                                      StringRef name) {
+                                                      StringRef name, Type inElem,
+                                                      Type outElem) {
   OpBuilder::InsertionGuard guard(b);
-  func::FuncOp f = beginKernel(b, loc, name, {flatArray(b, N * C * HW), flatArray(b, N * C)});
+  func::FuncOp f = beginKernel(b, loc, name,
+                               {flatArray(b, N * C * HW, inElem), flatArray(b, N * C, outElem)});
   KernelBuilder kb(b, loc);
   VectorLoops v(kb, vw);
   kb.parallelLoop(kb.idx(0), kb.idx(N * C), [&](Value p) {
@@ -43,8 +45,14 @@ func::FuncOp mest::codegen::buildGlobalAvgPoolBackward(OpBuilder &b, Location lo
 }
 
 std::string PoolGeometry::key() const {
-  return llvm::formatv("{0},{1},{2},{3},{4},{5},{6},{7},{8},{9}", N, C, H, W, KH, KW, SH, SW, PH,
-                       PW)
+  std::string types;
+  llvm::raw_string_ostream os(types);
+  for (mlir::Type t : {inElem, outElem}) {
+    os << ':';
+    if (t) t.print(os);
+  }
+  return llvm::formatv("{0},{1},{2},{3},{4},{5},{6},{7},{8},{9}{10}", N, C, H, W, KH, KW, SH, SW,
+                       PH, PW, types)
       .str();
 }
 
@@ -88,7 +96,8 @@ func::FuncOp mest::codegen::buildMaxPoolForward(OpBuilder &b, Location loc, cons
                                                 bool argmax, StringRef name) {
   OpBuilder::InsertionGuard guard(b);
   const int64_t outs = g.N * g.C * g.OH() * g.OW();
-  SmallVector<Type> args{flatArray(b, g.N * g.C * g.H * g.W), flatArray(b, outs)};
+  SmallVector<Type> args{flatArray(b, g.N * g.C * g.H * g.W, g.inElem),
+                         flatArray(b, outs, g.outElem)};
   if (argmax) args.push_back(flatArray(b, outs, b.getI32Type()));
   func::FuncOp f = beginKernel(b, loc, name, args);
   KernelBuilder kb(b, loc);
@@ -139,7 +148,8 @@ func::FuncOp mest::codegen::buildAvgPoolForward(OpBuilder &b, Location loc, cons
                                                 StringRef name) {
   OpBuilder::InsertionGuard guard(b);
   func::FuncOp f = beginKernel(b, loc, name,
-                         {flatArray(b, g.N * g.C * g.H * g.W), flatArray(b, g.N * g.C * g.OH() * g.OW())});
+                               {flatArray(b, g.N * g.C * g.H * g.W, g.inElem),
+                                flatArray(b, g.N * g.C * g.OH() * g.OW(), g.outElem)});
   KernelBuilder kb(b, loc);
   Value in = f.getArgument(0), out = f.getArgument(1);
   forEachWindow(kb, g, [&](Value p, Value o, Value y0, Value y1, Value x0, Value x1) {

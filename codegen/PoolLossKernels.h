@@ -17,7 +17,8 @@ namespace mest::codegen {
 /// (in[N*C*HW], out[N*C]): each plane's mean.
 mlir::func::FuncOp buildGlobalAvgPoolForward(mlir::OpBuilder &b, mlir::Location loc, int64_t N,
                                              int64_t C, int64_t HW, int64_t vectorWidth,
-                                             llvm::StringRef name);
+                                             llvm::StringRef name, mlir::Type inElem = {},
+                                             mlir::Type outElem = {});
 /// (dout[N*C], din[N*C*HW]): dout / HW over each plane.
 mlir::func::FuncOp buildGlobalAvgPoolBackward(mlir::OpBuilder &b, mlir::Location loc, int64_t N,
                                               int64_t C, int64_t HW, int64_t vectorWidth,
@@ -25,6 +26,8 @@ mlir::func::FuncOp buildGlobalAvgPoolBackward(mlir::OpBuilder &b, mlir::Location
 /// A pooling window: kernel, stride, padding over [N, C, H, W] planes.
 struct PoolGeometry {
   int64_t N, C, H, W, KH, KW, SH, SW, PH, PW;
+  /// Compact storage of the forward's input and output (null: f32).
+  mlir::Type inElem = {}, outElem = {};
   int64_t OH() const { return (H + 2 * PH - KH) / SH + 1; }
   int64_t OW() const { return (W + 2 * PW - KW) / SW + 1; }
   std::string key() const;

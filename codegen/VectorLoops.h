@@ -2,7 +2,8 @@
 //
 // What the batch-norm, pooling and elementwise kernels share: a loop over
 // [base, base + n) in vectors of `vw` floats with a scalar tail, loads and
-// stores at either width, splats, and horizontal sums.
+// stores at either width (of f32, or of f16/bf16 arrays converted to f32),
+// splats, and horizontal sums.
 //
 //===----------------------------------------------------------------------===//
 #ifndef MEST_CODEGEN_VECTORLOOPS_H
@@ -37,16 +38,10 @@ public:
   mlir::Value splat(mlir::Value s, int64_t w) {
     return w == 1 ? s : b.create<mlir::vector::BroadcastOp>(loc, type(w), s).getResult();
   }
-  mlir::Value load(mlir::Value mem, mlir::Value i, int64_t w) {
-    return w == 1 ? kb.load(mem, i)
-                  : b.create<mlir::vector::LoadOp>(loc, type(w), mem, mlir::ValueRange{i})
-                        .getResult();
-  }
+  /// (f16/bf16 arrays convert: KernelBuilder::loadFloats.)
+  mlir::Value load(mlir::Value mem, mlir::Value i, int64_t w) { return kb.loadFloats(mem, i, w); }
   void store(mlir::Value v, mlir::Value mem, mlir::Value i, int64_t w) {
-    if (w == 1)
-      kb.store(v, mem, i);
-    else
-      b.create<mlir::vector::StoreOp>(loc, v, mem, mlir::ValueRange{i});
+    kb.storeFloats(v, mem, i, w);
   }
   /// The sum of a vector's lanes (a scalar as is).
   mlir::Value sum(mlir::Value v) {

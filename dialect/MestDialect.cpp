@@ -35,7 +35,11 @@ LogicalResult verifyModelValue(Value v, Operation *at) {
   if (!t || !t.hasStaticShape())
     return at->emitOpError() << "produces or takes " << v.getType()
                              << ": a mest model computes on static tensors only";
-  int64_t bytes = std::max<int64_t>(1, t.getElementTypeBitWidth() / 8);
+  if (!t.getElementType().isF32())
+    return at->emitOpError() << "produces or takes " << t
+                             << ": a mest model computes in f32 (16-bit storage of saved "
+                                "activations is a compiler option: mestc --activation-storage)";
+  int64_t bytes = 4;
   for (int64_t d : t.getShape()) {
     if (d <= 0)
       return at->emitOpError() << "has an empty tensor " << t << ": every size must be > 0";
@@ -140,11 +144,12 @@ LogicalResult MestDialect::verifyOperationAttribute(Operation *op, NamedAttribut
                              << " does not have";
         return WalkResult::interrupt();
       }
-      // A forward kernel runs its layer on the layer's own types.
+      // A forward kernel runs its layer on the layer's own shapes (its
+      // activations may be stored in 16 bits: mest-compact-activations).
       if (auto fwd = dyn_cast<ForwardOp>(inner)) {
-        if (!isa<Conv2dOp, LinearOp>(layer) ||
-            fwd.getInput().getType() != layer->getOperand(0).getType() ||
-            fwd.getOutput().getType() != layer->getResult(0).getType()) {
+        auto shape = [](Value v) { return cast<ShapedType>(v.getType()).getShape(); };
+        if (!isa<Conv2dOp, LinearOp>(layer) || shape(fwd.getInput()) != shape(layer->getOperand(0)) ||
+            shape(fwd.getOutput()) != shape(layer->getResult(0))) {
           inner->emitOpError() << "runs layer " << ref << " on " << fwd.getInput().getType()
                                << " -> " << fwd.getOutput().getType()
                                << ", but that layer is '" << layer->getName() << "' on "

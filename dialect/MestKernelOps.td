@@ -25,9 +25,9 @@ def Mest_ForwardOp : Mest_Op<"forward", [MemoryEffects<[MemRead<Mest_StateResour
         : tensor<64x3x32x32xf32> -> tensor<64x16x32x32xf32>, stats tensor<64x16x2xf32>
     ```
   }];
-  let arguments = (ins F32Tensor2DOr4D:$input, Optional<TensorRankOf<[F32], [2]>>:$input_affine,
+  let arguments = (ins ActTensor2DOr4D:$input, Optional<TensorRankOf<[F32], [2]>>:$input_affine,
                        FlatSymbolRefAttr:$layer);
-  let results = (outs F32Tensor2DOr4D:$output, Optional<TensorRankOf<[F32], [3]>>:$stats);
+  let results = (outs ActTensor2DOr4D:$output, Optional<TensorRankOf<[F32], [3]>>:$stats);
   let assemblyFormat = [{
     $layer `(` $input (`,` `bn_relu` $input_affine^ `:` type($input_affine))? `)` attr-dict `:`
     type($input) `->` type($output) (`,` `stats` type($stats)^)?
@@ -52,7 +52,7 @@ def Mest_BatchNormAffineOp : Mest_Op<"batch_norm_affine",
         : tensor<64x16x32x32xf32> -> tensor<16xf32>, tensor<16xf32>, tensor<16x2xf32>
     ```
   }];
-  let arguments = (ins F32Tensor4D:$input, Optional<TensorRankOf<[F32], [3]>>:$stats,
+  let arguments = (ins ActTensor4D:$input, Optional<TensorRankOf<[F32], [3]>>:$stats,
                        FlatSymbolRefAttr:$layer);
   let results = (outs TensorRankOf<[F32], [1]>:$mean, TensorRankOf<[F32], [1]>:$inv_std,
                       TensorRankOf<[F32], [2]>:$affine);

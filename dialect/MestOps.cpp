@@ -8,6 +8,48 @@
 using namespace mlir;
 using namespace mest;
 
+/// `custom<TypeOr>(type($x), ref(type($y)), ",")`: $x's type is $y's
+/// unless printed after a comma (the gradients of a compact activation are f32).
+static ParseResult parseTypeOr(OpAsmParser &p, Type &type, Type otherwise, StringRef) {
+  if (failed(p.parseOptionalComma())) {
+    type = otherwise;
+    return success();
+  }
+  return p.parseType(type);
+}
+static void printTypeOr(OpAsmPrinter &p, Operation *, Type type, Type otherwise, StringRef) {
+  if (type != otherwise) p << ", " << type;
+}
+
+/// `custom<NormOperands>`: batch_norm_train's optional `, stats %s : type` and
+/// `, residual %r : type`, each independent of the other.
+static ParseResult parseNormOperands(OpAsmParser &p,
+                                     std::optional<OpAsmParser::UnresolvedOperand> &stats,
+                                     Type &statsType,
+                                     std::optional<OpAsmParser::UnresolvedOperand> &residual,
+                                     Type &residualType) {
+  while (succeeded(p.parseOptionalComma())) {
+    llvm::SMLoc at = p.getCurrentLocation();
+    StringRef keyword;
+    if (p.parseKeyword(&keyword)) return failure();
+    if (keyword != "stats" && keyword != "residual")
+      return p.emitError(at) << "expected 'stats' or 'residual', got '" << keyword << "'";
+    const bool isStats = keyword == "stats";
+    if ((isStats ? stats : residual).has_value())
+      return p.emitError(at) << "'" << keyword << "' given twice";
+    OpAsmParser::UnresolvedOperand value;
+    if (p.parseOperand(value) || p.parseColonType(isStats ? statsType : residualType))
+      return failure();
+    (isStats ? stats : residual) = value;
+  }
+  return success();
+}
+static void printNormOperands(OpAsmPrinter &p, Operation *, Value stats, Type statsType,
+                              Value residual, Type residualType) {
+  if (stats) p << ", stats " << stats << " : " << statsType;
+  if (residual) p << ", residual " << residual << " : " << residualType;
+}
+
 #define GET_OP_CLASSES
 #include "dialect/MestOps.cpp.inc"
 
@@ -257,14 +299,29 @@ LogicalResult verifyStats(Operation *op, Type stats, Type activation) {
   return success();
 }
 
+/// Same shape (the element types may differ: f32 or a compact 16-bit storage).
+bool sameShape(Type a, Type b) {
+  return cast<ShapedType>(a).getShape() == cast<ShapedType>(b).getShape();
+}
+
 } // namespace
 
 LogicalResult BatchNormTrainOp::verify() {
   Type in = getInput().getType();
-  if (getOutput().getType() != in)
-    return emitOpError() << "result type " << getOutput().getType() << " differs from the input's "
-                         << in;
+  if (!sameShape(getOutput().getType(), in))
+    return emitOpError() << "result type " << getOutput().getType()
+                         << " differs in shape from the input's " << in;
+  if (getResidual() && !sameShape(getResidual().getType(), in))
+    return emitOpError() << "residual " << getResidual().getType()
+                         << " differs in shape from the input " << in;
   if (getStats()) return verifyStats(*this, getStats().getType(), in);
+  return success();
+}
+
+LogicalResult BatchNormGradOp::verify() {
+  if (getReluOutput() && !sameShape(getReluOutput().getType(), getInput().getType()))
+    return emitOpError() << "ReLU output " << getReluOutput().getType()
+                         << " differs in shape from the input " << getInput().getType();
   return success();
 }
 

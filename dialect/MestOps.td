@@ -31,6 +31,13 @@ def Mest_StateResource : Resource<"::mest::StateResource">;
 def F32Tensor4D : TensorRankOf<[F32], [4]>;
 def F32Tensor2D : TensorRankOf<[F32], [2]>;
 def F32Tensor2DOr4D : TensorRankOf<[F32], [2, 4]>;
+// Activations a training step saves for backward: f32, or 16-bit floats where
+// mest-compact-activations stores them compactly (arithmetic stays f32). A
+// model function itself computes in f32 only (its verifier says so).
+def ActTensor4D : TensorRankOf<[F32, F16, BF16], [4]>;
+def ActTensor2D : TensorRankOf<[F32, F16, BF16], [2]>;
+def ActTensor2DOr4D : TensorRankOf<[F32, F16, BF16], [2, 4]>;
+def ActTensor : TensorOf<[F32, F16, BF16]>;
 
 class Mest_LayerOp<string mnemonic, list<Trait> traits = []>
     : Mest_Op<mnemonic, !listconcat(traits,
@@ -164,12 +171,12 @@ class Mest_Pool2dOp<string mnemonic, string what> : Mest_Op<mnemonic, [Pure]> {
     ```
   }];
   let arguments = (ins
-    F32Tensor4D:$input,
+    ActTensor4D:$input,
     DenseI64ArrayAttr:$kernel,
     OptionalAttr<DenseI64ArrayAttr>:$stride,
     DefaultValuedAttr<DenseI64ArrayAttr, "{0, 0}">:$padding
   );
-  let results = (outs F32Tensor4D:$output);
+  let results = (outs ActTensor4D:$output);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
   let hasVerifier = 1;
   let extraClassDeclaration = [{
@@ -190,8 +197,8 @@ def Mest_GlobalAvgPool2dOp : Mest_Op<"global_avg_pool2d", [Pure]> {
     %f = mest.global_avg_pool2d %x : tensor<64x64x8x8xf32> -> tensor<64x64xf32>
     ```
   }];
-  let arguments = (ins F32Tensor4D:$input);
-  let results = (outs F32Tensor2D:$output);
+  let arguments = (ins ActTensor4D:$input);
+  let results = (outs ActTensor2D:$output);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
   let hasVerifier = 1;
 }
@@ -203,8 +210,8 @@ def Mest_FlattenOp : Mest_Op<"flatten", [Pure]> {
     %f = mest.flatten %x : tensor<64x32x7x7xf32> -> tensor<64x1568xf32>
     ```
   }];
-  let arguments = (ins F32Tensor4D:$input);
-  let results = (outs F32Tensor2D:$output);
+  let arguments = (ins ActTensor4D:$input);
+  let results = (outs ActTensor2D:$output);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
   let hasVerifier = 1;
 }

@@ -10,9 +10,7 @@
 
 def Mest_BatchNormTrainOp : Mest_Op<"batch_norm_train",
     [MemoryEffects<[MemRead<Mest_StateResource>, MemWrite<Mest_StateResource>]>,
-     AttrSizedOperandSegments,
-     OptionalTypesMatchWith<"the residual has the input's type", "input", "residual",
-                            "$_self">]> {
+     AttrSizedOperandSegments]> {
   let summary = "Batch norm with batch statistics; updates the running averages";
   let description = [{
     The training-mode form of `mest.batch_norm @layer`: normalises with the
@@ -36,16 +34,17 @@ def Mest_BatchNormTrainOp : Mest_Op<"batch_norm_train",
 
     ```mlir
     %y, %mean, %invstd = mest.batch_norm_train @bn2(%x, stats %s : tensor<64x16x2xf32>,
-        residual %r) relu : tensor<64x16x32x32xf32> -> ...
+        residual %r : tensor<64x16x32x32xf32>) relu : tensor<64x16x32x32xf32> -> ...
     ```
   }];
-  let arguments = (ins F32Tensor2DOr4D:$input, Optional<TensorRankOf<[F32], [3]>>:$stats,
-                       Optional<F32Tensor2DOr4D>:$residual, FlatSymbolRefAttr:$layer,
+  let arguments = (ins ActTensor2DOr4D:$input, Optional<TensorRankOf<[F32], [3]>>:$stats,
+                       Optional<ActTensor2DOr4D>:$residual, FlatSymbolRefAttr:$layer,
                        UnitAttr:$relu);
-  let results = (outs F32Tensor2DOr4D:$output, TensorRankOf<[F32], [1]>:$mean,
+  let results = (outs ActTensor2DOr4D:$output, TensorRankOf<[F32], [1]>:$mean,
                       TensorRankOf<[F32], [1]>:$inv_std);
   let assemblyFormat = [{
-    $layer `(` $input (`,` `stats` $stats^ `:` type($stats))? (`,` `residual` $residual^)? `)`
+    $layer `(` $input ``custom<NormOperands>($stats, type($stats), $residual, type($residual))
+    `` `)`
     (`relu` $relu^)? attr-dict `:` type($input) `->` type($output) `,` type($mean) `,`
     type($inv_std)
   }];
@@ -54,10 +53,8 @@ def Mest_BatchNormTrainOp : Mest_Op<"batch_norm_train",
 
 def Mest_BatchNormGradOp : Mest_Op<"batch_norm_grad",
     [MemoryEffects<[MemRead<Mest_StateResource>, MemWrite<Mest_StateResource>]>,
-     AllTypesMatch<["input", "output_grad", "input_grad"]>,
-     AllTypesMatch<["mean", "inv_std"]>, AttrSizedOperandSegments,
-     OptionalTypesMatchWith<"the ReLU output has the input's type", "input", "relu_output",
-                            "$_self">]> {
+     AllTypesMatch<["output_grad", "input_grad"]>, AllShapesMatch<["input", "output_grad"]>,
+     AllTypesMatch<["mean", "inv_std"]>, AttrSizedOperandSegments]> {
   let summary = "Input gradient of batch norm; writes the scale and shift gradients";
   let description = [{
     ```mlir
@@ -71,16 +68,20 @@ def Mest_BatchNormGradOp : Mest_Op<"batch_norm_grad",
     `relu_affine %a` instead, `%y` was not stored (`mest.batch_norm_affine`)
     and the mask is `%x * %a[c, 0] + %a[c, 1] > 0`.
   }];
-  let arguments = (ins F32Tensor2DOr4D:$input, F32Tensor2DOr4D:$output_grad,
+  let arguments = (ins ActTensor2DOr4D:$input, F32Tensor2DOr4D:$output_grad,
                        TensorRankOf<[F32], [1]>:$mean, TensorRankOf<[F32], [1]>:$inv_std,
-                       Optional<F32Tensor2DOr4D>:$relu_output,
+                       Optional<ActTensor2DOr4D>:$relu_output,
                        Optional<TensorRankOf<[F32], [2]>>:$relu_affine, FlatSymbolRefAttr:$layer);
   let results = (outs F32Tensor2DOr4D:$input_grad);
+  // The gradients' type is the input's unless printed last: a compact
+  // (16-bit) input differs from its f32 gradients.
   let assemblyFormat = [{
-    $layer `(` $input `,` $output_grad `,` $mean `,` $inv_std (`,` `relu` $relu_output^)?
-    (`,` `relu_affine` $relu_affine^ `:` type($relu_affine))? `)` attr-dict `:` type($input) `,`
-    type($mean)
+    $layer `(` $input `,` $output_grad `,` $mean `,` $inv_std
+    (`,` `relu` $relu_output^ `:` type($relu_output))?
+    (`,` `relu_affine` $relu_affine^ `:` type($relu_affine))? `)` attr-dict `:` type($input)
+    `,` type($mean) ``custom<TypeOr>(type($output_grad), ref(type($input)), "\",\"")
   }];
+  let hasVerifier = 1;
 }
 
 def Mest_GradInputOp : Mest_Op<"grad_input",
@@ -124,7 +125,7 @@ def Mest_GradWeightSgdOp : Mest_Op<"grad_weight_sgd",
         : tensor<64x16x32x32xf32>, tensor<64x16x32x32xf32>
     ```
   }];
-  let arguments = (ins TensorOf<[F32]>:$input, TensorOf<[F32]>:$output_grad, F32:$lr,
+  let arguments = (ins ActTensor:$input, TensorOf<[F32]>:$output_grad, F32:$lr,
                        F32:$momentum, F32:$weight_decay,
                        Optional<TensorRankOf<[F32], [2]>>:$input_affine,
                        FlatSymbolRefAttr:$layer);
@@ -149,7 +150,7 @@ def Mest_GradWeightOp : Mest_Op<"grad_weight",
     mest.grad_weight @layer1.0.conv1(%x, %dy) : tensor<64x16x32x32xf32>, tensor<64x16x32x32xf32>
     ```
   }];
-  let arguments = (ins TensorOf<[F32]>:$input, TensorOf<[F32]>:$output_grad,
+  let arguments = (ins ActTensor:$input, TensorOf<[F32]>:$output_grad,
                        Optional<TensorRankOf<[F32], [2]>>:$input_affine,
                        FlatSymbolRefAttr:$layer);
   let assemblyFormat = [{
@@ -175,16 +176,20 @@ def Mest_SgdOp : Mest_Op<"sgd",
   let assemblyFormat = "$layer `(` $lr `,` $momentum `,` $weight_decay `)` attr-dict";
 }
 
-def Mest_ReluGradOp : Mest_Op<"relu_grad", [Pure, SameOperandsAndResultType]> {
+def Mest_ReluGradOp : Mest_Op<"relu_grad",
+    [Pure, AllTypesMatch<["output_grad", "input_grad"]>, AllShapesMatch<["output", "output_grad"]>]> {
   let summary = "ReLU gradient: dy where the forward output is positive";
   let description = [{
     ```mlir
     %dx = mest.relu_grad %y, %dy : tensor<64x16x32x32xf32>
     ```
   }];
-  let arguments = (ins TensorOf<[F32]>:$output, TensorOf<[F32]>:$output_grad);
+  let arguments = (ins ActTensor:$output, TensorOf<[F32]>:$output_grad);
   let results = (outs TensorOf<[F32]>:$input_grad);
-  let assemblyFormat = "$output `,` $output_grad attr-dict `:` type($output)";
+  let assemblyFormat = [{
+    $output `,` $output_grad attr-dict `:` type($output)
+    ``custom<TypeOr>(type($output_grad), ref(type($output)), "\",\"")
+  }];
 }
 
 def Mest_MaxPool2dTrainOp : Mest_Op<"max_pool2d_train", [Pure]> {
@@ -195,10 +200,10 @@ def Mest_MaxPool2dTrainOp : Mest_Op<"max_pool2d_train", [Pure]> {
         : tensor<8x4x8x8xf32> -> tensor<8x4x4x4xf32>, tensor<8x4x4x4xi32>
     ```
   }];
-  let arguments = (ins F32Tensor4D:$input, DenseI64ArrayAttr:$kernel,
+  let arguments = (ins ActTensor4D:$input, DenseI64ArrayAttr:$kernel,
                        OptionalAttr<DenseI64ArrayAttr>:$stride,
                        DefaultValuedAttr<DenseI64ArrayAttr, "{0, 0}">:$padding);
-  let results = (outs F32Tensor4D:$output, TensorRankOf<[I32], [4]>:$argmax);
+  let results = (outs ActTensor4D:$output, TensorRankOf<[I32], [4]>:$argmax);
   let assemblyFormat = [{
     $input attr-dict `:` type($input) `->` type($output) `,` type($argmax)
   }];

@@ -140,6 +140,39 @@ def MestFormKernels : Pass<"mest-form-kernels", "::mlir::ModuleOp"> {
   }];
 }
 
+def MestCompactActivations : Pass<"mest-compact-activations", "::mlir::ModuleOp"> {
+  let summary = "Store the activations a training step saves for backward in 16-bit floats";
+  let description = [{
+    Needs: formed kernels (mest-form-kernels) and the layers' `#mest.kernel`
+    configurations (mest-configure-kernels).
+
+    Establishes: in every train step, each activation saved for backward
+    (defined before the loss, read after it) has element type f16 or bf16
+    (the `storage` option) instead of f32, when its producer writes it once
+    and every reader converts on load. Producers: `mest.forward` whose forward
+    kernel stores each output once (padded: a direct forward adds every tap
+    into its output in memory, which therefore stays f32), `batch_norm_train`,
+    `max_pool2d_train`, `avg_pool2d`,
+    `global_avg_pool2d`, `flatten`. Readers: the inputs of `forward`,
+    `grad_weight(_sgd)`, `batch_norm_train` (and its residual),
+    `batch_norm_affine`, `batch_norm_grad` (and its ReLU output), `relu_grad`'s
+    forward output, the pools and `flatten`. Anything else read by a saved value
+    (the loss reads the logits) keeps it f32. Arithmetic stays f32: kernels
+    widen on load and round to nearest even on store; a conv's statistics
+    epilogue sums the rounded values, so the batch norm normalises exactly
+    what it later reads back. Gradients, weights, optimizer state, batch
+    statistics and the eval and inference steps are untouched.
+
+    Why here: after kernel formation (a fused intermediate is never stored, so
+    it is never rounded) and before mest-plan-memory, which then sizes the
+    arena at 2 bytes per saved element.
+  }];
+  let options = [
+    Option<"storage", "storage", "std::string", /*default=*/"\"f16\"",
+           "16-bit format of saved activations: f16 or bf16">,
+  ];
+}
+
 def MestPlanMemory : Pass<"mest-plan-memory", "::mlir::ModuleOp"> {
   let summary = "Place every activation and gradient of a step in one static arena";
   let description = [{

@@ -469,3 +469,21 @@ func.func @m_train(%x: tensor<2x8xf32>, %dy: tensor<2x8xf32>, %lr: f32) attribut
 func.func @m_eval(%x: tensor<2x8xf32>) attributes {mest.eval_step = @gone} {
   return
 }
+
+// -----
+
+// A model computes in f32: 16-bit storage is the compiler's decision.
+func.func @m(%x: tensor<2x3x4x4xf32>) -> tensor<2x3xf32> attributes {mest.model} {
+  // expected-error @+1 {{'mest.global_avg_pool2d' op produces or takes 'tensor<2x3xf16>': a mest model computes in f32}}
+  %0 = mest.global_avg_pool2d %x : tensor<2x3x4x4xf32> -> tensor<2x3xf16>
+  %1 = mest.flatten %x : tensor<2x3x4x4xf32> -> tensor<2x48xf32>
+  return %0 : tensor<2x3xf16>
+}
+
+// -----
+
+func.func @bad_bn(%x: tensor<2x8x4x4xf16>, %r: tensor<2x8x4x5xf32>) {
+  // expected-error @+1 {{residual 'tensor<2x8x4x5xf32>' differs in shape from the input 'tensor<2x8x4x4xf16>'}}
+  %y, %m, %v = mest.batch_norm_train @b(%x, residual %r : tensor<2x8x4x5xf32>) : tensor<2x8x4x4xf16> -> tensor<2x8x4x4xf16>, tensor<8xf32>, tensor<8xf32>
+  return
+}

@@ -43,5 +43,16 @@ func.func @step(%x: tensor<2x4x4x4xf32>, %dy: tensor<2x4x4x4xf32>, %l: tensor<2x
   %dfl = mest.reshape %f : tensor<2x64xf32> -> tensor<2x4x4x4xf32>
   // CHECK: mest.softmax_cross_entropy_grad %{{.*}}, %{{.*}} : tensor<2x64xf32>, tensor<2xi32> -> tensor<2x64xf32>
   %dz = mest.softmax_cross_entropy_grad %f, %l : tensor<2x64xf32>, tensor<2xi32> -> tensor<2x64xf32>
+  // A residual without statistics (direct kernels) round-trips.
+  // CHECK: mest.batch_norm_train @bn(%{{.*}}, residual %{{.*}} : tensor<2x4x4x4xf32>) relu
+  %yr, %mr, %ir = mest.batch_norm_train @bn(%c, residual %y : tensor<2x4x4x4xf32>) relu : tensor<2x4x4x4xf32> -> tensor<2x4x4x4xf32>, tensor<4xf32>, tensor<4xf32>
+  // Saved activations in 16 bits (mest-compact-activations): the gradients'
+  // f32 type is printed last where it differs.
+  // CHECK: mest.relu_grad %{{.*}}, %{{.*}} : tensor<2x4x4x4xf16>, tensor<2x4x4x4xf32>
+  // CHECK: mest.batch_norm_grad @bn(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, relu %{{.*}} : tensor<2x4x4x4xbf16>) : tensor<2x4x4x4xf16>, tensor<4xf32>, tensor<2x4x4x4xf32>
+  %h, %hm, %hi = mest.batch_norm_train @bn(%c) : tensor<2x4x4x4xf32> -> tensor<2x4x4x4xf16>, tensor<4xf32>, tensor<4xf32>
+  %hr = mest.relu_grad %h, %dy : tensor<2x4x4x4xf16>, tensor<2x4x4x4xf32>
+  %hb, %hbm, %hbi = mest.batch_norm_train @bn(%c) : tensor<2x4x4x4xf32> -> tensor<2x4x4x4xbf16>, tensor<4xf32>, tensor<4xf32>
+  %dh = mest.batch_norm_grad @bn(%h, %dy, %hm, %hi, relu %hb : tensor<2x4x4x4xbf16>) : tensor<2x4x4x4xf16>, tensor<4xf32>, tensor<2x4x4x4xf32>
   return
 }

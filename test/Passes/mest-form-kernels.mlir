@@ -16,7 +16,7 @@
 // CHECK-NEXT: %[[C1:.*]], %[[S1:.*]] = mest.forward @c1(%[[Y0]])
 // CHECK-NEXT: %[[M1:[a-z0-9_]+]], %[[V1:[a-z0-9_]+]], %[[A1:[a-z0-9_]+]] = mest.batch_norm_affine @b1(%[[C1]], stats %[[S1]] : tensor<2x8x2xf32>) {{.*}} -> tensor<8xf32>, tensor<8xf32>, tensor<8x2xf32>
 // CHECK-NEXT: %[[C2:.*]], %[[S2:.*]] = mest.forward @c2(%[[C1]], bn_relu %[[A1]] : tensor<8x2xf32>)
-// CHECK-NEXT: %[[Y2:[a-z0-9_]+]], {{.*}} = mest.batch_norm_train @b2(%[[C2]], stats %[[S2]] : tensor<2x8x2xf32>, residual %[[Y0]]) relu
+// CHECK-NEXT: %[[Y2:[a-z0-9_]+]], {{.*}} = mest.batch_norm_train @b2(%[[C2]], stats %[[S2]] : tensor<2x8x2xf32>, residual %[[Y0]] : tensor<{{.*}}>) relu
 // CHECK-NOT: mest.relu %
 // CHECK-NOT: mest.add
 // The linear layer's plane is a single position: direct, no statistics.
@@ -30,7 +30,7 @@
 // CHECK: mest.grad_weight_sgd @c2(%[[C1]], %{{.*}}, bn_relu %[[A1]] : tensor<8x2xf32>)
 // CHECK: %[[D1:.*]] = mest.batch_norm_grad @b1(%[[C1]], %{{.*}}, %[[M1]], %[[V1]], relu_affine %[[A1]] : tensor<8x2xf32>)
 // CHECK: %[[SUM:.*]] = mest.grad_input @c1(%[[D1]], add %[[G2]])
-// CHECK: mest.batch_norm_grad @b0(%[[C0]], %[[SUM]], %[[M0]], %[[V0]], relu %[[Y0]])
+// CHECK: mest.batch_norm_grad @b0(%[[C0]], %[[SUM]], %[[M0]], %[[V0]], relu %[[Y0]] : tensor<{{.*}}>)
 // CHECK-NOT: mest.relu_grad
 // The eval step runs forward kernels too; its batch norms stay layer ops.
 // CHECK-LABEL: func.func @res_eval(
@@ -42,7 +42,7 @@
 // DIRECT-NEXT: mest.batch_norm_train @b0(%{{[a-z0-9_]+}}) relu
 // DIRECT-NOT: mest.batch_norm_affine
 // DIRECT: mest.batch_norm_train @b1(%{{[a-z0-9_]+}}) relu
-// DIRECT: mest.batch_norm_train @b2(%{{[a-z0-9_]+}}, residual %{{[a-z0-9_]+}}) relu
+// DIRECT: mest.batch_norm_train @b2(%{{[a-z0-9_]+}}, residual %{{[a-z0-9_]+}} : tensor<{{.*}}>) relu
 // DIRECT: %[[G:.*]] = mest.grad_input @c1(
 // DIRECT-NEXT: mest.add %{{.*}}, %[[G]]
 // DIRECT-NEXT: mest.grad_weight_sgd @c1(

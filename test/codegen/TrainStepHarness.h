@@ -45,11 +45,20 @@ rt::ConvGeom conv(int64_t N, int64_t C, int64_t H, int64_t O, int64_t S, int64_t
                   int64_t P = 1);
 rt::ConvGeom pool(int64_t N, int64_t C, int64_t H);
 
+/// How the compiled step stores its saved activations (mestc
+/// --activation-storage; the test binary's MEST_TEST_ACTIVATION_STORAGE).
+enum class Storage { F32 = 0, F16 = 1, BF16 = 2 };
+
 /// The reference ops of a training step, in the order a step needs them.
 struct Ref {
   Params &p;
   int64_t N;
   float lr, mu, wd;
+  Storage storage = Storage::F32;
+  /// A saved activation as the compiled step stores it: each element rounded
+  /// to nearest even in f16 or bf16 (by the C++ compiler's _Float16 and by
+  /// bit arithmetic, not by the code under test); as it is in f32.
+  Vec save(Vec v) const;
   Vec conv(const rt::ConvGeom &g, const char *n, const Vec &in);
   /// out, mean, inv_std of the training batch norm (updates running stats).
   void bnTrain(const char *n, int64_t C, int64_t HW, const Vec &in, Vec &out, Vec &mean,

@@ -19,19 +19,23 @@ const ConvGeom g0 = conv(N, 3, 8, 8, 1), ga = conv(N, 8, 8, 16, 2), gb = conv(N,
 
 void referenceStep(Ref &r, const Vec &x, const Labels &y, Vec &loss,
                    std::vector<uint8_t> &correct, Vec &margin) {
-  Vec a0 = r.conv(g0, "stem", x), b0, m0, i0;
+  // r.save: the activations kept for backward, as the compiled step stores
+  // them (rounded under --activation-storage f16/bf16); y0 and ra are folded
+  // into their consumers, bs is read only by the residual add.
+  Vec a0 = r.save(r.conv(g0, "stem", x)), b0, m0, i0;
   r.bnTrain("bn0", 8, 64, a0, b0, m0, i0);
   Vec y0 = r.relu(b0);
-  Vec aa = r.conv(ga, "conva", y0), ba, ma, ia;
+  Vec aa = r.save(r.conv(ga, "conva", y0)), ba, ma, ia;
   r.bnTrain("bna", 16, 16, aa, ba, ma, ia);
   Vec ra = r.relu(ba);
-  Vec ab = r.conv(gb, "convb", ra), bb, mb, ib;
+  Vec ab = r.save(r.conv(gb, "convb", ra)), bb, mb, ib;
   r.bnTrain("bnb", 16, 16, ab, bb, mb, ib);
-  Vec as = r.conv(gs, "short", y0), bs, ms, is;
+  Vec as = r.save(r.conv(gs, "short", y0)), bs, ms, is;
   r.bnTrain("bns", 16, 16, as, bs, ms, is);
-  Vec out = r.relu(r.add(bb, bs));
+  Vec out = r.save(r.relu(r.add(bb, bs)));
   Vec f(N * 16);
   globalAvgPoolForward(N, 16, 16, out.data(), f.data());
+  f = r.save(f);
   Vec z = r.conv(gf, "fc", f);
   softmaxCrossEntropyForward(N, 10, z.data(), y.data(), loss.data(), correct.data(),
                              margin.data());

@@ -18,23 +18,28 @@ void referenceStep(Ref &r, const Vec &x, const Labels &y, Vec &loss,
                  g3 = conv(N, 8, 4, 12, 2), gq = pool(N, 12, 2),
                  gf = ConvGeom::linear(N, 12, 10);
   // Forward.
-  Vec a0 = r.conv(g1, "conv1", x), b1, m1, i1;
+  // r.save: the activations kept for backward, as the compiled step stores
+  // them (rounded under --activation-storage f16/bf16). Not saved: r2a (the
+  // batch norm folded into conv2b), a3 (conv3's direct forward accumulates in
+  // its output, which stays f32), the logits.
+  Vec a0 = r.save(r.conv(g1, "conv1", x)), b1, m1, i1;
   r.bnTrain("bn1", 8, 64, a0, b1, m1, i1);
-  Vec r1 = r.relu(b1);
-  Vec a2 = r.conv(g2, "conv2", r1), b2, m2, i2;
+  Vec r1 = r.save(r.relu(b1));
+  Vec a2 = r.save(r.conv(g2, "conv2", r1)), b2, m2, i2;
   r.bnTrain("bn2", 8, 64, a2, b2, m2, i2);
   Vec r2a = r.relu(b2);
-  Vec a2b = r.conv(g2, "conv2b", r2a), b2b, m2b, i2b;
+  Vec a2b = r.save(r.conv(g2, "conv2b", r2a)), b2b, m2b, i2b;
   r.bnTrain("bn2b", 8, 64, a2b, b2b, m2b, i2b);
-  Vec r2 = r.relu(r.add(b2b, r1));
+  Vec r2 = r.save(r.relu(r.add(b2b, r1)));
   Vec pm(gp.outSize());
   std::vector<int32_t> arg(gp.outSize());
   maxPool2dForward(gp, r2.data(), pm.data(), arg.data());
   Vec a3 = r.conv(g3, "conv3", pm), b3, m3, i3;
   r.bnTrain("bn3", 12, 4, a3, b3, m3, i3);
-  Vec r3 = r.relu(b3);
+  Vec r3 = r.save(r.relu(b3));
   Vec f(gq.outSize());
   avgPool2dForward(gq, r3.data(), f.data());
+  f = r.save(f);
   Vec z = r.conv(gf, "fc", f);
   softmaxCrossEntropyForward(N, 10, z.data(), y.data(), loss.data(), correct.data(),
                              margin.data());

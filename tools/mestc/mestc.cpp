@@ -98,6 +98,16 @@ static cl::opt<bool> splitUpdates(
     cl::desc("Keep each layer's weight gradient and its SGD step apart (mest.grad_weight, "
              "mest.sgd) instead of fused into the backward-weight kernel"),
     cl::cat(cat));
+enum class Storage { F32, F16, BF16 };
+static cl::opt<Storage> activationStorage(
+    "activation-storage",
+    cl::desc("How a training step stores the activations it saves for backward (arithmetic "
+             "stays f32)"),
+    cl::init(Storage::F32),
+    cl::values(clEnumValN(Storage::F32, "f32", "exact (default)"),
+               clEnumValN(Storage::F16, "f16", "IEEE half: 2 bytes, 11-bit precision"),
+               clEnumValN(Storage::BF16, "bf16", "bfloat16: 2 bytes, f32's range, 8-bit precision")),
+    cl::cat(cat));
 static cl::opt<bool> timing("timing",
                             cl::desc("Print the time of every pass and of LLVM's code generation"),
                             cl::cat(cat));
@@ -176,11 +186,15 @@ int main(int argc, char **argv) {
   std::string text;
   llvm::raw_string_ostream ts(text);
   module->print(ts);
+  const std::string storage = activationStorage == Storage::F16    ? "f16"
+                              : activationStorage == Storage::BF16 ? "bf16"
+                                                                   : "f32";
   ts << vectorWidth << noOpenMP << forwardOrder << convKernels << isa << splitUpdates;
+  if (storage != "f32") ts << storage;  // f32 objects keep their earlier fingerprints
   const uint64_t fingerprint = llvm::xxh3_64bits(text);
 
   mest::CompileOptions options{exportKernels, vectorWidth, !noOpenMP, forwardOrder,
-                               convKernels, isa, splitUpdates};
+                               convKernels, isa, splitUpdates, storage};
   // --timing: one report for the passes of both pass managers and LLVM's
   // object emission, printed when the tool exits.
   DefaultTimingManager timer;
