@@ -275,16 +275,15 @@ func::FuncOp StepLowering::flatKernel(StringRef kind, int64_t n, ValueRange oper
                         : b.create<arith::ConstantOp>(loc(), vt, DenseElementsAttr::get(vt, 0.0f))
                               .getResult();
     Value out;
-    Value a = ld(f.getArgument(0));
     if (kind == "relu") {
-      out = b.create<arith::MaximumFOp>(loc(), a, zero);
+      out = b.create<arith::MaximumFOp>(loc(), ld(f.getArgument(0)), zero);
     } else if (kind == "relu_grad") {
-      Value pos = b.create<arith::CmpFOp>(loc(), arith::CmpFPredicate::OGT, a, zero);
-      out = b.create<arith::SelectOp>(loc(), pos, ld(f.getArgument(1)), zero);
+      out = b.create<arith::SelectOp>(loc(), kb.positive(f.getArgument(0), i, w),
+                                      ld(f.getArgument(1)), zero);
     } else if (kind == "copy") {
-      out = a;
+      out = ld(f.getArgument(0));
     } else {
-      out = b.create<arith::AddFOp>(loc(), a, ld(f.getArgument(1)));
+      out = b.create<arith::AddFOp>(loc(), ld(f.getArgument(0)), ld(f.getArgument(1)));
     }
     kb.storeFloats(out, f.getArgument(arity - 1), i, w);
   };

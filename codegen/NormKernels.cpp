@@ -167,11 +167,14 @@ func::FuncOp mest::codegen::buildBatchNormBackward(OpBuilder &b, Location loc,
     auto gradient = [&](Value i, int64_t w, Value x) -> Value {
       Value dy = v.load(dout, i, w);
       if (sp.mask == ReluMask::None) return dy;
-      Value y = sp.mask == ReluMask::Output
-                    ? v.load(maskSrc, i, w)
-                    : b.create<math::FmaOp>(loc, x, v.splat(scale, w), v.splat(shift, w)).getResult();
       Value zero = v.splat(kb.f32(0.0), w);
-      Value keep = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, y, zero);
+      Value keep;
+      if (sp.mask == ReluMask::Output) {
+        keep = kb.positive(maskSrc, i, w);
+      } else {
+        Value y = b.create<math::FmaOp>(loc, x, v.splat(scale, w), v.splat(shift, w));
+        keep = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, y, zero);
+      }
       return b.create<arith::SelectOp>(loc, keep, dy, zero);
     };
     ValueRange sums = kb.forLoop(

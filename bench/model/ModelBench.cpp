@@ -82,13 +82,17 @@ int main(int argc, char **argv) {
   Rng rng(1);
   model.initialize(rng, threads);
   // --label names how the model was compiled (e.g. "direct" for --conv-kernels direct).
-  std::string label = "auto";
-  for (int i = 2; i + 1 < argc; ++i)
+  // --storage how its saved activations are stored (--activation-storage).
+  std::string label = "auto", storage = "f32";
+  for (int i = 2; i + 1 < argc; ++i) {
     if (!std::strcmp(argv[i], "--label")) label = argv[i + 1];
+    if (!std::strcmp(argv[i], "--storage")) storage = argv[i + 1];
+  }
   const std::string head = fmt::format("\"model\": \"{}\", \"scheme\": \"{}\", \"target\": {}, "
-                                       "\"threads\": {}, \"batch\": {}, \"kernels\": \"{}\"",
+                                       "\"threads\": {}, \"batch\": {}, \"kernels\": \"{}\", "
+                                       "\"storage\": \"{}\"",
                                        d->name, schemeOf(*d), targetOf(*d), threads, d->batch,
-                                       label);
+                                       label, storage);
   if (mode == "kernels") {
     const int reps = argInt(argc, argv, "--reps", 20);
     for (int i = 0, w = 0; i < d->num_layers; ++i) {
@@ -168,7 +172,8 @@ int main(int argc, char **argv) {
                head, m.median, r.median);
   } else {
     fmt::print(stderr,
-               "usage: {} kernels|step|mutation [--reps N] [--steps N] [--warmup N] [--label L]\n",
+               "usage: {} kernels|step|mutation [--reps N] [--steps N] [--warmup N] [--label L] "
+               "[--storage f32|f16|bf16]\n",
                argv[0]);
     return 2;
   }
