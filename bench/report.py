@@ -15,9 +15,16 @@ for name in sorted(os.listdir(out)):
 with open(os.path.join(out, "bench.json"), "w") as f:
     json.dump(rows, f, indent=1)
 
-# Models compiled with --conv-kernels direct only feed the kernel-choice table.
+# Models compiled with --conv-kernels direct only feed the kernel-choice table;
+# compact storage, batches 16/32 and one thread only their own tables.
 direct = [r for r in rows if r.get("kernels", "auto") == "direct"]
 rows = [r for r in rows if r.get("kernels", "auto") != "direct"]
+main_threads = max((r["threads"] for r in rows if "threads" in r), default=0)
+def is_main(r):
+    return (r.get("storage", "f32") == "f32" and r.get("batch", 64) == 64
+            and r.get("threads", main_threads) == main_threads)
+variants = [r for r in rows if r["kind"] in ("step", "torch_step") and not is_main(r)]
+rows = [r for r in rows if is_main(r)]
 kernels = [r for r in rows if r["kind"] == "kernel" and r["k"] == 3 and r["layer"] != "conv1"]
 # Training steps run in two rounds minutes apart (this VM has slow windows that
 # hit memory-bound code hardest): each model, mest's and PyTorch's alike, is
@@ -107,6 +114,50 @@ md.append("|---|---|---|---|---|---|---|---|")
 for r in sorted(steps, key=lambda r: (r["scheme"], r["target"])):
     md.append(f"| {r['scheme']} {r['target']:.2f} | {r['weights_bytes']} | {r['gradients_bytes']} | {r['momentum_bytes']} | "
               f"{r['metadata_bytes']} | {r['other_state_bytes']} | {r['arena_bytes']} | {r['peak_rss_mb']:.1f} |")
+
+# 3b. Compact activation storage (mestc --activation-storage): step and peak
+# memory against the exact (f32) compilation and PyTorch, same invocation.
+compact = best_round([r for r in variants if r["kind"] == "step" and r.get("storage", "f32") != "f32"],
+                     lambda r: (r["scheme"], r["target"], r["storage"]))
+if compact:
+    torch_peak = max((r["peak_rss_mb"] for r in torch_steps), default=None)
+    md.append("\n## Compact activation storage (saved activations in 16 bits, arithmetic in f32)\n")
+    md.append("Peak RSS of the step benchmark; `/ PyTorch` against the larger PyTorch peak of the "
+              "run; planned = state + arena + threads x scratch (descriptor), against the peak "
+              "minus the process before the model existed.\n")
+    md.append("| model | storage | median ms | x PyTorch dense | x f32 | peak RSS MiB | / PyTorch | "
+              "arena bytes | planned / measured |")
+    md.append("|---|---|---|---|---|---|---|---|---|")
+    exact = {(r["scheme"], r["target"]): r for r in steps}
+    for r in sorted(compact + [exact[k] for k in exact if any((c["scheme"], c["target"]) == k for c in compact)],
+                    key=lambda r: (r["scheme"], r.get("storage", "f32"))):
+        e = exact.get((r["scheme"], r["target"]))
+        measured = (r["peak_rss_mb"] - r.get("baseline_rss_mb", 0.0)) * 1048576
+        cells = [f"{r['scheme']} {r['target']:.2f}", r.get("storage", "f32"), f"{r['median_ms']:.1f}",
+                 f"{best_torch['median_ms'] / r['median_ms']:.2f}" if best_torch else "",
+                 f"{e['median_ms'] / r['median_ms']:.2f}" if e else "", f"{r['peak_rss_mb']:.1f}",
+                 f"{r['peak_rss_mb'] / torch_peak:.3f}" if torch_peak else "", str(r["arena_bytes"]),
+                 f"{r['planned_bytes'] / measured:.3f}" if measured > 0 else ""]
+        md.append("| " + " | ".join(cells) + " |")
+
+# 3c. Batches small devices use, and one thread: each against PyTorch at the
+# same batch and thread count (its faster layout).
+others = best_round([r for r in variants if r["kind"] == "step" and r.get("storage", "f32") == "f32"],
+                    lambda r: (r["scheme"], r["target"], r["batch"], r["threads"]))
+torch_at = {}
+for r in [t for t in torch_steps] + [t for t in variants if t["kind"] == "torch_step"]:
+    k = (r["batch"], r["threads"])
+    if k not in torch_at or r["median_ms"] < torch_at[k]["median_ms"]:
+        torch_at[k] = r
+if others:
+    md.append("\n## Other batches and one thread (not targets)\n")
+    md.append("| model | batch | threads | median ms | PyTorch dense ms (layout) | x PyTorch | peak RSS MiB | PyTorch peak MiB |")
+    md.append("|---|---|---|---|---|---|---|---|")
+    for r in sorted(others, key=lambda r: (r["threads"], r["batch"], r["scheme"])):
+        t = torch_at.get((r["batch"], r["threads"]))
+        md.append(f"| {r['scheme']} {r['target']:.2f} | {r['batch']} | {r['threads']} | {r['median_ms']:.1f} | "
+                  + (f"{t['median_ms']:.1f} ({t['layout']}) | {t['median_ms'] / r['median_ms']:.2f} | "
+                     f"{r['peak_rss_mb']:.1f} | {t['peak_rss_mb']:.1f} |" if t else f"| | {r['peak_rss_mb']:.1f} | |"))
 
 # 4. Mutation.
 md.append("\n## Mutation event and regrouping\n")

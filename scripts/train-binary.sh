@@ -13,7 +13,10 @@ while [[ $# -gt 0 ]]; do
     -o) out=${2:?-o needs a file}; shift 2 ;;
     --target) target=${2:?--target needs a triple}; shift 2 ;;
     -h|--help) usage 0 ;;
-    -*) options+=("$1"); shift ;;
+    # A mestc option; its value may follow as the next word (--activation-storage f16).
+    -*) options+=("$1")
+        if [[ $1 != *=* && $# -gt 1 && $2 != -* && $2 != *.mlir ]]; then options+=("$2"); shift; fi
+        shift ;;
     *) [[ -z $model ]] || { echo "train-binary.sh: one model, got $model and $1" >&2; exit 2; }
        model=$1; shift ;;
   esac
