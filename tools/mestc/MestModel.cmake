@@ -4,7 +4,13 @@
 # Compiles a mest model ahead of time with mestc into <target>, a static library
 # holding the generated object and the model descriptor, with the model's header
 # (model.h) and the runtime on its public interface.
+#
+# Used in mest's own tree and, installed, by find_package(mest) (mestConfig.cmake):
+# MEST_MESTC names the compiler target (mestc here, mest::mestc installed).
 find_package(OpenMP REQUIRED)
+if(NOT MEST_MESTC)
+  set(MEST_MESTC mestc)
+endif()
 
 function(mest_compile_model target)
   cmake_parse_arguments(ARG "EXPORT_KERNELS;EXCLUDE_FROM_ALL" "MODEL" "OPTIONS" ${ARGN})
@@ -20,9 +26,9 @@ function(mest_compile_model target)
   add_custom_command(
     OUTPUT ${dir}/model.o ${dir}/model.h
     COMMAND ${CMAKE_COMMAND} -E make_directory ${dir}
-    COMMAND mestc ${model} -o ${dir}/model.o --emit-header ${dir}/model.h ${flags}
+    COMMAND ${MEST_MESTC} ${model} -o ${dir}/model.o --emit-header ${dir}/model.h ${flags}
             ${MEST_MESTC_TARGET_FLAGS}
-    DEPENDS mestc ${MEST_HOST_MESTC} ${model}
+    DEPENDS ${MEST_MESTC} $<TARGET_FILE:${MEST_MESTC}> ${model}
     COMMENT "mestc: compiling ${ARG_MODEL}"
     VERBATIM)
   file(GENERATE OUTPUT ${dir}/descriptor.c
@@ -33,8 +39,8 @@ function(mest_compile_model target)
     set(exclude EXCLUDE_FROM_ALL)
   endif()
   add_library(${target} STATIC ${exclude} ${dir}/model.o ${dir}/model.h ${dir}/descriptor.c)
-  target_include_directories(${target} PUBLIC ${dir} ${PROJECT_SOURCE_DIR})
-  target_link_libraries(${target} PUBLIC mest_runtime OpenMP::OpenMP_CXX)
+  target_include_directories(${target} PUBLIC ${dir})
+  target_link_libraries(${target} PUBLIC mest::runtime OpenMP::OpenMP_CXX)
 endfunction()
 
 # mest_add_training_binary(<name> MODEL <file.mlir> [OPTIONS <mestc flags>...])
@@ -44,7 +50,10 @@ endfunction()
 function(mest_add_training_binary name)
   cmake_parse_arguments(ARG "" "MODEL" "OPTIONS" ${ARGN})
   mest_compile_model(${name}_model MODEL ${ARG_MODEL} OPTIONS ${ARG_OPTIONS})
-  add_executable(${name} ${PROJECT_SOURCE_DIR}/runtime/driver/Main.cpp)
-  target_link_libraries(${name} PRIVATE mest_driver ${name}_model)
-  target_compile_options(${name} PRIVATE -fexceptions)
+  # main() comes from mest::driver_main; an executable needs a source of its own.
+  set(stub ${CMAKE_CURRENT_BINARY_DIR}/${name}_model.mest/binary.cpp)
+  file(GENERATE OUTPUT ${stub} CONTENT "// ${name}: main() is in mest::driver_main.\n")
+  add_executable(${name} ${stub})
+  # The driver calls the model (mest_model_*): the model after the driver.
+  target_link_libraries(${name} PRIVATE mest::driver_main mest::driver ${name}_model)
 endfunction()
