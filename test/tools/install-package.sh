@@ -2,8 +2,9 @@
 # The installed package from outside the tree: `cmake --install` of this build
 # into a temporary prefix, then a project of its own (test/install/outside,
 # copied away from mest's sources) with find_package(mest) and
-# mest_add_training_binary(); its training binary must train exactly as the
-# in-tree one built from the same model (same seed, one thread).
+# mest_add_training_binary(), and the installed `mestc --emit exe`; both
+# binaries must train exactly as the in-tree one built from the same model
+# (same seed, one thread).
 # Usage: install-package.sh BUILD_DIR SOURCE_DIR IN_TREE_TRAIN_BINARY
 set -euo pipefail
 build=$1 src=$2 intree=$3
@@ -32,4 +33,10 @@ strip() { sed -E 's/"(epoch_seconds|train_seconds|images_per_second|peak_rss_mb|
 if ! diff <(strip "$tmp/run-out/metrics.jsonl") <(strip "$tmp/run-in/metrics.jsonl") > "$tmp/diff"; then
   echo "FAIL: the outside binary trains differently from the in-tree one:"; head "$tmp/diff"; exit 1
 fi
-echo "PASS: installed into a prefix, built outside the tree, trained as the in-tree binary does"
+# The installed mestc's one command to a binary (the installed runtime, found next to it).
+"$tmp/prefix/bin/mestc" "$tmp/src/model.mlir" --emit exe -o "$tmp/exe-train"
+"$tmp/exe-train" "${args[@]}" --out "$tmp/run-exe" > "$tmp/exe.log"
+if ! diff <(strip "$tmp/run-exe/metrics.jsonl") <(strip "$tmp/run-in/metrics.jsonl") > "$tmp/diff"; then
+  echo "FAIL: the binary of the installed mestc --emit exe trains differently:"; head "$tmp/diff"; exit 1
+fi
+echo "PASS: installed into a prefix, built outside the tree (CMake package and mestc --emit exe), trained as the in-tree binary does"

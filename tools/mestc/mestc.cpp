@@ -1,6 +1,7 @@
 //===- mestc.cpp - compile a mest model ahead of time ---------------------===//
 //
 //   mestc model.mlir -o model.o --emit-header model.h [--target aarch64-linux-gnu]
+//   mestc model.mlir --emit exe -o train          (a training binary for this machine)
 //
 // Plans storage and memory, derives the training step at compile time, lowers
 // every layer to specialised kernels and emits an object file with the C ABI of
@@ -11,6 +12,7 @@
 #include "codegen/ModelHeader.h"
 #include "codegen/Pipelines.h"
 #include "passes/Passes.h"
+#include "LinkExecutable.h"
 #include "dialect/MestDialect.h"
 
 #include "mlir/IR/AsmState.h"
@@ -23,7 +25,9 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
@@ -42,9 +46,12 @@ static cl::opt<std::string> output("o", cl::desc("Output file (object, or IR wit
                                    cl::value_desc("file"), cl::init("model.o"), cl::cat(cat));
 static cl::opt<std::string> header("emit-header", cl::desc("Also write the model's C header"),
                                    cl::value_desc("file"), cl::cat(cat));
-enum class Emit { Obj, Llvm, MlirSteps, MlirLlvm };
+enum class Emit { Obj, Exe, Llvm, MlirSteps, MlirLlvm };
 static cl::opt<Emit> emit("emit", cl::desc("What to write"), cl::init(Emit::Obj),
                           cl::values(clEnumValN(Emit::Obj, "obj", "an object file (default)"),
+                                     clEnumValN(Emit::Exe, "exe",
+                                                "a training binary for this machine: the model "
+                                                "linked with the runtime and the driver"),
                                      clEnumValN(Emit::Llvm, "llvm", "LLVM IR"),
                                      clEnumValN(Emit::MlirSteps, "mlir-steps",
                                                 "MLIR after kernel lowering"),
@@ -147,7 +154,13 @@ int main(int argc, char **argv) {
   cl::HideUnrelatedOptions(cat);
   cl::ParseCommandLineOptions(argc, argv,
                               "mestc: compile a mest model into a training-step object\n\n"
-                              "  mestc model.mlir -o model.o --emit-header model.h\n");
+                              "  mestc model.mlir -o model.o --emit-header model.h\n"
+                              "  mestc model.mlir --emit exe -o train\n");
+  if (emit == Emit::Exe && !triple.empty())
+    fail("--emit exe links a binary for this machine; for " + triple +
+         " use scripts/train-binary.sh MODEL -o OUT --target " + triple);
+  if (emit == Emit::Exe && entry == Entry::Infer)
+    fail("--emit exe makes a training binary; --entry infer makes an object to link yourself");
   if (vectorWidth != 0 && vectorWidth != 4 && vectorWidth != 8 && vectorWidth != 16)
     fail("--vector-width must be 4, 8 or 16, got " + llvm::Twine(vectorWidth.getValue()));
 
@@ -225,10 +238,19 @@ int main(int argc, char **argv) {
     for (func::FuncOp f : drop) f.erase();
   }
   warnIfLargerThanMemory(*module);
-  if (!header.empty()) {
+  // --emit exe: the object and header go to a temporary directory, then link.
+  SmallString<128> exeDir;
+  std::string objectPath = output, headerPath = header;
+  if (emit == Emit::Exe) {
+    if (std::error_code ec = llvm::sys::fs::createUniqueDirectory("mestc-exe", exeDir))
+      fail("cannot create a temporary directory: " + ec.message());
+    objectPath = (exeDir + "/model.o").str();
+    if (headerPath.empty()) headerPath = (exeDir + "/model.h").str();
+  }
+  if (!headerPath.empty()) {
     FailureOr<std::string> text = mest::writeModelHeader(*module, fingerprint);
     if (failed(text)) return 1;
-    auto out = openOutputFile(header, &err);
+    auto out = openOutputFile(headerPath, &err);
     if (!out) fail(err);
     out->os() << *text;
     out->keep();
@@ -246,7 +268,7 @@ int main(int argc, char **argv) {
   if (failed(lower.run(*module))) return 1;
   lowerTime.stop();
 
-  auto out = openOutputFile(output, &err);
+  auto out = openOutputFile(objectPath, &err);
   if (!out) fail(err);
   if (emit == Emit::MlirSteps || emit == Emit::MlirLlvm) {
     module->print(out->os());
@@ -258,5 +280,12 @@ int main(int argc, char **argv) {
     emitTime.stop();
   }
   out->keep();
+  if (emit == Emit::Exe) {
+    out.reset();
+    std::string linkError;
+    bool linked = mest::linkTrainingBinary(argv[0], objectPath, headerPath, output, linkError);
+    llvm::sys::fs::remove_directories(exeDir);
+    if (!linked) fail(linkError);
+  }
   return 0;
 }
