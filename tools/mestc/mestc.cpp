@@ -202,8 +202,10 @@ int main(int argc, char **argv) {
   const std::string storage = activationStorage == Storage::F16    ? "f16"
                               : activationStorage == Storage::BF16 ? "bf16"
                                                                    : "f32";
+  // Not the activation storage: it shapes the train step's arena only, not the
+  // state, so a model trained with bf16 activations loads in an f32 or
+  // inference object and a run may resume in another storage.
   ts << vectorWidth << noOpenMP << forwardOrder << convKernels << isa << splitUpdates;
-  if (storage != "f32") ts << storage;  // f32 objects keep their earlier fingerprints
   const uint64_t fingerprint = llvm::xxh3_64bits(text);
 
   mest::CompileOptions options{exportKernels, vectorWidth, !noOpenMP, forwardOrder,
