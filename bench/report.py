@@ -129,7 +129,8 @@ if compact:
               "arena bytes | planned / measured |")
     md.append("|---|---|---|---|---|---|---|---|---|")
     exact = {(r["scheme"], r["target"]): r for r in steps}
-    for r in sorted(compact + [exact[k] for k in exact if any((c["scheme"], c["target"]) == k for c in compact)],
+    compared = {(c["scheme"], c["target"]) for c in compact}
+    for r in sorted(compact + [exact[k] for k in compared if k in exact],
                     key=lambda r: (r["scheme"], r.get("storage", "f32"))):
         e = exact.get((r["scheme"], r["target"]))
         measured = (r["peak_rss_mb"] - r.get("baseline_rss_mb", 0.0)) * 1048576

@@ -440,8 +440,7 @@ public:
           mask = b.create<vector::CreateMaskOp>(loc, VectorType::get({vw}, b.getI1Type()),
                                                 ValueRange{kb.idx(p.OW - x)});
         // The statistics of what the output buffer holds (rounded when compact).
-        Value v = sp.outElem ? kb.roundTrip(loadVec(flat, {at}, vw, mask), sp.outElem)
-                             : loadVec(flat, {at}, vw, mask);
+        Value v = kb.roundTrip(loadVec(flat, {at}, vw, mask), sp.outElem);
         s = b.create<arith::AddFOp>(loc, s, v);
         q = fma(v, v, q);
       }

@@ -18,7 +18,10 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/TypeUtilities.h"
 
+#include "llvm/Support/raw_ostream.h"
+
 #include <functional>
+#include <string>
 
 namespace mest::codegen {
 
@@ -71,7 +74,21 @@ public:
     return mlir::cast<mlir::MemRefType>(mem.getType()).getElementType();
   }
   /// A 16-bit float storage type (converted on load and store).
-  static bool isCompact(mlir::Type elem) { return elem.isF16() || elem.isBF16(); }
+  static bool isCompact(mlir::Type elem) { return elem && (elem.isF16() || elem.isBF16()); }
+  /// `elem` if it is a compact storage type, else null (f32 or none).
+  static mlir::Type compactOrNull(mlir::Type elem) {
+    return isCompact(elem) ? elem : mlir::Type();
+  }
+  /// ":t1:t2..." for the kernel cache keys, an empty field for each null (f32).
+  static std::string typesKey(llvm::ArrayRef<mlir::Type> types) {
+    std::string key;
+    llvm::raw_string_ostream os(key);
+    for (mlir::Type t : types) {
+      os << ':';
+      if (t) t.print(os);
+    }
+    return key;
+  }
   /// `v` (scalar or vector) with element type `elem`, same shape.
   static mlir::Type withElement(mlir::Value v, mlir::Type elem) {
     if (auto vt = mlir::dyn_cast<mlir::VectorType>(v.getType()))
@@ -88,7 +105,8 @@ public:
     if (!isCompact(elem)) return v;
     return b.create<mlir::arith::TruncFOp>(loc, withElement(v, elem), v);
   }
-  /// What a load returns after `v` is stored in a buffer of `elem`.
+  /// What a load returns after `v` is stored in a buffer of `elem` (f32 or
+  /// null: `v` itself).
   mlir::Value roundTrip(mlir::Value v, mlir::Type elem) { return widen(narrow(v, elem)); }
 
   mlir::Value load(mlir::Value mem, mlir::ValueRange at) {

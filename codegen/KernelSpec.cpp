@@ -1,5 +1,6 @@
 //===- KernelSpec.cpp - what a layer's kernels are specialised on ---------===//
 #include "codegen/ConvKernels.h"
+#include "codegen/KernelBuilder.h"
 
 #include "dialect/MestDialect.h"
 #include "passes/LayerCost.h"
@@ -71,9 +72,6 @@ std::string mest::codegen::kernelKey(const ConvKernelSpec &sp, StringRef dir) {
     os << (v ? 'T' : 'F');
   os << ':';
   for (int32_t t : sp.taps) os << t << ',';
-  for (Type t : {sp.inElem, sp.outElem}) {
-    os << ':';
-    if (t) t.print(os);
-  }
+  os << KernelBuilder::typesKey({sp.inElem, sp.outElem});
   return key;
 }

@@ -105,9 +105,7 @@ private:
   /// The element type of a tensor or memref if it is a compact (16-bit)
   /// storage, else null (f32, or no value).
   static Type compactElem(Value v) {
-    if (!v) return {};
-    Type t = getElementTypeOrSelf(v.getType());
-    return KernelBuilder::isCompact(t) ? t : Type();
+    return v ? KernelBuilder::compactOrNull(getElementTypeOrSelf(v.getType())) : Type();
   }
   /// [N, C] activations of linear layers seen as [N, C, 1, 1].
   Value as4D(Value m) {
@@ -174,9 +172,8 @@ func::FuncOp StepLowering::convKernel(Operation *layer, StringRef dir, bool bnRe
   spec.addToInputGrad = dir == "bwd_data_acc";
   spec.fuseUpdate = dir != "bwd_weight_grad";
   spec.inputAffineRelu = bnRelu;
-  auto compact = [](Type t) { return t && KernelBuilder::isCompact(t) ? t : Type(); };
-  spec.inElem = compact(inElem);
-  spec.outElem = compact(outElem);
+  spec.inElem = KernelBuilder::compactOrNull(inElem);
+  spec.outElem = KernelBuilder::compactOrNull(outElem);
   std::string key = kernelKey(spec, dir);
   if (func::FuncOp f = kernelsByKey.lookup(key)) return f;
   std::string layerName = kernelNames.lookup(layer->getAttrOfType<StringAttr>("sym_name").getValue());
@@ -567,12 +564,8 @@ LogicalResult StepLowering::lowerOp(Operation *op, ArrayRef<Value> res) {
       .Case([&](GlobalAvgPool2dOp p) {
         auto [N, C, HW] = nchw(p.getInput());
         Type inElem = compactElem(p.getInput()), outElem = compactElem(p.getOutput());
-        std::string key = llvm::formatv("gap:{0},{1},{2},{3}", N, C, HW, vectorWidth).str();
-        for (Type t : {inElem, outElem}) {
-          llvm::raw_string_ostream os(key);
-          os << ':';
-          if (t) os << t;
-        }
+        std::string key = llvm::formatv("gap:{0},{1},{2},{3}", N, C, HW, vectorWidth).str() +
+                          KernelBuilder::typesKey({inElem, outElem});
         func::FuncOp f = generated(key, "global_avg_pool", [&](StringRef name) {
           return buildGlobalAvgPoolForward(b, loc(), N, C, HW, vectorWidth, name, inElem,
                                            outElem);

@@ -39,26 +39,18 @@ func::FuncOp begin(OpBuilder &b, Location loc, StringRef name, ArrayRef<int64_t>
   return beginKernel(b, loc, name, args);
 }
 
-/// The key text of a compact element type ("" for f32).
-std::string typeKey(Type t) {
-  std::string s;
-  llvm::raw_string_ostream os(s);
-  if (t) t.print(os);
-  return s;
-}
-
 } // namespace
 
 std::string BatchNormTrainSpec::key() const {
-  return llvm::formatv("bn_train:{0},{1},{2},{3},{4},{5}{6}{7}{8}{9},{10}:{11}:{12}:{13}", N, C,
-                       HW, eps, momentum, stats, residual, relu, output, affine, vectorWidth,
-                       typeKey(inElem), typeKey(residualElem), typeKey(outElem))
+  return llvm::formatv("bn_train:{0},{1},{2},{3},{4},{5}{6}{7}{8}{9},{10}{11}", N, C, HW, eps,
+                       momentum, stats, residual, relu, output, affine, vectorWidth,
+                       KernelBuilder::typesKey({inElem, residualElem, outElem}))
       .str();
 }
 
 std::string BatchNormGradSpec::key() const {
-  return llvm::formatv("bn_grad:{0},{1},{2},{3},{4}:{5}:{6}", N, C, HW, int(mask), vectorWidth,
-                       typeKey(inElem), typeKey(reluElem))
+  return llvm::formatv("bn_grad:{0},{1},{2},{3},{4}{5}", N, C, HW, int(mask), vectorWidth,
+                       KernelBuilder::typesKey({inElem, reluElem}))
       .str();
 }
 

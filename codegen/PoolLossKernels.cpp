@@ -45,14 +45,8 @@ func::FuncOp mest::codegen::buildGlobalAvgPoolBackward(OpBuilder &b, Location lo
 }
 
 std::string PoolGeometry::key() const {
-  std::string types;
-  llvm::raw_string_ostream os(types);
-  for (mlir::Type t : {inElem, outElem}) {
-    os << ':';
-    if (t) t.print(os);
-  }
   return llvm::formatv("{0},{1},{2},{3},{4},{5},{6},{7},{8},{9}{10}", N, C, H, W, KH, KW, SH, SW,
-                       PH, PW, types)
+                       PH, PW, KernelBuilder::typesKey({inElem, outElem}))
       .str();
 }
 

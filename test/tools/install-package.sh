@@ -29,14 +29,14 @@ fi
 args=(--epochs 2 --train-limit 512 --test-limit 256 --threads 1 --seed 5)
 "$tmp/out/my-train" "${args[@]}" --out "$tmp/run-out" > "$tmp/out.log"
 "$intree" "${args[@]}" --out "$tmp/run-in" > "$tmp/in.log"
-strip() { sed -E 's/"(epoch_seconds|train_seconds|images_per_second|peak_rss_mb|mutate_ms|regroup_ms)": [0-9.e+-]+//g' "$1"; }
-if ! diff <(strip "$tmp/run-out/metrics.jsonl") <(strip "$tmp/run-in/metrics.jsonl") > "$tmp/diff"; then
+without_timings() { sed -E 's/"(epoch_seconds|train_seconds|images_per_second|peak_rss_mb|mutate_ms|regroup_ms)": [0-9.e+-]+//g' "$1"; }
+if ! diff <(without_timings "$tmp/run-out/metrics.jsonl") <(without_timings "$tmp/run-in/metrics.jsonl") > "$tmp/diff"; then
   echo "FAIL: the outside binary trains differently from the in-tree one:"; head "$tmp/diff"; exit 1
 fi
 # The installed mestc's one command to a binary (the installed runtime, found next to it).
 "$tmp/prefix/bin/mestc" "$tmp/src/model.mlir" --emit exe -o "$tmp/exe-train"
 "$tmp/exe-train" "${args[@]}" --out "$tmp/run-exe" > "$tmp/exe.log"
-if ! diff <(strip "$tmp/run-exe/metrics.jsonl") <(strip "$tmp/run-in/metrics.jsonl") > "$tmp/diff"; then
+if ! diff <(without_timings "$tmp/run-exe/metrics.jsonl") <(without_timings "$tmp/run-in/metrics.jsonl") > "$tmp/diff"; then
   echo "FAIL: the binary of the installed mestc --emit exe trains differently:"; head "$tmp/diff"; exit 1
 fi
 echo "PASS: installed into a prefix, built outside the tree (CMake package and mestc --emit exe), trained as the in-tree binary does"
