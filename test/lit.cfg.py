@@ -17,4 +17,4 @@ llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
 tool_dirs = [config.mest_tools_dir, config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(
-    ["mest-opt", "mest-model", "mestc", "FileCheck", "not", "count", "llvm-objdump"], tool_dirs)
+    ["mest-opt", "mest-model", "mest-import", "mestc", "FileCheck", "not", "count", "llvm-objdump"], tool_dirs)

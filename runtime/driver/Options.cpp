@@ -194,6 +194,9 @@ Options parseOptions(int argc, char **argv, const char *modelName, int64_t batch
                                 "layouts of --data npy; uint8 normalised as --data's set) to "
                                 "--logits and exit",
        [&](auto v) { path("predict")(v), o.predict = v; }},
+      {"init", "DIR", "start from these weights (.npy per tensor, as mest-import --weights "
+                      "onnx writes them), each sparse layer pruned once to its target",
+       [&](auto v) { path("init")(v), o.init = v; }},
       {"model", "FILE", "the trained model (or checkpoint) --predict runs",
        [&](auto v) { path("model")(v), o.modelFile = v; }},
       {"logits", "FILE", "where --predict writes the logits, float32 [N, classes] .npy "
@@ -245,8 +248,13 @@ Options parseOptions(int argc, char **argv, const char *modelName, int64_t batch
     throw Error(fmt::format("--threads {}: this machine runs {} threads at once; at most {} "
                             "are accepted, and more than {} only slows training down",
                             o.threads, cores, 4 * cores, cores));
-  if (!o.predict.empty() && o.modelFile.empty())
-    throw Error("--predict needs --model FILE: the trained model (or checkpoint) to run");
+  if (!o.predict.empty() && o.modelFile.empty() == o.init.empty())
+    throw Error("--predict needs one of --model FILE (a trained model or checkpoint) and "
+                "--init DIR (initial weights)");
+  if (!o.init.empty() && o.resume)
+    throw Error("--init starts a run from given weights and --resume continues one: give one");
+  if (!o.init.empty() && !o.evalOnly.empty())
+    throw Error("--init and --eval-only: --eval-only evaluates a trained model");
   if (o.predict.empty() && (!o.modelFile.empty() || !o.logits.empty()))
     throw Error(fmt::format("--{} goes with --predict IMAGES.npy",
                             o.modelFile.empty() ? "logits" : "model"));

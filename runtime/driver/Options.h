@@ -61,6 +61,8 @@ struct Options {
   std::string resumeFrom, evalOnly, exportPath;
   // Inference: logits of a trained model (--model) for the images of --predict.
   std::string predict, modelFile, logits;
+  // Initial weights (.npy files, runtime/driver/InitialWeights.h) instead of fresh ones.
+  std::string init;
   bool quiet = false;
 };
 

@@ -5,6 +5,7 @@
 #include "runtime/driver/Dataset.h"
 #include "runtime/driver/Files.h"
 #include "runtime/driver/Forgetting.h"
+#include "runtime/driver/InitialWeights.h"
 #include "runtime/driver/Model.h"
 #include "runtime/driver/Npy.h"
 #include "runtime/driver/Plot.h"
@@ -316,7 +317,8 @@ int predict(const Options &o) {
   if (o.logits.empty()) makeDirs(o.out);
   checkWritableFile(out, "--logits");
   Model model(desc);
-  loadTrained(o.modelFile, model);
+  if (o.init.empty()) loadTrained(o.modelFile, model);
+  else loadInitialWeights(model, o.init, 1);
   // uint8 images are normalised as --data's set is (the one the model was
   // trained on: fashion-mnist by default; npy: to [0, 1]); floats as given.
   DataSource src = parseDataSource(o.data);
@@ -339,7 +341,7 @@ int predict(const Options &o) {
       throw Error(fmt::format("--predict: the model gives non-finite logits for {}", o.predict));
   writeWholeFile(out, npyFloat32({N, K}, logits.data()));
   std::printf("%s: logits of %lld images ([%lld, %lld] float32) written to %s\n",
-              o.modelFile.c_str(), static_cast<long long>(N), static_cast<long long>(N),
+              (o.init.empty() ? o.modelFile : o.init).c_str(), static_cast<long long>(N), static_cast<long long>(N),
               static_cast<long long>(K), out.c_str());
   return 0;
 }
@@ -469,7 +471,8 @@ int runTrainingBinary(const Options &o) {
     progress.line(fmt::format("resumed from {} at epoch {}", path, run.nextEpoch + 1));
   } else {
     Rng init(o.seed ^ 0x696e6974ull);
-    model.initialize(init, threads);
+    if (o.init.empty()) model.initialize(init, threads);
+    else loadInitialWeights(model, o.init, threads);
     writeWholeFile(metricsPath, "");
   }
   progress.line(fmt::format(

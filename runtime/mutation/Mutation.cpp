@@ -105,12 +105,20 @@ int64_t domainUnitsNow(const CompressedWeights &w) {
   return isPattern(w) ? w.perFilter() : w.numActive();
 }
 
-void initialize(CompressedWeights &w, double stddev, Rng &rng, MutationScratch &scratch) {
+namespace {
+
+/// The initial selection shared by random and imported weights: `draw(d, u,
+/// buf)` writes the dense values of unit u of domain d (pattern: the 3x3
+/// kernel of filter d, channel u; otherwise the unit's unitSize weights) and
+/// each domain keeps its `target`-sparsity top units by the scheme's ranking,
+/// through a top-k selection held in the gradient array (the dense tensor is
+/// never stored here). Gradients and momentum end at 0.
+template <typename Draw>
+void selectInitialUnits(CompressedWeights &w, MutationScratch &scratch, Draw &&draw) {
   zeroUnits(w, 0, w.capacityUnits);
   if (w.spec.scheme == Scheme::Dense) {
     w.header[0] = w.capacityUnits;  // always full, even in a block zeroed after binding
-    for (int64_t i = 0; i < w.capacityWeights(); ++i)
-      w.values[i] = static_cast<float>(stddev * rng.normal());
+    draw(0, 0, w.values);           // a dense layer is one unit of every weight
     return;
   }
   scratch.check(w);
@@ -128,10 +136,10 @@ void initialize(CompressedWeights &w, double stddev, Rng &rng, MutationScratch &
     int64_t filled = 0;
     for (int64_t u = 0; u < domainSize(w); ++u) {
       float *buf = scratch.unitBuf;
+      draw(d, u, buf);
       int64_t unitKey;
       if (isPattern(w)) {
-        // Draw the 3x3 kernel, keep the pattern with the most energy (first on ties).
-        for (int t = 0; t < 9; ++t) buf[t] = static_cast<float>(stddev * rng.normal());
+        // Keep the pattern with the most energy (first on ties).
         int best = 0;
         double bestEnergy = -1.0;
         for (int p = 0; p < P; ++p) {
@@ -145,7 +153,6 @@ void initialize(CompressedWeights &w, double stddev, Rng &rng, MutationScratch &
         for (int t = 0; t < kPatternTaps; ++t) buf[t] = buf[w.spec.patterns.taps[best][t]];
         unitKey = d * P * I + best * I + u;
       } else {
-        for (int64_t i = 0; i < us; ++i) buf[i] = static_cast<float>(stddev * rng.normal());
         unitKey = u;
       }
       float sc = unitScore(buf, us);
@@ -177,6 +184,36 @@ void initialize(CompressedWeights &w, double stddev, Rng &rng, MutationScratch &
   }
   std::fill(w.grads, w.grads + w.capacityWeights(), 0.0f);
   w.setUnitsFromKeys(id, n);
+}
+
+} // namespace
+
+void initialize(CompressedWeights &w, double stddev, Rng &rng, MutationScratch &scratch) {
+  const bool dense = w.spec.scheme == Scheme::Dense;
+  const int64_t n = dense ? w.capacityWeights() : isPattern(w) ? 9 : w.unitSize;
+  selectInitialUnits(w, scratch, [&](int64_t, int64_t, float *buf) {
+    for (int64_t i = 0; i < n; ++i) buf[i] = static_cast<float>(stddev * rng.normal());
+  });
+}
+
+void initializeFromDense(CompressedWeights &w, const float *dense, MutationScratch &scratch) {
+  const WeightShape &s = w.spec.shape;
+  const int64_t K = s.I * s.KH * s.KW, kk = s.KH * s.KW;
+  selectInitialUnits(w, scratch, [&](int64_t d, int64_t u, float *buf) {
+    switch (w.spec.scheme) {
+    case Scheme::Dense: std::memcpy(buf, dense, sizeof(float) * s.numel()); return;
+    case Scheme::Unstructured: buf[0] = dense[u]; return;
+    case Scheme::Block:
+      for (int64_t i = 0; i < w.spec.blockRows; ++i)
+        buf[i] = dense[((u / K) * w.spec.blockRows + i) * K + u % K];
+      return;
+    case Scheme::Channel:
+      for (int64_t o = 0; o < s.O; ++o)
+        std::memcpy(buf + o * kk, dense + (o * s.I + u) * kk, sizeof(float) * kk);
+      return;
+    case Scheme::Pattern: std::memcpy(buf, dense + (d * s.I + u) * 9, sizeof(float) * 9); return;
+    }
+  });
 }
 
 MutationCounts prune(CompressedWeights &w, double toSparsity, MutationScratch &scratch) {

@@ -56,6 +56,14 @@ double kaimingStd(const WeightShape &shape);
 /// array. Gradients and momentum end at 0.
 void initialize(CompressedWeights &w, double stddev, Rng &rng, MutationScratch &scratch);
 
+/// Starts the layer from a dense tensor [O, I, KH, KW] (imported weights,
+/// runtime --init): pruned once to the target with the same ranking as
+/// initialize() (pattern: each kernel's best-energy pattern, then whole kernels
+/// per filter by their norm). The caller's dense array is the one dense copy of
+/// a sparse layer that ever exists, and it is the user's input, not training
+/// state. Gradients and momentum end at 0.
+void initializeFromDense(CompressedWeights &w, const float *dense, MutationScratch &scratch);
+
 /// Removes the lowest-ranked units until the layer is at `toSparsity` (no-op when
 /// it is already there or sparser).
 MutationCounts prune(CompressedWeights &w, double toSparsity, MutationScratch &scratch);

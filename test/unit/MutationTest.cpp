@@ -86,17 +86,18 @@ std::vector<float> densified(const CompressedWeights &w, const float *packed) {
 
 /// The reference's initialisation: draw the dense tensor unit by unit in the
 /// order the runtime streams it, apply the scheme's prune at the target, keep.
-std::vector<float> drawDenseThenPrune(const WeightSpec &spec, double stddev, Rng &rng) {
+/// `value(pos)` gives the weight at a dense position, called in streaming order.
+template <typename Value>
+std::vector<float> pruneReference(const WeightSpec &spec, Value &&value) {
   const WeightShape &s = spec.shape;
   const int64_t kk = s.kernelSize(), K = s.I * kk;
   std::vector<float> dense(s.numel(), 0.0f);
   struct Cand { int64_t domain, id; double score; std::vector<std::pair<int64_t, float>> vals; };
   std::vector<Cand> cands;
-  auto draw = [&] { return static_cast<float>(stddev * rng.normal()); };
   switch (spec.scheme) {
   case Scheme::Unstructured:
     for (int64_t i = 0; i < s.numel(); ++i) {
-      float v = draw();
+      float v = value(i);
       cands.push_back({0, i, std::fabs(v), {{i, v}}});
     }
     break;
@@ -105,7 +106,7 @@ std::vector<float> drawDenseThenPrune(const WeightSpec &spec, double stddev, Rng
       for (int64_t col = 0; col < K; ++col) {
         Cand c{0, g * K + col, 0.0, {}};
         for (int64_t i = 0; i < spec.blockRows; ++i) {
-          float v = draw();
+          float v = value((g * spec.blockRows + i) * K + col);
           c.score += double(v) * v;
           c.vals.push_back({(g * spec.blockRows + i) * K + col, v});
         }
@@ -117,7 +118,7 @@ std::vector<float> drawDenseThenPrune(const WeightSpec &spec, double stddev, Rng
       Cand c{0, ch, 0.0, {}};
       for (int64_t o = 0; o < s.O; ++o)
         for (int64_t k = 0; k < kk; ++k) {
-          float v = draw();
+          float v = value((o * s.I + ch) * kk + k);
           c.score += double(v) * v;
           c.vals.push_back({(o * s.I + ch) * kk + k, v});
         }
@@ -128,7 +129,7 @@ std::vector<float> drawDenseThenPrune(const WeightSpec &spec, double stddev, Rng
     for (int64_t o = 0; o < s.O; ++o)
       for (int64_t ch = 0; ch < s.I; ++ch) {
         float k9[9];
-        for (float &v : k9) v = draw();
+        for (int t = 0; t < 9; ++t) k9[t] = value((o * s.I + ch) * kk + t);
         int best = 0;
         double bestE = -1;
         for (int p = 0; p < spec.patterns.count; ++p) {
@@ -160,6 +161,10 @@ std::vector<float> drawDenseThenPrune(const WeightSpec &spec, double stddev, Rng
   return dense;
 }
 
+std::vector<float> drawDenseThenPrune(const WeightSpec &spec, double stddev, Rng &rng) {
+  return pruneReference(spec, [&](int64_t) { return static_cast<float>(stddev * rng.normal()); });
+}
+
 WeightShape shapeFor(Scheme s) {
   return s == Scheme::Pattern ? WeightShape{12, 10, 3, 3} : WeightShape{12, 7, 3, 3};
 }
@@ -184,6 +189,32 @@ TEST_CASE("initialisation equals drawing dense weights and pruning them",
     CHECK(std::all_of(w.grads, w.grads + w.capacityWeights(), [](float x) { return x == 0; }));
     CHECK(std::all_of(w.momentum, w.momentum + w.capacityWeights(), [](float x) { return x == 0; }));
   }
+}
+
+TEST_CASE("imported dense weights are pruned once like a fresh draw (--init)",
+          "[mutation][init]") {
+  for (Scheme s : kSparseSchemes) {
+    INFO("scheme " << schemeName(s));
+    WeightSpec spec = makeSpec(s, shapeFor(s), s == Scheme::Channel ? 0.6 : 0.85, 0.6);
+    std::vector<float> dense(spec.shape.numel());
+    Rng rng(915);
+    for (float &v : dense) v = static_cast<float>(rng.normal());
+    CompressedWeights w(spec);
+    MutationScratch scratch({&w});
+    initializeFromDense(w, dense.data(), scratch);
+    CHECK(densified(w, w.values) ==
+          pruneReference(spec, [&](int64_t pos) { return dense[pos]; }));
+    CHECK(domainUnitsNow(w) == domainUnitsAt(w, spec.target));
+    CHECK(std::all_of(w.grads, w.grads + w.capacityWeights(), [](float x) { return x == 0; }));
+  }
+  // A dense layer keeps every weight as given.
+  WeightSpec spec = makeSpec(Scheme::Dense, WeightShape{5, 3, 3, 3}, 0.0, 0.0);
+  std::vector<float> dense(spec.shape.numel());
+  for (size_t i = 0; i < dense.size(); ++i) dense[i] = 0.25f * float(i) - 3.0f;
+  CompressedWeights w(spec);
+  MutationScratch scratch({&w});
+  initializeFromDense(w, dense.data(), scratch);
+  CHECK(densified(w, w.values) == dense);
 }
 
 TEST_CASE("prune and grow keep exact counts, ranking, emptiness and storage",

@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "dialect/MestDialect.h"
+#include "tools/support/SparsityPolicy.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
@@ -14,7 +15,6 @@
 #include "mlir/IR/Verifier.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/ADT/StringMap.h"
-#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/ToolOutputFile.h"
@@ -66,51 +66,18 @@ namespace {
   std::exit(1);
 }
 
-/// Parses SCHEME[:TARGET[:CAPACITY]]; a missing target is --sparsity, a missing
-/// capacity is `defaultCapacity` when given, else the target.
-SparsityAttr parsePolicy(MLIRContext *ctx, StringRef text, const Twine &what,
-                         std::optional<double> defaultCapacity) {
-  SmallVector<StringRef> parts;
-  text.split(parts, ':');
-  std::optional<Scheme> s = symbolizeScheme(parts[0]);
-  if (!s || parts.size() > 3)
-    fail(what + ": expected SCHEME[:TARGET[:CAPACITY]] with SCHEME one of dense, "
-                "unstructured, channel, block, pattern; got '" + text + "'");
-  if (*s == Scheme::dense) return SparsityAttr::getDense(ctx);
-  double t = target;
-  if (parts.size() > 1 && parts[1].getAsDouble(t))
-    fail(what + ": target '" + parts[1] + "' is not a number");
-  double c = parts.size() == 1 && defaultCapacity ? *defaultCapacity : t;
-  if (parts.size() > 2 && parts[2].getAsDouble(c))
-    fail(what + ": capacity '" + parts[2] + "' is not a number");
-  // Errors go to the context's diagnostic handler, which prints them.
-  auto attr =
-      SparsityAttr::getChecked(mlir::detail::getDefaultDiagnosticEmitFn(ctx), ctx, *s, t, c);
-  if (!attr) fail(what + ": invalid sparsity '" + text + "'");
-  return attr;
-}
-
 /// Emits layers one after another, tracking the current value and its shape.
 class ModelBuilder {
 public:
-  ModelBuilder(OpBuilder &b, Location loc, Value input, SparsityAttr sparse,
-               const llvm::StringMap<SparsityAttr> &overrides)
-      : cur(input), b(b), loc(loc), sparse(sparse), overrides(overrides) {}
+  ModelBuilder(OpBuilder &b, Location loc, Value input, mest::tools::LayerPolicies &policies)
+      : cur(input), b(b), loc(loc), policies(policies) {}
 
   Value cur;
-  llvm::StringSet<> used;
 
   SmallVector<int64_t> shape() { return llvm::to_vector(cast<ShapedType>(cur.getType()).getShape()); }
   RankedTensorType f32(ArrayRef<int64_t> s) { return RankedTensorType::get(s, b.getF32Type()); }
 
-  SparsityAttr policy(StringRef name, bool isSparse) {
-    auto it = overrides.find(name);
-    if (it != overrides.end()) {
-      used.insert(name);
-      return it->second;
-    }
-    return isSparse ? sparse : SparsityAttr::getDense(b.getContext());
-  }
+  SparsityAttr policy(StringRef name, bool isSparse) { return policies.of(name, isSparse); }
 
   Value conv(StringRef name, int64_t out, int64_t k, int64_t stride, bool isSparse) {
     auto s = shape();
@@ -157,8 +124,7 @@ public:
 private:
   OpBuilder &b;
   Location loc;
-  SparsityAttr sparse;
-  const llvm::StringMap<SparsityAttr> &overrides;
+  mest::tools::LayerPolicies &policies;
 };
 
 void buildResNet(ModelBuilder &m, int64_t depth) {
@@ -250,16 +216,11 @@ int main(int argc, char **argv) {
     return success();
   });
 
-  SparsityAttr sparse =
-      parsePolicy(&ctx, scheme, "--scheme/--sparsity/--capacity",
-                  capacity >= 0 ? std::optional<double>(capacity) : std::nullopt);
-  if (capacity >= 0 && sparse.isDense()) fail("--capacity needs a sparse --scheme");
-  llvm::StringMap<SparsityAttr> overrideMap;
-  for (const std::string &o : overrides) {
-    auto [name, pol] = StringRef(o).split('=');
-    if (name.empty() || pol.empty()) fail("--override: expected NAME=POLICY, got '" + o + "'");
-    overrideMap[name] = parsePolicy(&ctx, pol, "--override " + name, std::nullopt);
-  }
+  mest::tools::LayerPolicies policies;
+  std::string policyError;
+  if (!policies.parse(&ctx, scheme, target, capacity, {overrides.begin(), overrides.end()},
+                      policyError))
+    fail(policyError);
 
   OpBuilder b(&ctx);
   Location loc = b.getUnknownLoc();
@@ -271,7 +232,7 @@ int main(int argc, char **argv) {
   auto func = b.create<func::FuncOp>(loc, name, b.getFunctionType({inType}, {outType}));
   func->setAttr(MestDialect::getModelAttrName(), b.getUnitAttr());
   b.setInsertionPointToStart(func.addEntryBlock());
-  ModelBuilder m(b, loc, func.getArgument(0), sparse, overrideMap);
+  ModelBuilder m(b, loc, func.getArgument(0), policies);
 
   StringRef kind = modelKind;
   if (kind == "resnet20" || kind == "resnet32" || kind == "resnet56") {
@@ -285,9 +246,8 @@ int main(int argc, char **argv) {
   }
   b.create<func::ReturnOp>(loc, m.cur);
 
-  for (auto &o : overrideMap)
-    if (!m.used.contains(o.getKey()))
-      fail("--override: the model has no conv2d or linear layer named '" + o.getKey() + "'");
+  if (std::string unused = policies.unusedOverride(); !unused.empty())
+    fail("--override: the model has no conv2d or linear layer named '" + unused + "'");
   if (failed(verify(module))) fail("the generated model does not verify (see above)");
 
   std::string err;

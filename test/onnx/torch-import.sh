@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# A PyTorch model exported both ways (eval: batch norm folded; PRESERVE: kept)
+# imports, compiles to a training binary and, started from the ONNX weights,
+# gives PyTorch's and OpenCV's logits; then, with every scheme, imports sparse
+# and trains from those weights on a Fashion-MNIST subset.
+# Usage: torch-import.sh BIN_DIR SOURCE_DIR WORK_DIR
+set -euo pipefail
+bin=$1 src=$2 work=$3
+inputs=$src/test/onnx/Inputs
+rm -rf "$work" && mkdir -p "$work"
+cd "$work"
+for mode in eval preserve; do
+  "$bin/mest-import" "$inputs/torch-$mode.onnx" --batch 4 --scheme dense --weights onnx -o $mode.mlir
+  "$bin/mestc" $mode.mlir --emit exe -o $mode.train
+  ./$mode.train --predict "$inputs/images.npy" --init $mode.init --logits $mode.logits.npy
+  /usr/bin/python3 "$src/test/onnx/compare-logits.py" $mode.logits.npy "$inputs/images.npy" \
+    "$inputs/torch-$mode.onnx" "$inputs/torch-logits.npy"
+done
+# Both modes name the layers alike (PyTorch's module names).
+diff <(grep -oE 'mest\.(conv2d|linear) @[A-Za-z0-9_.]*' preserve.mlir) \
+     <(grep -oE 'mest\.(conv2d|linear) @[A-Za-z0-9_.]*' eval.mlir) || { echo "FAIL: layer names differ"; exit 1; }
+for scheme in pattern block unstructured channel; do
+  "$bin/mest-import" "$inputs/torch-preserve.onnx" --batch 32 --scheme $scheme --sparsity 0.8 \
+    --override layer2.conv2=unstructured:0.7 --weights onnx -o $scheme.mlir
+  grep -q "@layer1.conv1(.*sparsity = #mest.sparsity<$scheme, target = 0.8>" $scheme.mlir \
+    || { echo "FAIL: $scheme not applied to layer1.conv1"; exit 1; }
+  grep -q "@layer2.conv2(.*sparsity = #mest.sparsity<unstructured, target = 0.7>" $scheme.mlir \
+    || { echo "FAIL: --override not applied"; exit 1; }
+  "$bin/mestc" $scheme.mlir --emit exe -o $scheme.train
+  ./$scheme.train --init $scheme.init --train-limit 2048 --test-limit 512 --epochs 1 \
+    --threads 2 --quiet --out run-$scheme > $scheme.log
+  cat $scheme.log
+  acc=$(sed -n 's/.*final test accuracy \([0-9.]*\)%.*/\1/p' $scheme.log)
+  awk -v a="$acc" 'BEGIN { exit !(a > 40.0) }' || { echo "FAIL: $scheme accuracy $acc%"; exit 1; }
+done
+echo PASS
