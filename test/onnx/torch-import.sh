@@ -19,6 +19,30 @@ done
 # Both modes name the layers alike (PyTorch's module names).
 diff <(grep -oE 'mest\.(conv2d|linear) @[A-Za-z0-9_.]*' preserve.mlir) \
      <(grep -oE 'mest\.(conv2d|linear) @[A-Za-z0-9_.]*' eval.mlir) || { echo "FAIL: layer names differ"; exit 1; }
+# A bad --init directory is refused, naming the file and the problem.
+refuse() {  # refuse EXPECTED DIR: --predict from DIR fails with EXPECTED
+  if ./preserve.train --predict "$inputs/images.npy" --init "$2" --logits bad.npy > bad.txt 2>&1; then
+    echo "FAIL: --init $2 was accepted"; exit 1
+  fi
+  grep -q -- "$1" bad.txt || { echo "FAIL: expected '$1', got:"; cat bad.txt; exit 1; }
+  test ! -e bad.npy || { echo "FAIL: logits written from a refused --init"; exit 1; }
+}
+py=/usr/bin/python3
+cp -r preserve.init missing && rm missing/layer1.bn1.var.npy
+refuse "no layer1.bn1.var.npy for layer layer1.bn1" missing
+cp -r preserve.init shape && $py -c "import numpy as np; np.save('shape/fc1.weight.npy', np.zeros((32, 145), np.float32))"
+refuse "shape/fc1.weight.npy: shape \[32x145\], but layer fc1.weight has \[32x144\]" shape
+cp -r preserve.init extra && cp extra/fc1.bias.npy extra/fc3.bias.npy
+refuse "fc3.bias.npy belongs to no layer of model" extra
+cp -r preserve.init nan && $py -c "import numpy as np; a = np.load('nan/stem.weight.npy'); a[0, 0, 1, 1] = np.nan; np.save('nan/stem.weight.npy', a)"
+refuse "nan/stem.weight.npy: element 4 is nan" nan
+cp -r preserve.init negvar && $py -c "import numpy as np; np.save('negvar/bn.var.npy', -np.ones(8, np.float32))"
+refuse "negative running variance" negvar
+cp -r preserve.init int && $py -c "import numpy as np; np.save('int/bn.mean.npy', np.zeros(8, np.int32))"
+refuse "int/bn.mean.npy: dtype int32" int
+refuse "no such file or directory\|No such file" absent.init
+if ./preserve.train --init preserve.init --resume --out r > bad.txt 2>&1; then echo "FAIL: --init with --resume"; exit 1; fi
+grep -q -- "--init starts a run" bad.txt || { cat bad.txt; exit 1; }
 for scheme in pattern block unstructured channel; do
   "$bin/mest-import" "$inputs/torch-preserve.onnx" --batch 32 --scheme $scheme --sparsity 0.8 \
     --override layer2.conv2=unstructured:0.7 --weights onnx -o $scheme.mlir

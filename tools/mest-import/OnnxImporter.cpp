@@ -8,13 +8,14 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Verifier.h"
-#include "llvm/ADT/APFloat.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
 
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <map>
 #include <optional>
@@ -528,9 +529,12 @@ void Importer::batchNorm() {
   // Attributes are float32 in ONNX: the shortest decimal that reads back as the
   // same float (1e-5, not 9.99999974e-6), and 1 - momentum rounded alike.
   auto decimal = [](float f) {
-    SmallString<24> text;
-    APFloat(f).toString(text);
-    return std::stod(text.str().str());
+    for (int digits = 1; digits < 9; ++digits) {
+      char text[32];
+      std::snprintf(text, sizeof text, "%.*g", digits, double(f));
+      if (std::strtof(text, nullptr) == f) return std::strtod(text, nullptr);
+    }
+    return double(f);
   };
   double mestMomentum = std::round((1.0 - decimal(float(momentum))) * 1e9) / 1e9;
   Value y = b.create<BatchNormOp>(loc, x.value.getType(), x.value, b.getStringAttr(name),

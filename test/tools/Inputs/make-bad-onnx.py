@@ -1,0 +1,53 @@
+#!/usr/bin/python3
+"""Writes small ONNX models mest-import must refuse, each with one defect, and
+one good model (good.onnx) the defects are variations of. Usage: OUTDIR"""
+import sys
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+out = sys.argv[1]
+
+
+def model(nodes, inits, x_shape=(1, 1, 8, 8), y_shape=(1, 4), extra_inputs=()):
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, list(x_shape))
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, list(y_shape))
+    g = helper.make_graph(nodes, "g", [x, *extra_inputs], [y],
+                          [numpy_helper.from_array(v, k) for k, v in inits.items()])
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+
+
+w = np.ones((4, 1, 3, 3), np.float32)
+conv = lambda **kw: helper.make_node("Conv", ["x", "w"], ["c"], name="conv", **kw)
+gap = helper.make_node("GlobalAveragePool", ["c"], ["p"], name="gap")
+flat = helper.make_node("Flatten", ["p"], ["y"], name="flat")
+tail = [gap, flat]
+cases = {
+    "good": model([conv(pads=[1, 1, 1, 1]), *tail], {"w": w}),
+    "unsupported-op": model([conv(), helper.make_node("Sigmoid", ["c"], ["s"], name="sig"),
+                             helper.make_node("GlobalAveragePool", ["s"], ["p"], name="gap"),
+                             flat], {"w": w}),
+    # The weight is a second graph input, not an initializer (as in ONNX's node tests).
+    "weight-not-initializer": model([conv(), *tail], {}, extra_inputs=[
+        helper.make_tensor_value_info("w", TensorProto.FLOAT, [4, 1, 3, 3])]),
+    "missing-initializer": model([helper.make_node("Conv", ["x", "w2"], ["c"], name="conv"),
+                                  *tail], {"w": w}),
+    "weight-rank": model([conv(), *tail], {"w": np.ones((4, 1, 3), np.float32)}),
+    "input-rank": model([conv(), *tail], {"w": w}, x_shape=(1, 8, 8)),
+    "group": model([conv(group=2), *tail], {"w": np.ones((4, 1, 3, 3), np.float32)},
+                   x_shape=(1, 2, 8, 8)),
+    "asymmetric-pads": model([conv(pads=[0, 0, 1, 1]), *tail], {"w": w}),
+    "dilations": model([conv(dilations=[2, 2]), *tail], {"w": w}),
+    "count-include-pad": model([conv(), helper.make_node(
+        "AveragePool", ["c"], ["a"], name="avg", kernel_shape=[3, 3], pads=[1, 1, 1, 1],
+        count_include_pad=1), helper.make_node("GlobalAveragePool", ["a"], ["p"], name="gap"),
+        flat], {"w": w}),
+    "output-rank": model([conv()], {"w": w}, y_shape=(1, 4, 6, 6)),
+    "nan-weight": model([conv(), *tail], {"w": np.full((4, 1, 3, 3), np.nan, np.float32)}),
+}
+cases["output-rank"].graph.output[0].name = "c"
+for name, m in cases.items():
+    onnx.save(m, f"{out}/{name}.onnx")
+good = open(f"{out}/good.onnx", "rb").read()
+open(f"{out}/truncated.onnx", "wb").write(good[: len(good) // 2])
+open(f"{out}/text.onnx", "w").write("this is not a protobuf\n")
