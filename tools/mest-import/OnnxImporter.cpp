@@ -80,7 +80,11 @@ private:
   Location loc = b.getUnknownLoc();
 
   const onnx::NodeProto *node = nullptr;
-  std::string what() const { return describe(*node); }
+  std::string what() const {
+    return node->name().empty()
+               ? "node #" + std::to_string(nodeIndex) + " (" + node->op_type() + ")"
+               : describe(*node);
+  }
   [[noreturn]] void fail(const std::string &msg) const { throw ImportError(what() + ": " + msg); }
 
   RankedTensorType f32(const Shape &s) { return RankedTensorType::get(s, b.getF32Type()); }
@@ -267,13 +271,13 @@ void Importer::input() {
   const auto &tt = in->type().tensor_type();
   if (!in->type().has_tensor_type() || tt.elem_type() != onnx::TensorProto::FLOAT)
     throw ImportError("input '" + in->name() + "' is not a float32 tensor");
-  if (tt.shape().dim_size() != 4)
-    throw ImportError("input '" + in->name() + "' has rank " +
-                      std::to_string(tt.shape().dim_size()) +
-                      "; a mest model takes [N, C, H, W] images");
+  const int rank = tt.shape().dim_size();
+  if (rank != 4 && rank != 2)
+    throw ImportError("input '" + in->name() + "' has rank " + std::to_string(rank) +
+                      "; a mest model takes [N, C, H, W] images or [N, features] vectors");
   Shape s{options.batch};
   if (tt.shape().dim(0).has_dim_value()) fileBatch = tt.shape().dim(0).dim_value();
-  for (int i = 1; i < 4; ++i) {
+  for (int i = 1; i < rank; ++i) {
     const auto &d = tt.shape().dim(i);
     if (!d.has_dim_value() || d.dim_value() <= 0)
       throw ImportError("input '" + in->name() + "': dimension " + std::to_string(i) +
@@ -283,10 +287,12 @@ void Importer::input() {
   activations[in->name()] = Activation{Value(), s};
 }
 
+/// A model's function takes [N, C, H, W]; vectors [N, F] arrive as [N, F, 1, 1].
+static Shape functionInputShape(const Shape &s) {
+  return s.size() == 2 ? Shape{s[0], s[1], 1, 1} : s;
+}
+
 ImportResult Importer::run() {
-  for (const auto &op : model.opset_import())
-    if (!op.domain().empty() && op.domain() != "ai.onnx")
-      ; // Other domains may be imported (e.g. training); nodes using them fail below.
   for (const auto &t : graph.initializer()) {
     if (t.name().empty()) throw ImportError("an initializer has no name");
     constants[t.name()] = fromTensor(t, "initializer '" + t.name() + "'");
@@ -311,11 +317,14 @@ ImportResult Importer::run() {
   Shape inShape = in.shape;
   std::string inName = activations.begin()->first;
   // The function's result type is set once the output is known.
-  auto func = b.create<func::FuncOp>(loc, options.name, b.getFunctionType({f32(inShape)}, {}));
+  auto func = b.create<func::FuncOp>(loc, options.name,
+                                     b.getFunctionType({f32(functionInputShape(inShape))}, {}));
   func->setAttr(MestDialect::getModelAttrName(), b.getUnitAttr());
   Block *body = func.addEntryBlock();
-  activations[inName].value = body->getArgument(0);
   b.setInsertionPointToStart(body);
+  activations[inName].value = body->getArgument(0);
+  if (inShape.size() == 2)
+    activations[inName].value = b.create<FlattenOp>(loc, f32(inShape), body->getArgument(0));
   result.module = module;
 
   for (nodeIndex = 0; nodeIndex < graph.node_size(); ++nodeIndex) {
@@ -332,9 +341,10 @@ ImportResult Importer::run() {
   if (out.shape.size() != 2 || outType.getRank() != 2)
     throw ImportError("the graph's output '" + outName + "' has shape " + shapeText(out.shape) +
                       "; a mest model returns [N, classes] logits");
-  if (out.value == body->getArgument(0)) throw ImportError("the graph computes nothing");
+  if (out.value == activations[inName].value && inShape.size() == 4)
+    throw ImportError("the graph computes nothing");
   b.create<func::ReturnOp>(loc, out.value);
-  func.setFunctionType(b.getFunctionType({f32(inShape)}, {outType}));
+  func.setFunctionType(b.getFunctionType({f32(functionInputShape(inShape))}, {outType}));
   if (std::string unused = policies.unusedOverride(); !unused.empty())
     throw ImportError("--override: the model has no Conv or linear layer named '" + unused +
                       "' (layer names are listed with --list-layers)");
