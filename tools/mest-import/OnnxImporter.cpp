@@ -57,12 +57,11 @@ class Importer {
 public:
   Importer(const onnx::ModelProto &model, MLIRContext &ctx, const ImportOptions &options,
            tools::LayerPolicies &policies)
-      : model(model), graph(model.graph()), b(&ctx), options(options), policies(policies) {}
+      : graph(model.graph()), b(&ctx), options(options), policies(policies) {}
 
   ImportResult run();
 
 private:
-  const onnx::ModelProto &model;
   const onnx::GraphProto &graph;
   OpBuilder b;
   const ImportOptions &options;
