@@ -115,6 +115,40 @@ FailureOr<std::string> mest::writeModelHeader(ModuleOp planned, uint64_t fingerp
     return WalkResult::advance();
   });
   if (walk.wasInterrupted()) return failure();
+  // The inference graph (mest_graph_node): every op of the model in order.
+  std::string nodes;
+  llvm::raw_string_ostream ns(nodes);
+  llvm::DenseMap<Value, int> valueIds;
+  valueIds[model.getArgument(0)] = 0;
+  int numNodes = 0, layerIndex = 0;
+  for (Operation &op : model.getBody().front()) {
+    if (isa<func::ReturnOp>(op)) continue;
+    StringRef kind = isa<Conv2dOp>(op)            ? "CONV2D"
+                     : isa<LinearOp>(op)          ? "LINEAR"
+                     : isa<BatchNormOp>(op)       ? "BATCH_NORM"
+                     : isa<ReluOp>(op)            ? "RELU"
+                     : isa<AddOp>(op)             ? "ADD"
+                     : isa<MaxPool2dOp>(op)       ? "MAX_POOL"
+                     : isa<AvgPool2dOp>(op)       ? "AVG_POOL"
+                     : isa<GlobalAvgPool2dOp>(op) ? "GLOBAL_AVG_POOL"
+                     : isa<FlattenOp>(op)         ? "FLATTEN"
+                                                  : "";
+    if (kind.empty()) return op.emitOpError() << "has no place in the exported inference graph";
+    int in[2] = {-1, -1};
+    for (unsigned i = 0; i < op.getNumOperands() && i < 2; ++i) in[i] = valueIds.lookup(op.getOperand(i));
+    int layer = isa<LayerOpInterface>(op) ? layerIndex++ : -1;
+    int64_t win[6] = {0, 0, 0, 0, 0, 0};
+    auto window = [&](auto pool) {
+      ArrayRef<int64_t> k = pool.getKernel(), st = pool.getStrideOrKernel(), p = pool.getPadding();
+      int64_t v[6] = {k[0], k[1], st[0], st[1], p[0], p[1]};
+      std::copy(v, v + 6, win);
+    };
+    if (auto p = dyn_cast<MaxPool2dOp>(op)) window(p);
+    if (auto p = dyn_cast<AvgPool2dOp>(op)) window(p);
+    ns << llvm::formatv("  {{MEST_OP_{0}, {{{1}, {2}}, {3}, {{{4}, {5}}, {{{6}, {7}}, {{{8}, {9}}},\n",
+                        kind, in[0], in[1], layer, win[0], win[1], win[2], win[3], win[4], win[5]);
+    valueIds[op.getResult(0)] = ++numNodes;
+  }
   std::string guard = "MEST_MODEL_" + StringRef(model.getSymName()).upper() + "_H";
   for (char &c : guard)
     if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
@@ -130,14 +164,15 @@ FailureOr<std::string> mest::writeModelHeader(ModuleOp planned, uint64_t fingerp
      << "#ifdef MEST_DEFINE_MODEL_DESCRIPTOR\n"
      << taps << "static const mest_layer_desc mest_model_layers[] = {\n"
      << layers << "};\n"
+     << "static const mest_graph_node mest_model_nodes[] = {\n" << nodes << "};\n"
      << llvm::formatv("static const mest_model_desc mest_model_desc_data = {{MEST_ABI_VERSION, "
                       "\"{0}\", {1}, {2}, {3}, {4}, {5}, {6}, {7}, {11}, {10}, {8}, "
-                      "mest_model_layers, {9}ull};\n",
+                      "mest_model_layers, {9}ull, {12}, mest_model_nodes};\n",
                       cString(model.getSymName()), in.getDimSize(0), in.getDimSize(1),
                       in.getRank() == 4 ? in.getDimSize(2) : 1,
                       in.getRank() == 4 ? in.getDimSize(3) : 1, out.getDimSize(1),
                       intAttr(model, MestDialect::getStateBytesAttrName()), arena, count,
-                      fingerprint, scratch, inferArena)
+                      fingerprint, scratch, inferArena, numNodes)
      << "const mest_model_desc *mest_model_descriptor(void) { return &mest_model_desc_data; }\n"
      << "#endif /* MEST_DEFINE_MODEL_DESCRIPTOR */\n\n#endif /* " << guard << " */\n";
   return text;

@@ -194,6 +194,12 @@ Options parseOptions(int argc, char **argv, const char *modelName, int64_t batch
                                 "layouts of --data npy; uint8 normalised as --data's set) to "
                                 "--logits and exit",
        [&](auto v) { path("predict")(v), o.predict = v; }},
+      {"export-onnx", "FILE", "write --model (or --init) as an ONNX file (inference graph, "
+                              "weights, running statistics) and exit",
+       [&](auto v) { path("export-onnx")(v), o.exportOnnx = v; }},
+      {"sparse-initializers", "", "with --export-onnx: sparse layers as ONNX sparse_initializer "
+                                  "(active weights and their indices) instead of dense zeros",
+       [&](auto) { o.sparseInitializers = true; }},
       {"init", "DIR", "start from these weights (.npy per tensor, as mest-import --weights "
                       "onnx writes them), each sparse layer pruned once to its target",
        [&](auto v) { path("init")(v), o.init = v; }},
@@ -248,6 +254,13 @@ Options parseOptions(int argc, char **argv, const char *modelName, int64_t batch
     throw Error(fmt::format("--threads {}: this machine runs {} threads at once; at most {} "
                             "are accepted, and more than {} only slows training down",
                             o.threads, cores, 4 * cores, cores));
+  if (!o.exportOnnx.empty() && o.modelFile.empty() == o.init.empty())
+    throw Error("--export-onnx needs one of --model FILE (a trained model or checkpoint) and "
+                "--init DIR");
+  if (!o.exportOnnx.empty() && !o.predict.empty())
+    throw Error("--export-onnx and --predict: one at a time");
+  if (o.sparseInitializers && o.exportOnnx.empty())
+    throw Error("--sparse-initializers goes with --export-onnx FILE");
   if (!o.predict.empty() && o.modelFile.empty() == o.init.empty())
     throw Error("--predict needs one of --model FILE (a trained model or checkpoint) and "
                 "--init DIR (initial weights)");
@@ -255,7 +268,7 @@ Options parseOptions(int argc, char **argv, const char *modelName, int64_t batch
     throw Error("--init starts a run from given weights and --resume continues one: give one");
   if (!o.init.empty() && !o.evalOnly.empty())
     throw Error("--init and --eval-only: --eval-only evaluates a trained model");
-  if (o.predict.empty() && (!o.modelFile.empty() || !o.logits.empty()))
+  if (o.predict.empty() && (!o.logits.empty() || (!o.modelFile.empty() && o.exportOnnx.empty())))
     throw Error(fmt::format("--{} goes with --predict IMAGES.npy",
                             o.modelFile.empty() ? "logits" : "model"));
   if (!o.predict.empty() && !o.evalOnly.empty())

@@ -63,6 +63,9 @@ struct Options {
   std::string predict, modelFile, logits;
   // Initial weights (.npy files, runtime/driver/InitialWeights.h) instead of fresh ones.
   std::string init;
+  // --export-onnx FILE: the model (--model or --init) as ONNX (runtime/driver/OnnxExport.h).
+  std::string exportOnnx;
+  bool sparseInitializers = false;
   bool quiet = false;
 };
 

@@ -6,6 +6,7 @@
 #include "runtime/driver/Files.h"
 #include "runtime/driver/Forgetting.h"
 #include "runtime/driver/InitialWeights.h"
+#include "runtime/driver/OnnxExport.h"
 #include "runtime/driver/Model.h"
 #include "runtime/driver/Npy.h"
 #include "runtime/driver/Plot.h"
@@ -301,6 +302,18 @@ int evalOnly(const Options &o, Model &model, const Dataset &test, const DataSour
   return 0;
 }
 
+/// --export-onnx: the trained (or initial) model as an ONNX file.
+int exportOnnx(const Options &o) {
+  checkWritableFile(o.exportOnnx, "--export-onnx");
+  Model model(mest_model_descriptor());
+  if (o.init.empty()) loadTrained(o.modelFile, model);
+  else loadInitialWeights(model, o.init, 1);
+  writeWholeFile(o.exportOnnx, onnxModel(model, o.sparseInitializers));
+  std::printf("%s: ONNX model written to %s%s\n", (o.init.empty() ? o.modelFile : o.init).c_str(),
+              o.exportOnnx.c_str(), o.sparseInitializers ? " (sparse initializers)" : "");
+  return 0;
+}
+
 /// --predict: the logits of the trained model for every image of a .npy file,
 /// a batch at a time through mest_model_infer (the last batch padded with
 /// zeros, its padding not written).
@@ -372,6 +385,7 @@ int runTrainingBinary(const Options &o) {
   if (!o.report.empty()) return reportOnly(o);
   if (o.threads > 0) omp_set_num_threads(o.threads);
   if (!o.predict.empty()) return predict(o);
+  if (!o.exportOnnx.empty()) return exportOnnx(o);
   const mest_model_desc *desc = mest_model_descriptor();
   if (o.threads > 0) omp_set_num_threads(o.threads);
   const int threads = omp_get_max_threads();

@@ -56,5 +56,20 @@ for scheme in pattern block unstructured channel; do
   cat $scheme.log
   acc=$(sed -n 's/.*final test accuracy \([0-9.]*\)%.*/\1/p' $scheme.log)
   awk -v a="$acc" 'BEGIN { exit !(a > 40.0) }' || { echo "FAIL: $scheme accuracy $acc%"; exit 1; }
+  # Export the trained sparse model: OpenCV's logits of the file are mest's.
+  trained=run-$scheme/model.mest
+  ./$scheme.train --export-onnx $scheme.onnx --model $trained
+  ./$scheme.train --export-onnx $scheme-sparse.onnx --model $trained --sparse-initializers
+  ./$scheme.train --predict "$inputs/images.npy" --model $trained --logits $scheme.logits.npy
+  $py "$src/test/onnx/compare-logits.py" $scheme.logits.npy "$inputs/images.npy" $scheme.onnx
+  $py "$src/test/onnx/check-sparse-export.py" $scheme.onnx $scheme-sparse.onnx
 done
+# The exported file imports back: same layers, same logits.
+"$bin/mest-import" pattern.onnx --batch 4 --scheme dense --weights onnx -o back.mlir
+diff <(grep -oE 'mest\.(conv2d|linear|batch_norm) @[A-Za-z0-9_.]*' back.mlir) \
+     <(grep -oE 'mest\.(conv2d|linear|batch_norm) @[A-Za-z0-9_.]*' pattern.mlir) \
+  || { echo "FAIL: the exported model imports with other layers"; exit 1; }
+"$bin/mestc" back.mlir --emit exe -o back.train
+./back.train --predict "$inputs/images.npy" --init back.init --logits back.npy
+$py "$src/test/onnx/compare-logits.py" back.npy "$inputs/images.npy" pattern.onnx
 echo PASS
