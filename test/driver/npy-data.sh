@@ -126,7 +126,7 @@ refuse() {  # words, then the arguments
   grep -q -- "$words" "$work/err.txt" || { echo "FAIL: expected \"$words\" in:"; cat "$work/err.txt"; exit 1; }
   head -1 "$work/err.txt"
 }
-refuse "needs --model" --predict "$work/p100/x_test.npy"
+refuse "needs one of --model FILE" --predict "$work/p100/x_test.npy"
 refuse "goes with --predict" --logits "$work/x.npy"
 refuse "but model small_cnn takes 1x28x28" --predict "$work/wrong-shape.npy" --model "$work/float-run/model.mest" --logits "$work/x.npy"
 echo "npy data: loads like IDX; 8 malformed variants refused; --predict equals --eval-only"

@@ -43,33 +43,41 @@ refuse "int/bn.mean.npy: dtype int32" int
 refuse "no such file or directory\|No such file" absent.init
 if ./preserve.train --init preserve.init --resume --out r > bad.txt 2>&1; then echo "FAIL: --init with --resume"; exit 1; fi
 grep -q -- "--init starts a run" bad.txt || { cat bad.txt; exit 1; }
+# Every scheme, from both exports: train one short epoch from the ONNX weights,
+# export, and OpenCV's logits of the exported file are mest's. The eval export
+# has no batch norm left (folded into the convolutions), which PyTorch too trains
+# slowly (32% after this epoch, measured): its accuracy only has to beat chance.
+for mode in preserve eval; do
 for scheme in pattern block unstructured channel; do
-  "$bin/mest-import" "$inputs/torch-preserve.onnx" --batch 32 --scheme $scheme --sparsity 0.8 \
-    --override layer2.conv2=unstructured:0.7 --weights onnx -o $scheme.mlir
-  grep -q "@layer1.conv1(.*sparsity = #mest.sparsity<$scheme, target = 0.8>" $scheme.mlir \
+  m=$mode-$scheme
+  "$bin/mest-import" "$inputs/torch-$mode.onnx" --batch 32 --scheme $scheme --sparsity 0.8 \
+    --override layer2.conv2=unstructured:0.7 --weights onnx -o $m.mlir
+  grep -q "@layer1.conv1(.*sparsity = #mest.sparsity<$scheme, target = 0.8>" $m.mlir \
     || { echo "FAIL: $scheme not applied to layer1.conv1"; exit 1; }
-  grep -q "@layer2.conv2(.*sparsity = #mest.sparsity<unstructured, target = 0.7>" $scheme.mlir \
+  grep -q "@layer2.conv2(.*sparsity = #mest.sparsity<unstructured, target = 0.7>" $m.mlir \
     || { echo "FAIL: --override not applied"; exit 1; }
-  "$bin/mestc" $scheme.mlir --emit exe -o $scheme.train
-  ./$scheme.train --init $scheme.init --train-limit 2048 --test-limit 512 --epochs 1 \
-    --threads 2 --quiet --out run-$scheme > $scheme.log
-  cat $scheme.log
-  acc=$(sed -n 's/.*final test accuracy \([0-9.]*\)%.*/\1/p' $scheme.log)
-  awk -v a="$acc" 'BEGIN { exit !(a > 40.0) }' || { echo "FAIL: $scheme accuracy $acc%"; exit 1; }
+  "$bin/mestc" $m.mlir --emit exe -o $m.train
+  ./$m.train --init $m.init --train-limit 2048 --test-limit 512 --epochs 1 \
+    --threads 2 --quiet --out run-$m > $m.log
+  cat $m.log
+  acc=$(sed -n 's/.*final test accuracy \([0-9.]*\)%.*/\1/p' $m.log)
+  least=40.0; [[ $mode == eval ]] && least=11.0
+  awk -v a="$acc" -v l=$least 'BEGIN { exit !(a > l) }' || { echo "FAIL: $m accuracy $acc%"; exit 1; }
   # Export the trained sparse model: OpenCV's logits of the file are mest's.
-  trained=run-$scheme/model.mest
-  ./$scheme.train --export-onnx $scheme.onnx --model $trained
-  ./$scheme.train --export-onnx $scheme-sparse.onnx --model $trained --sparse-initializers
-  ./$scheme.train --predict "$inputs/images.npy" --model $trained --logits $scheme.logits.npy
-  $py "$src/test/onnx/compare-logits.py" $scheme.logits.npy "$inputs/images.npy" $scheme.onnx
-  $py "$src/test/onnx/check-sparse-export.py" $scheme.onnx $scheme-sparse.onnx
+  trained=run-$m/model.mest
+  ./$m.train --export-onnx $m.onnx --model $trained
+  ./$m.train --export-onnx $m-sparse.onnx --model $trained --sparse-initializers
+  ./$m.train --predict "$inputs/images.npy" --model $trained --logits $m.logits.npy
+  $py "$src/test/onnx/compare-logits.py" $m.logits.npy "$inputs/images.npy" $m.onnx
+  $py "$src/test/onnx/check-sparse-export.py" $m.onnx $m-sparse.onnx
+done
 done
 # The exported file imports back: same layers, same logits.
-"$bin/mest-import" pattern.onnx --batch 4 --scheme dense --weights onnx -o back.mlir
+"$bin/mest-import" preserve-pattern.onnx --batch 4 --scheme dense --weights onnx -o back.mlir
 diff <(grep -oE 'mest\.(conv2d|linear|batch_norm) @[A-Za-z0-9_.]*' back.mlir) \
-     <(grep -oE 'mest\.(conv2d|linear|batch_norm) @[A-Za-z0-9_.]*' pattern.mlir) \
+     <(grep -oE 'mest\.(conv2d|linear|batch_norm) @[A-Za-z0-9_.]*' preserve-pattern.mlir) \
   || { echo "FAIL: the exported model imports with other layers"; exit 1; }
 "$bin/mestc" back.mlir --emit exe -o back.train
 ./back.train --predict "$inputs/images.npy" --init back.init --logits back.npy
-$py "$src/test/onnx/compare-logits.py" back.npy "$inputs/images.npy" pattern.onnx
+$py "$src/test/onnx/compare-logits.py" back.npy "$inputs/images.npy" preserve-pattern.onnx
 echo PASS
