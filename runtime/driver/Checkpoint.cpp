@@ -87,29 +87,9 @@ void writeCheckpoint(const std::string &path, const CheckpointFile &file) {
   h.sections = static_cast<uint32_t>(file.sections.size());
   h.crc = checksum(h, payload.data(), payload.size());
 
-  const std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw Error(fmt::format("{}: cannot create: {}", tmp, std::strerror(errno)));
-  try {
-    writeAll(fd, &h, sizeof h, tmp);
-    writeAll(fd, payload.data(), payload.size(), tmp);
-    if (::fsync(fd) != 0) throw Error(fmt::format("{}: fsync failed: {}", tmp, std::strerror(errno)));
-  } catch (...) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    throw;
-  }
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    ::unlink(tmp.c_str());
-    throw Error(fmt::format("{}: cannot rename into place: {}", path, std::strerror(errno)));
-  }
-  std::string dir = path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/'));
-  int dfd = ::open(dir.empty() ? "/" : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
+  writeFileAtomically(path, {std::string_view(reinterpret_cast<const char *>(&h), sizeof h),
+                             std::string_view(reinterpret_cast<const char *>(payload.data()),
+                                              payload.size())});
 }
 
 CheckpointFile readCheckpoint(const std::string &path, FileKind kind, uint64_t fingerprint) {

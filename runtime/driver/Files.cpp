@@ -124,6 +124,31 @@ void writeWholeFile(const std::string &path, const std::string &text) {
   writeWith(path, text, O_TRUNC);
 }
 
+void writeFileAtomically(const std::string &path, const std::vector<std::string_view> &parts) {
+  const std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw Error(fmt::format("{}: cannot create: {}", tmp, std::strerror(errno)));
+  try {
+    for (std::string_view p : parts) writeAll(fd, p.data(), p.size(), tmp);
+    if (::fsync(fd) != 0) throw Error(fmt::format("{}: fsync failed: {}", tmp, std::strerror(errno)));
+  } catch (...) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw;
+  }
+  ::close(fd);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    throw Error(fmt::format("{}: cannot rename into place: {}", path, std::strerror(errno)));
+  }
+  std::string dir = path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/'));
+  int dfd = ::open(dir.empty() ? "/" : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+}
+
 void removeStaleTemporaries(const std::string &target,
                             const std::function<void(const std::string &)> &say) {
   const std::string dir = parentDir(target);

@@ -13,6 +13,8 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace mest::rt {
 
@@ -40,6 +42,9 @@ void writeAll(int fd, const void *data, size_t n, const std::string &path);
 void appendToFile(const std::string &path, const std::string &text);
 /// Replaces the contents of `path` with `text`; throws on any failed write.
 void writeWholeFile(const std::string &path, const std::string &text);
+/// Writes `parts` to PATH.tmp.PID, fsyncs, renames it over `path` and fsyncs the
+/// directory: a crash leaves the old file or the new one, never a partial one.
+void writeFileAtomically(const std::string &path, const std::vector<std::string_view> &parts);
 
 /// Removes the `TARGET.tmp.PID` files that an interrupted atomic write of
 /// `target` by a process no longer running left behind; reports each via `say`.

@@ -308,7 +308,7 @@ int exportOnnx(const Options &o) {
   Model model(mest_model_descriptor());
   if (o.init.empty()) loadTrained(o.modelFile, model);
   else loadInitialWeights(model, o.init, 1);
-  writeWholeFile(o.exportOnnx, onnxModel(model, o.sparseInitializers));
+  writeFileAtomically(o.exportOnnx, {onnxModel(model, o.sparseInitializers)});
   std::printf("%s: ONNX model written to %s%s\n", (o.init.empty() ? o.modelFile : o.init).c_str(),
               o.exportOnnx.c_str(), o.sparseInitializers ? " (sparse initializers)" : "");
   return 0;
@@ -352,7 +352,7 @@ int predict(const Options &o) {
   for (float v : logits)
     if (!std::isfinite(v))
       throw Error(fmt::format("--predict: the model gives non-finite logits for {}", o.predict));
-  writeWholeFile(out, npyFloat32({N, K}, logits.data()));
+  writeFileAtomically(out, {npyFloat32({N, K}, logits.data())});
   std::printf("%s: logits of %lld images ([%lld, %lld] float32) written to %s\n",
               (o.init.empty() ? o.modelFile : o.init).c_str(), static_cast<long long>(N), static_cast<long long>(N),
               static_cast<long long>(K), out.c_str());
