@@ -6,6 +6,9 @@
 //   mest_model_train_step(state, arena, x, labels, lr, momentum, weight_decay,
 //                         loss, correct, margin)
 //   mest_model_eval_step(state, arena, x, labels, loss, correct, margin)
+//   (split steps: mest_model_grad_step(state, arena, x, labels, loss, correct,
+//   margin), mest_model_update_step(state, lr, momentum, weight_decay), and
+//   the train step as the two in sequence)
 //   mest_model_after_mutation(state, threads)
 //
 // Every tensor becomes a view of the arena at its planned offset (or a caller
@@ -375,6 +378,7 @@ LogicalResult StepLowering::lowerOp(Operation *op, ArrayRef<Value> res) {
     sp.momentum = bn->getAttrOfType<FloatAttr>("momentum").getValueAsDouble();
     sp.stats = bool(stats), sp.residual = bool(residual), sp.relu = relu;
     sp.output = bool(out), sp.affine = bool(affine), sp.vectorWidth = vectorWidth;
+    sp.sync = src->hasAttr(MestDialect::getSyncReplicasAttrName());
     sp.inElem = compactElem(input);
     sp.residualElem = compactElem(residual);
     sp.outElem = compactElem(out);
@@ -473,6 +477,7 @@ LogicalResult StepLowering::lowerOp(Operation *op, ArrayRef<Value> res) {
         auto v = bnViews(layers.lookup(g.getLayer()), C);
         BatchNormGradSpec sp;
         sp.N = N, sp.C = C, sp.HW = HW, sp.vectorWidth = vectorWidth;
+        sp.sync = src->hasAttr(MestDialect::getSyncReplicasAttrName());
         sp.inElem = compactElem(g.getInput());
         sp.reluElem = compactElem(g.getReluOutput());
         sp.mask = g.getReluAffine()   ? ReluMask::Affine
@@ -615,9 +620,12 @@ LogicalResult StepLowering::run(StringRef name, bool train) {
   int64_t arenaBytes = std::max<int64_t>(arenaAttr.getInt(), 1);
   Block &body = src.getBody().front();
   auto ret = cast<func::ReturnOp>(body.getTerminator());
-  // ABI arguments: state, arena, inputs, scalars, then one buffer per result.
-  SmallVector<Type> args = {MemRefType::get({stateBytes}, b.getI8Type()),
-                            MemRefType::get({arenaBytes}, b.getI8Type())};
+  // ABI arguments: state, arena (not for the update step, which has no
+  // tensors), inputs, scalars, then one buffer per result.
+  const bool withArena = !src->hasAttr(MestDialect::getUpdateStepAttrName());
+  const unsigned firstArg = withArena ? 2 : 1;
+  SmallVector<Type> args = {MemRefType::get({stateBytes}, b.getI8Type())};
+  if (withArena) args.push_back(MemRefType::get({arenaBytes}, b.getI8Type()));
   for (Value a : src.getArguments())
     args.push_back(isa<RankedTensorType>(a.getType()) ? Type(memrefFor(a.getType()))
                                                       : a.getType());
@@ -627,18 +635,20 @@ LogicalResult StepLowering::run(StringRef name, bool train) {
   Block *entry = dst.addEntryBlock();
   b.setInsertionPointToStart(entry);
   state = entry->getArgument(0);
-  arena = entry->getArgument(1);
+  arena = withArena ? entry->getArgument(1) : Value();
+  // The scalars, in order: learning rate, momentum, weight decay.
+  Value *scalars[] = {&lr, &mu, &wd};
+  unsigned scalar = 0;
   for (auto [i, a] : llvm::enumerate(src.getArguments())) {
     if (isa<RankedTensorType>(a.getType()))
-      mems[a] = entry->getArgument(2 + i);
-    else if (i == 2)
-      lr = entry->getArgument(2 + i);
-    else if (i == 3)
-      mu = entry->getArgument(2 + i);
-    else
-      wd = entry->getArgument(2 + i);
+      mems[a] = entry->getArgument(firstArg + i);
+    else if (scalar < 3)
+      *scalars[scalar++] = entry->getArgument(firstArg + i);
   }
-  const unsigned firstOut = 2 + src.getNumArguments();
+  // The gradient-only backward-weight kernel shares the fused one's signature
+  // and ignores the scalars: a grad step passes zeros.
+  for (; scalar < 3; ++scalar) *scalars[scalar] = kb.f32(0.0);
+  const unsigned firstOut = firstArg + src.getNumArguments();
   for (auto [i, r] : llvm::enumerate(ret.getOperands())) mems[r] = entry->getArgument(firstOut + i);
   for (Operation &op : body) {
     if (isa<func::ReturnOp>(op)) break;
@@ -663,6 +673,40 @@ LogicalResult StepLowering::run(StringRef name, bool train) {
       if (isa<Conv2dOp, LinearOp>(entry.second))
         for (StringRef dir : {"fwd", "bwd_data", "bwd_weight"}) exportKernel(entry.second, dir);
   return failure(scratchOverrun);
+}
+
+/// The ABI function a step function becomes (docs/abi.md).
+StringRef abiName(func::FuncOp step) {
+  if (step->hasAttr(MestDialect::getTrainStepAttrName())) return "mest_model_train_step";
+  if (step->hasAttr(MestDialect::getGradStepAttrName())) return "mest_model_grad_step";
+  if (step->hasAttr(MestDialect::getUpdateStepAttrName())) return "mest_model_update_step";
+  if (step->hasAttr(MestDialect::getEvalStepAttrName())) return "mest_model_eval_step";
+  return "mest_model_infer";
+}
+
+/// With split steps (mest-split-update-step), mest_model_train_step is the
+/// grad step then the update step, so every training binary has it:
+///   train(state, arena, x, labels, lr, mu, wd, loss, correct, margin)
+///     = grad(state, arena, x, labels, loss, correct, margin); update(state, lr, mu, wd)
+void buildSplitTrainStep(OpBuilder &b, ModuleOp module) {
+  auto grad = module.lookupSymbol<func::FuncOp>("mest_model_grad_step");
+  auto update = module.lookupSymbol<func::FuncOp>("mest_model_update_step");
+  if (!grad || !update || module.lookupSymbol("mest_model_train_step")) return;
+  FunctionType g = grad.getFunctionType();
+  SmallVector<Type> args(g.getInputs().take_front(4));
+  args.append(3, b.getF32Type());
+  args.append(g.getInputs().begin() + 4, g.getInputs().end());
+  b.setInsertionPointToEnd(module.getBody());
+  auto f = b.create<func::FuncOp>(grad.getLoc(), "mest_model_train_step",
+                                  b.getFunctionType(args, {}));
+  Block *entry = f.addEntryBlock();
+  b.setInsertionPointToStart(entry);
+  auto a = entry->getArguments();
+  SmallVector<Value> gradArgs(a.take_front(4));
+  gradArgs.append(a.begin() + 7, a.end());
+  b.create<func::CallOp>(grad.getLoc(), grad, gradArgs);
+  b.create<func::CallOp>(grad.getLoc(), update, ValueRange{a[0], a[4], a[5], a[6]});
+  b.create<func::ReturnOp>(grad.getLoc());
 }
 
 /// mest_model_after_mutation(state, threads): the runtime regroups every layer
@@ -754,16 +798,15 @@ struct LowerKernelsPass : public mest::impl::MestLowerKernelsBase<LowerKernelsPa
     llvm::StringMap<func::FuncOp> kernels, kernelsByKey;
     llvm::StringMap<std::string> kernelNames = kernelNamesOf(model);
     for (func::FuncOp step : steps) {
-      bool train = step->hasAttr(MestDialect::getTrainStepAttrName());
-      StringRef name = train ? "mest_model_train_step"
-                       : step->hasAttr(MestDialect::getEvalStepAttrName()) ? "mest_model_eval_step"
-                                                                          : "mest_model_infer";
+      bool train = MestDialect::isTrainingStep(step);
+      StringRef name = abiName(step);
       StepLowering lowering(module, model, step, stateBytes, exportKernels, vectorWidth, kernels,
                             kernelsByKey, kernelNames);
       if (failed(lowering.run(name, train)))
         return signalPassFailure();
     }
     OpBuilder b(module.getContext());
+    buildSplitTrainStep(b, module);
     buildAfterMutation(b, module, model, stateBytes);
     for (func::FuncOp step : steps) step.erase();
     model.erase();

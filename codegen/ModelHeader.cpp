@@ -46,7 +46,10 @@ std::string cComment(StringRef s) {
 FailureOr<std::string> mest::writeModelHeader(ModuleOp planned, uint64_t fingerprint) {
   func::FuncOp model;
   int64_t arena = 0, inferArena = 0, scratch = 0;
+  int dataParallel = 0;  // mest_model_desc.data_parallel
   for (auto f : planned.getOps<func::FuncOp>()) {
+    if (f->hasAttr(MestDialect::getGradStepAttrName()))
+      dataParallel = f->hasAttr(MestDialect::getSyncReplicasAttrName()) ? 2 : 1;
     if (f->hasAttr(MestDialect::getModelAttrName())) model = f;
     if (f->hasAttr(MestDialect::getInferStepAttrName()))
       inferArena = intAttr(f, MestDialect::getArenaBytesAttrName());
@@ -167,12 +170,12 @@ FailureOr<std::string> mest::writeModelHeader(ModuleOp planned, uint64_t fingerp
      << "static const mest_graph_node mest_model_nodes[] = {\n" << nodes << "};\n"
      << llvm::formatv("static const mest_model_desc mest_model_desc_data = {{MEST_ABI_VERSION, "
                       "\"{0}\", {1}, {2}, {3}, {4}, {5}, {6}, {7}, {11}, {10}, {8}, "
-                      "mest_model_layers, {9}ull, {12}, mest_model_nodes};\n",
+                      "mest_model_layers, {9}ull, {12}, mest_model_nodes, {13}};\n",
                       cString(model.getSymName()), in.getDimSize(0), in.getDimSize(1),
                       in.getRank() == 4 ? in.getDimSize(2) : 1,
                       in.getRank() == 4 ? in.getDimSize(3) : 1, out.getDimSize(1),
                       intAttr(model, MestDialect::getStateBytesAttrName()), arena, count,
-                      fingerprint, scratch, inferArena, numNodes)
+                      fingerprint, scratch, inferArena, numNodes, dataParallel)
      << "const mest_model_desc *mest_model_descriptor(void) { return &mest_model_desc_data; }\n"
      << "#endif /* MEST_DEFINE_MODEL_DESCRIPTOR */\n\n#endif /* " << guard << " */\n";
   return text;

@@ -3,10 +3,13 @@
 // The arithmetic of runtime/kernels/FastBatchNorm.cpp: statistics summed in
 // f32 within a plane and f64 across planes, scale and shift derived in f64;
 // apply as one fma per element; backward as dx = k1 * dy + k2 * x + k3.
+// With `sync` (data-parallel grad steps) the per-channel sums are summed
+// across replicas between a sums loop and an apply loop.
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/NormKernels.h"
 
+#include "codegen/RuntimeCalls.h"
 #include "codegen/VectorLoops.h"
 
 #include "llvm/Support/FormatVariadic.h"
@@ -39,18 +42,38 @@ func::FuncOp begin(OpBuilder &b, Location loc, StringRef name, ArrayRef<int64_t>
   return beginKernel(b, loc, name, args);
 }
 
+/// Per-channel sums [2C] summed across data-parallel replicas: kept in an f64
+/// stack array between the kernel's two parallel loops, handed to the runtime
+/// (mest_rt_sum_across_replicas, outside any parallel region). Returns the
+/// number of replicas whose sums it now holds, as f64.
+struct ReplicaSums {
+  Value sums;  // memref<2C x f64>
+  Value alloc(OpBuilder &b, Location loc, int64_t C) {
+    sums = b.create<memref::AllocaOp>(loc, MemRefType::get({2 * C}, b.getF64Type()));
+    return sums;
+  }
+  Value exchange(OpBuilder &b, Location loc, int64_t C) {
+    auto module = b.getInsertionBlock()->getParentOp()->getParentOfType<ModuleOp>();
+    Value replicas = callRuntime(b, loc, module, "mest_rt_sum_across_replicas",
+                                 {asPointer(b, loc, sums), b.create<arith::ConstantIntOp>(
+                                                               loc, 2 * C, 64)},
+                                 b.getI64Type());
+    return b.create<arith::SIToFPOp>(loc, b.getF64Type(), replicas);
+  }
+};
+
 } // namespace
 
 std::string BatchNormTrainSpec::key() const {
-  return llvm::formatv("bn_train:{0},{1},{2},{3},{4},{5}{6}{7}{8}{9},{10}{11}", N, C, HW, eps,
-                       momentum, stats, residual, relu, output, affine, vectorWidth,
+  return llvm::formatv("bn_train:{0},{1},{2},{3},{4},{5}{6}{7}{8}{9}{10},{11}{12}", N, C, HW,
+                       eps, momentum, stats, residual, relu, output, affine, sync, vectorWidth,
                        KernelBuilder::typesKey({inElem, residualElem, outElem}))
       .str();
 }
 
 std::string BatchNormGradSpec::key() const {
-  return llvm::formatv("bn_grad:{0},{1},{2},{3},{4}{5}", N, C, HW, int(mask), vectorWidth,
-                       KernelBuilder::typesKey({inElem, reluElem}))
+  return llvm::formatv("bn_grad:{0},{1},{2},{3}{4},{5}{6}", N, C, HW, int(mask), sync,
+                       vectorWidth, KernelBuilder::typesKey({inElem, reluElem}))
       .str();
 }
 
@@ -77,7 +100,9 @@ func::FuncOp mest::codegen::buildBatchNormTrain(OpBuilder &b, Location loc,
   KernelBuilder kb(b, loc);
   VectorLoops v(kb, sp.vectorWidth);
   F64 d{b, loc};
-  kb.parallelLoop(kb.idx(0), kb.idx(C), [&](Value c) {
+  // The sums of channel c over the batch (f64): from the conv's per-plane
+  // statistics or one pass over the input.
+  auto channelSums = [&](Value c) -> SmallVector<Value> {
     ValueRange sums = kb.forLoop(
         kb.idx(0), kb.idx(N), 1, ValueRange{d.c(0.0), d.c(0.0)},
         [&](Value n, ValueRange acc) -> SmallVector<Value> {
@@ -95,10 +120,14 @@ func::FuncOp mest::codegen::buildBatchNormTrain(OpBuilder &b, Location loc,
                             });
           return {d.add(acc[0], d.ext(s[0])), d.add(acc[1], d.ext(s[1]))};
         });
-    const double count = double(N * HW);
-    Value m = d.div(sums[0], d.c(count));
+    return {sums[0], sums[1]};
+  };
+  // Mean, variance, (scale, shift), the output and the running statistics of
+  // channel c from its sums over `count` values.
+  auto apply = [&](Value c, ValueRange sums, Value count) {
+    Value m = d.div(sums[0], count);
     Value var = b.create<arith::MaximumFOp>(loc, d.c(0.0),
-                                            d.sub(d.div(sums[1], d.c(count)), d.mul(m, m)));
+                                            d.sub(d.div(sums[1], count), d.mul(m, m)));
     Value is = d.div(d.c(1.0), b.create<math::SqrtOp>(loc, d.add(var, d.c(sp.eps))));
     Value gamma = d.ext(kb.load(params, c)), beta = d.ext(kb.load(params, kb.add(c, kb.idx(C))));
     Value scale = d.trunc(d.mul(gamma, is)), shift = d.trunc(d.sub(beta, d.mul(m, d.mul(gamma, is))));
@@ -118,7 +147,10 @@ func::FuncOp mest::codegen::buildBatchNormTrain(OpBuilder &b, Location loc,
       });
     kb.store(d.trunc(m), mean, c);
     kb.store(d.trunc(is), invStd, c);
-    Value unbiased = count > 1 ? d.mul(var, d.c(count / (count - 1))) : var;
+    // Bessel's correction n / (n - 1), 1 for a single value.
+    Value bessel = d.div(count, b.create<arith::MaximumFOp>(loc, d.sub(count, d.c(1.0)),
+                                                             d.c(1.0)));
+    Value unbiased = d.mul(var, bessel);
     auto running = [&](Value mem, Value batch) {
       kb.store(d.trunc(d.add(d.mul(d.c(1.0 - sp.momentum), d.ext(kb.load(mem, c))),
                              d.mul(d.c(sp.momentum), batch))),
@@ -126,7 +158,26 @@ func::FuncOp mest::codegen::buildBatchNormTrain(OpBuilder &b, Location loc,
     };
     running(runMean, m);
     running(runVar, unbiased);
-  });
+  };
+  const double count = double(N * HW);
+  if (!sp.sync) {
+    kb.parallelLoop(kb.idx(0), kb.idx(C), [&](Value c) { apply(c, channelSums(c), d.c(count)); });
+  } else {
+    ReplicaSums replica;
+    Value all = replica.alloc(b, loc, C);
+    kb.parallelLoop(kb.idx(0), kb.idx(C), [&](Value c) {
+      SmallVector<Value> s = channelSums(c);
+      Value at = kb.mul(c, kb.idx(2));
+      kb.store(s[0], all, at);
+      kb.store(s[1], all, kb.add(at, kb.idx(1)));
+    });
+    Value replicas = replica.exchange(b, loc, C);
+    Value total = d.mul(replicas, d.c(count));
+    kb.parallelLoop(kb.idx(0), kb.idx(C), [&](Value c) {
+      Value at = kb.mul(c, kb.idx(2));
+      apply(c, ValueRange{kb.load(all, at), kb.load(all, kb.add(at, kb.idx(1)))}, total);
+    });
+  }
   b.create<func::ReturnOp>(loc);
   return f;
 }
@@ -148,59 +199,104 @@ func::FuncOp mest::codegen::buildBatchNormBackward(OpBuilder &b, Location loc,
   KernelBuilder kb(b, loc);
   VectorLoops v(kb, sp.vectorWidth);
   F64 d{b, loc};
-  kb.parallelLoop(kb.idx(0), kb.idx(C), [&](Value c) {
+  // Everything of channel c the backward needs: its ReLU mask's affine map,
+  // the masked gradient, and the sums of dy and dy * x over the batch.
+  struct Channel {
     Value scale, shift;
+  };
+  auto channel = [&](Value c) {
+    Channel ch;
     if (sp.mask == ReluMask::Affine) {
-      scale = kb.load(maskSrc, kb.mul(c, kb.idx(2)));
-      shift = kb.load(maskSrc, kb.add(kb.mul(c, kb.idx(2)), kb.idx(1)));
+      ch.scale = kb.load(maskSrc, kb.mul(c, kb.idx(2)));
+      ch.shift = kb.load(maskSrc, kb.add(kb.mul(c, kb.idx(2)), kb.idx(1)));
     }
-    // dy where the ReLU after the batch norm was positive: its stored output,
-    // or the same fma the consumers of a folded batch norm computed.
-    auto gradient = [&](Value i, int64_t w, Value x) -> Value {
-      Value dy = v.load(dout, i, w);
-      if (sp.mask == ReluMask::None) return dy;
-      Value zero = v.splat(kb.f32(0.0), w);
-      Value keep;
-      if (sp.mask == ReluMask::Output) {
-        keep = kb.positive(maskSrc, i, w);
-      } else {
-        Value y = b.create<math::FmaOp>(loc, x, v.splat(scale, w), v.splat(shift, w));
-        keep = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, y, zero);
-      }
-      return b.create<arith::SelectOp>(loc, keep, dy, zero);
-    };
+    return ch;
+  };
+  // dy where the ReLU after the batch norm was positive: its stored output,
+  // or the same fma the consumers of a folded batch norm computed.
+  auto gradient = [&](const Channel &ch, Value i, int64_t w, Value x) -> Value {
+    Value dy = v.load(dout, i, w);
+    if (sp.mask == ReluMask::None) return dy;
+    Value zero = v.splat(kb.f32(0.0), w);
+    Value keep;
+    if (sp.mask == ReluMask::Output) {
+      keep = kb.positive(maskSrc, i, w);
+    } else {
+      Value y = b.create<math::FmaOp>(loc, x, v.splat(ch.scale, w), v.splat(ch.shift, w));
+      keep = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, y, zero);
+    }
+    return b.create<arith::SelectOp>(loc, keep, dy, zero);
+  };
+  auto channelSums = [&](Value c, const Channel &ch) -> SmallVector<Value> {
     ValueRange sums = kb.forLoop(
         kb.idx(0), kb.idx(N), 1, ValueRange{d.c(0.0), d.c(0.0)},
         [&](Value n, ValueRange acc) -> SmallVector<Value> {
           Value base = kb.mul(kb.add(kb.mul(n, kb.idx(C)), c), kb.idx(HW));
           auto s = v.reduce(base, HW, 2, [&](Value i, int64_t w, ValueRange p) -> SmallVector<Value> {
-            Value x = v.load(in, i, w), g = gradient(i, w, x);
+            Value x = v.load(in, i, w), g = gradient(ch, i, w, x);
             return {b.create<arith::AddFOp>(loc, p[0], g), b.create<math::FmaOp>(loc, g, x, p[1])};
           });
           return {d.add(acc[0], d.ext(s[0])), d.add(acc[1], d.ext(s[1]))};
         });
-    const double M = double(N * HW);
+    return {sums[0], sums[1]};
+  };
+  // sum(dy * xhat) of channel c from the sums of dy and dy * x.
+  auto dyXhat = [&](Value c, ValueRange sums) {
+    Value m = d.ext(kb.load(mean, c)), is = d.ext(kb.load(invStd, c));
+    return d.mul(is, d.sub(sums[1], d.mul(m, sums[0])));
+  };
+  // The scale and shift gradients: this replica's own sums (the exchange of
+  // gradients averages them with the other replicas').
+  auto storeGrads = [&](Value c, ValueRange sums) {
+    kb.store(d.trunc(dyXhat(c, sums)), grads, c);
+    kb.store(d.trunc(sums[0]), grads, kb.add(c, kb.idx(C)));
+  };
+  // din of channel c from the sums over the M values they were taken over.
+  auto apply = [&](Value c, const Channel &ch, ValueRange sums, Value M) {
     Value m = d.ext(kb.load(mean, c)), is = d.ext(kb.load(invStd, c)),
           g = d.ext(kb.load(params, c));
-    Value sumDy = sums[0], sumDyXhat = d.mul(is, d.sub(sums[1], d.mul(m, sumDy)));
-    kb.store(d.trunc(sumDyXhat), grads, c);
-    kb.store(d.trunc(sumDy), grads, kb.add(c, kb.idx(C)));
+    Value sumDy = sums[0], sumDyXhat = dyXhat(c, sums);
     Value gis = d.mul(g, is), gis2 = d.mul(gis, is);
     Value k1 = d.trunc(gis);
-    Value k2 = d.trunc(d.sub(d.c(0.0), d.div(d.mul(gis2, sumDyXhat), d.c(M))));
-    Value k3 = d.trunc(d.add(d.sub(d.c(0.0), d.div(d.mul(gis, sumDy), d.c(M))),
-                             d.mul(d.div(d.mul(gis2, sumDyXhat), d.c(M)), m)));
+    Value k2 = d.trunc(d.sub(d.c(0.0), d.div(d.mul(gis2, sumDyXhat), M)));
+    Value k3 = d.trunc(d.add(d.sub(d.c(0.0), d.div(d.mul(gis, sumDy), M)),
+                             d.mul(d.div(d.mul(gis2, sumDyXhat), M), m)));
     kb.forLoop(kb.idx(0), kb.idx(N), 1, [&](Value n) {
       Value base = kb.mul(kb.add(kb.mul(n, kb.idx(C)), c), kb.idx(HW));
       v.each(base, HW, [&](Value i, int64_t w) {
-        Value x = v.load(in, i, w), gr = gradient(i, w, x);
+        Value x = v.load(in, i, w), gr = gradient(ch, i, w, x);
         Value dx = b.create<math::FmaOp>(loc, v.splat(k1, w), gr,
                                          b.create<math::FmaOp>(loc, v.splat(k2, w), x,
                                                                v.splat(k3, w)));
         v.store(dx, din, i, w);
       });
     });
-  });
+  };
+  const double M = double(N * HW);
+  if (!sp.sync) {
+    kb.parallelLoop(kb.idx(0), kb.idx(C), [&](Value c) {
+      Channel ch = channel(c);
+      SmallVector<Value> sums = channelSums(c, ch);
+      storeGrads(c, sums);
+      apply(c, ch, sums, d.c(M));
+    });
+  } else {
+    ReplicaSums replica;
+    Value all = replica.alloc(b, loc, C);
+    kb.parallelLoop(kb.idx(0), kb.idx(C), [&](Value c) {
+      SmallVector<Value> sums = channelSums(c, channel(c));
+      storeGrads(c, sums);
+      Value at = kb.mul(c, kb.idx(2));
+      kb.store(sums[0], all, at);
+      kb.store(sums[1], all, kb.add(at, kb.idx(1)));
+    });
+    Value total = d.mul(replica.exchange(b, loc, C), d.c(M));
+    kb.parallelLoop(kb.idx(0), kb.idx(C), [&](Value c) {
+      Value at = kb.mul(c, kb.idx(2));
+      apply(c, channel(c), ValueRange{kb.load(all, at), kb.load(all, kb.add(at, kb.idx(1)))},
+            total);
+    });
+  }
   b.create<func::ReturnOp>(loc);
   return f;
 }

@@ -26,6 +26,7 @@ struct BatchNormTrainSpec {
   bool relu = false;      // out = relu(...)
   bool output = true;     // write out (false: folded into its consumers)
   bool affine = false;    // write (scale, shift) per channel
+  bool sync = false;      // statistics summed across data-parallel replicas
   int64_t vectorWidth = 8;
   mlir::Type inElem, residualElem, outElem;  // compact storage (null: f32)
   std::string key() const;
@@ -38,6 +39,7 @@ enum class ReluMask { None, Output, Affine };
 struct BatchNormGradSpec {
   int64_t N = 0, C = 0, HW = 0;
   ReluMask mask = ReluMask::None;  // the ReLU backward as prologue: its output, or recomputed
+  bool sync = false;               // the sums of dy and dy * x summed across replicas
   int64_t vectorWidth = 8;
   mlir::Type inElem, reluElem;  // compact storage of the saved input and ReLU output (null: f32)
   std::string key() const;

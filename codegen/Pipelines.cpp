@@ -61,7 +61,10 @@ void mest::buildPlanPipeline(OpPassManager &pm, const CompileOptions &options) {
   configure.convKernels = options.convKernels;
   pm.addPass(createMestConfigureKernels(configure));
   pm.addPass(createMestGenerateBackward());
-  if (!options.splitUpdates) pm.addPass(createMestFuseSgd());
+  if (options.splitUpdates)
+    pm.addPass(createMestSplitUpdateStep({options.syncBatchNorm}));
+  else
+    pm.addPass(createMestFuseSgd());
   pm.addPass(createMestFormKernels());
   if (options.activationStorage != "f32")
     pm.addPass(createMestCompactActivations({options.activationStorage}));

@@ -15,12 +15,14 @@ struct CompileOptions {
   std::string forwardOrder = "auto";
   std::string convKernels = "auto";
   std::string isa = "avx2";  // the target when the module has no mest.target
-  bool splitUpdates = false;  // keep each weight gradient and its SGD step apart
+  bool splitUpdates = false;  // gradient and update steps apart (mest-split-update-step)
   std::string activationStorage = "f32";  // saved activations: f32, f16 or bf16
+  bool syncBatchNorm = false;  // with splitUpdates: batch norms sum across replicas
 };
 
 /// The planning stages (docs/pipeline.md): storage plan, load-balancing
-/// policy, kernel configuration, backward generation, SGD fusion, kernel
+/// policy, kernel configuration, backward generation, SGD fusion (or the
+/// split into gradient and update steps), kernel
 /// formation, compact activation storage (unless f32), memory plan. Tensor-level model in, planned steps out.
 void buildPlanPipeline(mlir::OpPassManager &pm, const CompileOptions &options);
 

@@ -120,8 +120,14 @@ LogicalResult MestDialect::verifyOperationAttribute(Operation *op, NamedAttribut
       }
     return success();
   }
+  if (name == getSyncReplicasAttrName()) {
+    if (!isa<UnitAttr>(attr.getValue()) || !op->hasAttr(getGradStepAttrName()))
+      return op->emitError() << "'" << name << "' is a unit attribute of a grad step";
+    return success();
+  }
   if (name == getTrainStepAttrName() || name == getEvalStepAttrName() ||
-      name == getInferStepAttrName()) {
+      name == getInferStepAttrName() || name == getGradStepAttrName() ||
+      name == getUpdateStepAttrName()) {
     auto modelRef = dyn_cast<FlatSymbolRefAttr>(attr.getValue());
     if (!isa<func::FuncOp>(op) || !modelRef)
       return op->emitError() << "'" << name << "' names the model a step function was made from";
@@ -211,7 +217,12 @@ LogicalResult MestDialect::verifyOperationAttribute(Operation *op, NamedAttribut
 }
 
 FlatSymbolRefAttr MestDialect::getStepModel(Operation *op) {
-  for (StringRef name : {getTrainStepAttrName(), getEvalStepAttrName(), getInferStepAttrName()})
+  for (StringRef name : {getTrainStepAttrName(), getEvalStepAttrName(), getInferStepAttrName(),
+                         getGradStepAttrName(), getUpdateStepAttrName()})
     if (auto ref = op->getAttrOfType<FlatSymbolRefAttr>(name)) return ref;
   return {};
+}
+
+bool MestDialect::isTrainingStep(Operation *op) {
+  return op->hasAttr(getTrainStepAttrName()) || op->hasAttr(getGradStepAttrName());
 }

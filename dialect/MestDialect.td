@@ -53,9 +53,18 @@ def Mest_Dialect : Dialect {
     static constexpr ::llvm::StringLiteral getTrainStepAttrName() { return "mest.train_step"; }
     static constexpr ::llvm::StringLiteral getEvalStepAttrName() { return "mest.eval_step"; }
     static constexpr ::llvm::StringLiteral getInferStepAttrName() { return "mest.infer_step"; }
-    /// The model a step function (train, eval or infer) was made from; null
-    /// for any other op.
+    /// The two halves of a train step split by mest-split-update-step: forward
+    /// and backward storing every gradient, then every SGD update.
+    static constexpr ::llvm::StringLiteral getGradStepAttrName() { return "mest.grad_step"; }
+    static constexpr ::llvm::StringLiteral getUpdateStepAttrName() { return "mest.update_step"; }
+    /// Unit attribute on a grad step whose batch norms sum their statistics
+    /// across data-parallel replicas (mest_rt_sum_across_replicas).
+    static constexpr ::llvm::StringLiteral getSyncReplicasAttrName() { return "mest.sync_replicas"; }
+    /// The model a step function (train, grad, update, eval or infer) was made
+    /// from; null for any other op.
     static ::mlir::FlatSymbolRefAttr getStepModel(::mlir::Operation *op);
+    /// A step that runs forward and backward in training mode (train or grad).
+    static bool isTrainingStep(::mlir::Operation *op);
     // The target description (on the module) and each layer's kernel configuration.
     static constexpr ::llvm::StringLiteral getTargetAttrName() { return "mest.target"; }
     static constexpr ::llvm::StringLiteral getKernelConfigAttrName() { return "mest.kernel"; }

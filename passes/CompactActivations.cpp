@@ -74,9 +74,8 @@ struct CompactActivationsPass
       return signalPassFailure();
     }
     for (auto step : getOperation().getOps<func::FuncOp>()) {
-      FlatSymbolRefAttr modelRef = step->getAttrOfType<FlatSymbolRefAttr>(
-          MestDialect::getTrainStepAttrName());
-      if (!modelRef) continue;
+      if (!MestDialect::isTrainingStep(step)) continue;
+      FlatSymbolRefAttr modelRef = MestDialect::getStepModel(step);
       auto model = getOperation().lookupSymbol<func::FuncOp>(modelRef.getAttr());
       Block &body = step.getBody().front();
       DenseMap<Operation *, int64_t> position;

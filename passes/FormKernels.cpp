@@ -255,7 +255,7 @@ struct FormKernelsPass : public mest::impl::MestFormKernelsBase<FormKernelsPass>
       fuseReluGradPrologues(body);
       fuseGradientSums(body, layers);
       fuseStatistics(body, layers);
-      if (step->hasAttr(MestDialect::getTrainStepAttrName()))
+      if (MestDialect::isTrainingStep(step))
         foldBatchNormsIntoConsumers(body, layers);
     }
   }

@@ -97,6 +97,38 @@ def MestFuseSgd : Pass<"mest-fuse-sgd", "::mlir::ModuleOp"> {
   }];
 }
 
+def MestSplitUpdateStep : Pass<"mest-split-update-step", "::mlir::ModuleOp"> {
+  let summary = "Split each train step into a gradient step and an update step";
+  let description = [{
+    Needs: train steps from mest-generate-backward with every update a
+    separate `mest.sgd @L` (mest-fuse-sgd not run: a fused
+    `mest.grad_weight_sgd` is refused).
+
+    Establishes: each `@M_train(%x, %labels, %lr, %mom, %wd)` becomes
+    - `@M_grad(%x, %labels) -> (loss, correct, margin)` {mest.grad_step = @M}:
+      forward and backward, every gradient stored in the state block and no
+      parameter changed (`mest_model_grad_step`);
+    - `@M_update(%lr, %mom, %wd)` {mest.update_step = @M}: every `mest.sgd`
+      of the train step, in its order (`mest_model_update_step`).
+    mest-lower-kernels emits `mest_model_train_step` as the two in sequence.
+    Moving every update after the whole backward pass gives the same numbers
+    as the interleaved train step: an update of layer L follows L's own
+    gradients, and no later op of the backward pass reads L's parameters.
+    With `sync-batch-norm`, the grad step carries `mest.sync_replicas`: its
+    batch norms (forward statistics and backward sums) are summed across
+    data-parallel replicas through `mest_rt_sum_across_replicas`.
+
+    Why a pass of its own, in place of mest-fuse-sgd: data-parallel training
+    exchanges the gradients between the two halves (docs/distributed.md), and
+    the split is the same for every scheme. Runs before mest-form-kernels, so
+    kernels are formed on the gradient step without updates in between.
+  }];
+  let options = [
+    Option<"syncBatchNorm", "sync-batch-norm", "bool", /*default=*/"false",
+           "Batch norms of the grad step sum their statistics across replicas">
+  ];
+}
+
 def MestFormKernels : Pass<"mest-form-kernels", "::mlir::ModuleOp"> {
   let summary = "Group each step's ops into the kernels that will be emitted";
   let description = [{

@@ -3,7 +3,7 @@
 # non-interactive: packages already present are not touched, apt-get runs only when
 # something is missing. Usage: scripts/install-deps.sh [--bench | --fuzz]
 # ONNX (import, export, ONNX's node tests; OpenCV's DNN as the independent runtime
-# that checks exported files). Also the aarch64 cross build and its emulation (make test runs the aarch64 tests
+# that checks exported files), OpenMPI (data-parallel training). Also the aarch64 cross build and its emulation (make test runs the aarch64 tests
 # under qemu-user): the cross C/C++ libraries, arm64 zlib and fmt from Debian's
 # multiarch, and libomp for arm64 unpacked into /opt/mest/aarch64-linux-gnu/lib
 # (its package cannot be installed next to the host's: both own the same path).
@@ -14,7 +14,8 @@ pkgs=(llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools clang-19 lld ninja-
       dataset-fashion-mnist file python3-numpy
       qemu-user libc6-dev-arm64-cross libstdc++-12-dev-arm64-cross libgcc-12-dev-arm64-cross
       zlib1g-dev:arm64 libfmt-dev:arm64
-      libonnx-dev libprotobuf-dev libonnx-testdata python3-onnx python3-opencv)
+      libonnx-dev libprotobuf-dev libonnx-testdata python3-onnx python3-opencv
+      libopenmpi-dev openmpi-bin)
 if [[ "${1:-}" == "--bench" ]]; then
   pkgs+=(libdnnl-dev python3-torch python3-matplotlib)
 fi

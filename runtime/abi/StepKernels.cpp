@@ -1,7 +1,8 @@
 //===- StepKernels.cpp - runtime entry points called by generated code ----===//
 //
-// The C functions generated code calls: the regrouping after mutation and
-// the thread count. Every op of a step is generated (codegen/); the reference
+// The C functions generated code calls: the regrouping after mutation, the
+// thread count, and the sum of batch-norm statistics across data-parallel
+// replicas. Every op of a step is generated (codegen/); the reference
 // kernels of runtime/kernels/ are only the tests' oracle.
 //
 //===----------------------------------------------------------------------===//
@@ -37,5 +38,21 @@ void mest_rt_regroup(uint8_t *base, const mest_rt_regroup_params *p, int32_t thr
 /// The number of chunks padded backward-weight kernels split their filters
 /// into: one per OpenMP thread, as the regrouping assumed.
 int64_t mest_rt_parallel_chunks(void) { return omp_get_max_threads(); }
+
+namespace {
+mest_rt_replica_sum_fn replicaSum = nullptr;
+void *replicaSumContext = nullptr;
+} // namespace
+
+void mest_rt_set_replica_sum(mest_rt_replica_sum_fn fn, void *context) {
+  replicaSum = fn;
+  replicaSumContext = context;
+}
+
+/// Alone (no function set, or the driver's --sync-bn off) the sums stay this
+/// replica's: one replica.
+int64_t mest_rt_sum_across_replicas(double *sums, int64_t count) {
+  return replicaSum ? replicaSum(sums, count, replicaSumContext) : 1;
+}
 
 } // extern "C"

@@ -1,4 +1,5 @@
 //===- Main.cpp - entry point of every training binary --------------------===//
+#include "runtime/driver/Distributed.h"
 #include "runtime/driver/Trainer.h"
 
 #include "runtime/abi/mest_abi.h"
@@ -9,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <string>
 
 namespace {
 /// CPUs this process may run on.
@@ -20,20 +22,35 @@ int availableCores() {
 
 int main(int argc, char **argv) {
   const char *name = std::strrchr(argv[0], '/') ? std::strrchr(argv[0], '/') + 1 : argv[0];
-  // Every failure ends here with a message and exit code 1, never an abort.
+  // Every failure ends here with a message and exit code 1, never an abort;
+  // under mpirun the message names the rank, and MPI_Abort ends the other
+  // ranks rather than leave them waiting in a collective.
+  std::string where = name;
   try {
+    mest::rt::Replicas &replicas = mest::rt::Replicas::join();
+    if (!replicas.alone())
+      where = std::string(name) + " (rank " + std::to_string(replicas.rank()) + " of " +
+              std::to_string(replicas.size()) + ")";
     const mest_model_desc *desc = mest_model_descriptor();
     mest::rt::Options options =
         mest::rt::parseOptions(argc, argv, desc->name, desc->batch, availableCores());
-    return mest::rt::runTrainingBinary(options);
+    int rc = mest::rt::runTrainingBinary(options);
+    replicas.finish();
+    return rc;
   } catch (const mest::rt::Error &e) {
-    std::fprintf(stderr, "%s: error: %s\n", name, e.what());
+    std::fprintf(stderr, "%s: error: %s\n", where.c_str(), e.what());
   } catch (const std::bad_alloc &) {
-    std::fprintf(stderr, "%s: error: out of memory\n", name);
+    std::fprintf(stderr, "%s: error: out of memory\n", where.c_str());
   } catch (const std::exception &e) {
-    std::fprintf(stderr, "%s: internal error: %s (please report it)\n", name, e.what());
+    std::fprintf(stderr, "%s: internal error: %s (please report it)\n", where.c_str(), e.what());
   } catch (...) {
-    std::fprintf(stderr, "%s: internal error: unknown exception (please report it)\n", name);
+    std::fprintf(stderr, "%s: internal error: unknown exception (please report it)\n",
+                 where.c_str());
+  }
+  mest::rt::Replicas &replicas = mest::rt::Replicas::current();
+  if (!replicas.alone()) {
+    std::fflush(stderr);
+    replicas.abort(1);
   }
   return 1;
 }

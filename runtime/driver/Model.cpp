@@ -108,4 +108,27 @@ int64_t Model::activeWeights() const {
   return n;
 }
 
+namespace {
+uint64_t fnv1a(uint64_t h, const void *data, size_t bytes) {
+  const auto *p = static_cast<const uint8_t *>(data);
+  for (size_t i = 0; i < bytes; ++i) h = (h ^ p[i]) * 0x100000001b3ull;
+  return h;
+}
+constexpr uint64_t kFnvBasis = 0xcbf29ce484222325ull;
+} // namespace
+
+uint64_t Model::maskChecksum() const {
+  uint64_t h = kFnvBasis;
+  for (const auto &w : weights_) {
+    if (w->spec.scheme == Scheme::Dense) continue;
+    h = fnv1a(h, w->header, 2 * sizeof(int64_t));
+    if (w->index) h = fnv1a(h, w->index, w->numActive() * sizeof(int32_t));
+    if (w->groupPtr) h = fnv1a(h, w->groupPtr, (w->numGroups + 1) * sizeof(int32_t));
+    if (w->patternId) h = fnv1a(h, w->patternId, w->numActive());
+  }
+  return h;
+}
+
+uint64_t Model::stateChecksum() const { return fnv1a(kFnvBasis, state_, desc_->state_bytes); }
+
 } // namespace mest::rt

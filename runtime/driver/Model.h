@@ -50,6 +50,12 @@ public:
   /// file, the layer and the problem.
   void loadState(const std::vector<uint8_t> &bytes, const std::string &path);
 
+  /// 64-bit FNV-1a of every sparse layer's mask (counts, indices, group
+  /// starts, pattern ids): equal on data-parallel replicas after a mutation.
+  uint64_t maskChecksum() const;
+  /// The same over the whole state block.
+  uint64_t stateChecksum() const;
+
   MutationScratch &scratch() { return *scratch_; }
   int64_t totalWeights() const;   // all conv/linear weights, dense count
   int64_t activeWeights() const;  // those stored now

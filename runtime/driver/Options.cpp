@@ -180,7 +180,15 @@ Options parseOptions(int argc, char **argv, const char *modelName, int64_t batch
        [&](auto v) { path("report")(v), o.report = v; }},
       {"plot", "FILE.svg", "with --report (or at the removal point): write an SVG histogram",
        [&](auto v) { path("plot")(v), o.plot = v; }},
-      {"threads", "N", "OpenMP threads (default: all cores)",
+      {"sync-bn", "on|off", "under mpirun: batch statistics over the global batch (on, the "
+                            "default: the same step as one process with it) or per rank",
+       [&](auto v) {
+         if (v != "on" && v != "off")
+           throw Error(fmt::format("--sync-bn: '{}', expected on or off", v));
+         o.syncBatchNorm = v == "on";
+       }},
+      {"threads", "N", "OpenMP threads (default: all cores; under mpirun, the cores divided "
+                       "among the ranks of a machine)",
        [&](auto v) { o.threads = int(toInt(v, "threads", 1, kMaxInt)); }},
       {"out", "DIR", "output directory (default runs/latest)", [&](auto v) { path("out")(v), o.out = v; }},
       {"checkpoint-every", "N", "epochs between checkpoints (default 1; 0: only at the end)",
@@ -208,7 +216,8 @@ Options parseOptions(int argc, char **argv, const char *modelName, int64_t batch
       {"logits", "FILE", "where --predict writes the logits, float32 [N, classes] .npy "
                          "(default OUT/logits.npy)",
        [&](auto v) { path("logits")(v), o.logits = v; }},
-      {"export", "FILE", "where to write the trained sparse model (default OUT/model.mest)",
+      {"export", "FILE", "where to write the trained sparse model (default OUT/model.mest; "
+                         "under mpirun rank 0 writes it, every rank when FILE has {rank})",
        [&](auto v) { path("export")(v), o.exportPath = v; }},
       {"quiet", "", "no progress bar or per-epoch lines", [&](auto) { o.quiet = true; }},
   };

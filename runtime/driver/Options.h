@@ -67,6 +67,8 @@ struct Options {
   std::string exportOnnx;
   bool sparseInitializers = false;
   bool quiet = false;
+  // Data-parallel training (mpirun): batch norm over the global batch.
+  bool syncBatchNorm = true;
 };
 
 /// Most epochs a run may ask for (the schedule checks are linear in it).

@@ -3,8 +3,10 @@
 
 #include "runtime/driver/Checkpoint.h"
 #include "runtime/driver/Dataset.h"
+#include "runtime/driver/Distributed.h"
 #include "runtime/driver/Files.h"
 #include "runtime/driver/Forgetting.h"
+#include "runtime/driver/GradientExchange.h"
 #include "runtime/driver/InitialWeights.h"
 #include "runtime/driver/OnnxExport.h"
 #include "runtime/driver/Model.h"
@@ -28,6 +30,11 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+// The split entries exist only in objects compiled with mestc --split-updates
+// or --data-parallel: weak, so that other objects link (null, checked first).
+#pragma weak mest_model_grad_step
+#pragma weak mest_model_update_step
 
 namespace mest::rt {
 
@@ -111,7 +118,10 @@ struct EvalResult {
   double accuracy = 0.0, loss = 0.0;
 };
 
-EvalResult evaluate(Model &model, const Dataset &data, const DataSource &src) {
+/// Accuracy and loss on `data`; data-parallel replicas each take every K-th
+/// batch and sum their results (the running statistics are equal on all).
+EvalResult evaluate(Model &model, const Dataset &data, const DataSource &src,
+                    Replicas &replicas = Replicas::current()) {
   const mest_model_desc &d = model.desc();
   const int64_t B = d.batch;
   std::vector<float> x(B * d.in_channels * d.in_height * d.in_width), loss(B), margin(B);
@@ -120,13 +130,19 @@ EvalResult evaluate(Model &model, const Dataset &data, const DataSource &src) {
   std::vector<int64_t> index(B);
   Rng unused(0);
   EvalResult r;
-  for (int64_t at = 0; at < data.count; at += B) {
+  const int64_t stride = B * replicas.size();
+  for (int64_t at = B * replicas.rank(); at < data.count; at += stride) {
     const int64_t n = std::min(B, data.count - at);
     for (int64_t i = 0; i < B; ++i) index[i] = at + (i < n ? i : 0);  // pad the last batch
     makeBatch(data, src, index.data(), B, false, unused, x.data(), y.data());
     mest_model_eval_step(model.state(), model.arena(), x.data(), y.data(), loss.data(),
                          correct.data(), margin.data());
     for (int64_t i = 0; i < n; ++i) r.accuracy += correct[i], r.loss += loss[i];
+  }
+  if (!replicas.alone()) {
+    double sums[2] = {r.accuracy, r.loss};
+    replicas.sum(sums, 2);
+    r.accuracy = sums[0], r.loss = sums[1];
   }
   r.accuracy /= double(data.count);
   r.loss /= double(data.count);
@@ -382,21 +398,47 @@ int reportOnly(const Options &o) {
 } // namespace
 
 int runTrainingBinary(const Options &o) {
+  Replicas &replicas = Replicas::current();
+  const int K = replicas.size();
+  const bool lead = replicas.rank() == 0;  // writes every file and prints
+  if (K > 1 && (!o.report.empty() || !o.predict.empty() || !o.exportOnnx.empty() ||
+                !o.evalOnly.empty()))
+    throw Error("--report, --predict, --export-onnx and --eval-only run in one process: "
+                "without mpirun");
   if (!o.report.empty()) return reportOnly(o);
   if (o.threads > 0) omp_set_num_threads(o.threads);
   if (!o.predict.empty()) return predict(o);
   if (!o.exportOnnx.empty()) return exportOnnx(o);
   const mest_model_desc *desc = mest_model_descriptor();
   if (o.threads > 0) omp_set_num_threads(o.threads);
+  else if (replicas.localSize() > 1)  // the ranks of a machine share its cores
+    omp_set_num_threads(std::max(1, omp_get_num_procs() / replicas.localSize()));
   const int threads = omp_get_max_threads();
-  Progress progress(o.quiet);
+  if (K > 1) {
+    if (desc->data_parallel < 1 || !mest_model_grad_step || !mest_model_update_step)
+      throw Error(fmt::format("model {} was compiled for one process: data-parallel training "
+                              "under mpirun needs mestc --data-parallel",
+                              desc->name));
+    if (o.syncBatchNorm && desc->data_parallel < 2)
+      throw Error(fmt::format("model {} was compiled with --split-updates, whose batch norms "
+                              "cannot sum their statistics across ranks: compile with mestc "
+                              "--data-parallel, or train with --sync-bn off",
+                              desc->name));
+    syncBatchNormAcross(o.syncBatchNorm ? &replicas : nullptr);
+  }
+  Progress progress(o.quiet || !lead);
   const std::string ckptPath = o.out + "/checkpoint.mest", metricsPath = o.out + "/metrics.jsonl";
-  const std::string exportPath = o.exportPath.empty() ? o.out + "/model.mest" : o.exportPath;
+  // --export with "{rank}": every data-parallel rank exports its own model
+  // (to compare them); else rank 0 alone.
+  std::string exportPath = o.exportPath.empty() ? o.out + "/model.mest" : o.exportPath;
+  const bool everyRankExports = exportPath.find("{rank}") != std::string::npos;
+  if (everyRankExports)
+    exportPath.replace(exportPath.find("{rank}"), 6, std::to_string(replicas.rank()));
 
   // Every place this run writes is checked before any work, so that nothing
   // fails only at the end of training or at the removal epoch.
   DataSource src = parseDataSource(o.data);
-  if (o.evalOnly.empty()) {
+  if (o.evalOnly.empty() && lead) {
     makeDirs(o.out);
     checkWritableDir(o.out, "--out");
     checkWritableFile(metricsPath, "metrics file");
@@ -425,10 +467,11 @@ int runTrainingBinary(const Options &o) {
   truncate(train, o.trainLimit);
   truncate(test, o.testLimit);
   if (o.valSplit > 0) test = splitValidation(train, o.valSplit);
-  if (train.count < desc->batch)
-    throw Error(fmt::format("{} has {} examples, fewer than one batch of {}", train.name,
-                            train.count, desc->batch));
-  if (o.removeEpoch >= 0) removalCount(o, train.count, desc->batch);
+  const int64_t B = desc->batch, GB = K * B;  // the global batch of K replicas
+  if (train.count < GB)
+    throw Error(fmt::format("{} has {} examples, fewer than one {}batch of {}", train.name,
+                            train.count, K > 1 ? "global " : "", GB));
+  if (o.removeEpoch >= 0) removalCount(o, train.count, GB);
 
   Model model(desc);
   if (!o.evalOnly.empty()) return evalOnly(o, model, test, src);
@@ -438,7 +481,11 @@ int runTrainingBinary(const Options &o) {
   lr.kind = o.lrSchedule == "step" ? LrSchedule::Step : LrSchedule::Cosine;
   lr.base = o.lr, lr.gamma = o.lrGamma, lr.epochs = o.epochs;
   lr.steps = o.lrStepList;
-  const std::string config = configKey(o, schedule);
+  // A run of K replicas continues only with K replicas (each global batch,
+  // and so every step, depends on K).
+  const std::string config =
+      configKey(o, schedule) +
+      (K > 1 ? fmt::format(" replicas={} sync-bn={}", K, o.syncBatchNorm ? "on" : "off") : "");
 
   RunState run;
   Rng dataRng(o.seed), mutationRng(o.seed ^ 0x6d757461746f6eull);
@@ -477,17 +524,17 @@ int runTrainingBinary(const Options &o) {
       kept.resize(k.size() / sizeof(int64_t));
       std::memcpy(kept.data(), k.data(), k.size());
     }
-    checkResumed(path, run, o, kept, train.count, desc->batch, forgetting);
+    checkResumed(path, run, o, kept, train.count, GB, forgetting);
     dataRng.restore(run.dataRng);
     mutationRng.restore(run.mutationRng);
     model.afterMutation(threads);
-    truncateMetrics(metricsPath, run.nextEpoch);
+    if (lead) truncateMetrics(metricsPath, run.nextEpoch);
     progress.line(fmt::format("resumed from {} at epoch {}", path, run.nextEpoch + 1));
   } else {
     Rng init(o.seed ^ 0x696e6974ull);
     if (o.init.empty()) model.initialize(init, threads);
     else loadInitialWeights(model, o.init, threads);
-    writeWholeFile(metricsPath, "");
+    if (lead) writeWholeFile(metricsPath, "");
   }
   progress.line(fmt::format(
       "model {}: {} weights in conv/linear layers, {} stored ({:.2f}% sparse); state {:.2f} "
@@ -500,6 +547,11 @@ int runTrainingBinary(const Options &o) {
       threads));
   progress.line(fmt::format("data {}: {} train, {} {}; mutation {}", src.kind, train.count,
                             test.count, o.valSplit > 0 ? "validation" : "test", schedule.describe()));
+  if (K > 1)
+    progress.line(fmt::format("data-parallel: {} ranks x batch {} = global batch {}, {} threads "
+                              "each; batch norm {}",
+                              K, B, GB, threads,
+                              o.syncBatchNorm ? "over the global batch" : "per rank"));
 
   int savedEpochs = run.nextEpoch;  // what the checkpoint on disk holds
   // A run whose loss or state stops being finite stops: nothing after the last
@@ -512,10 +564,22 @@ int runTrainingBinary(const Options &o) {
                                               ckptPath, savedEpochs)
                                 : std::string("no checkpoint was written")));
   };
+  // Replicas that stop agreeing on their state stop every rank.
+  auto checkAgreement = [&](const std::string &when) {
+    if (!replicas.agree(model.stateChecksum()))
+      throw Error(fmt::format("{}, the ranks' model states differ (rank {} checksum {:016x}): "
+                              "the replicas diverged",
+                              when, replicas.rank(), model.stateChecksum()));
+  };
   auto save = [&](int nextEpoch) {
     if (std::string problem = model.checkState(); !problem.empty())
       diverged(fmt::format("after epoch {}, {}", nextEpoch, problem));
+    if (K > 1) checkAgreement(fmt::format("after epoch {}", nextEpoch));
     run.nextEpoch = nextEpoch;
+    if (!lead) {  // rank 0 writes the checkpoint
+      savedEpochs = nextEpoch;
+      return;
+    }
     run.dataRng = dataRng.save();
     run.mutationRng = mutationRng.save();
     CheckpointFile f;
@@ -530,10 +594,40 @@ int runTrainingBinary(const Options &o) {
     savedEpochs = nextEpoch;
   };
 
-  const int64_t B = desc->batch, imageFloats = desc->in_channels * desc->in_height * desc->in_width;
-  std::vector<float> x(B * imageFloats), loss(B), margin(B);
-  std::vector<int32_t> y(B);
-  std::vector<uint8_t> correct(B);
+  // Every replica makes the whole global batch (the same random draws as one
+  // process with batch GB) and trains on its slice.
+  const int64_t imageFloats = desc->in_channels * desc->in_height * desc->in_width;
+  std::vector<float> x(GB * imageFloats), loss(GB), margin(GB);
+  std::vector<int32_t> y(GB);
+  std::vector<uint8_t> correct(GB);
+  std::optional<GradientExchange> exchange;
+  if (K > 1) exchange.emplace(model, 3 * GB);
+  double exchangeSeconds = 0;
+  // One step on the global batch in x, y: alone the fused train step; as a
+  // replica the grad step on its slice, one all-reduce of the gradients and
+  // of everyone's per-example results, then the update.
+  auto step = [&](float rate) {
+    const float mom = static_cast<float>(o.momentum), wd = static_cast<float>(o.weightDecay);
+    if (K == 1) {
+      mest_model_train_step(model.state(), model.arena(), x.data(), y.data(), rate, mom, wd,
+                            loss.data(), correct.data(), margin.data());
+      return;
+    }
+    const int64_t me = replicas.rank() * B;
+    mest_model_grad_step(model.state(), model.arena(), x.data() + me * imageFloats,
+                         y.data() + me, loss.data() + me, correct.data() + me,
+                         margin.data() + me);
+    exchange->clearRecords();
+    float *rec = exchange->records();
+    for (int64_t i = me; i < me + B; ++i)
+      rec[3 * i] = loss[i], rec[3 * i + 1] = correct[i], rec[3 * i + 2] = margin[i];
+    const auto t = Clock::now();
+    exchange->exchange(replicas);  // x + 0 is exact: every slot is its owner's value
+    exchangeSeconds += seconds(t);
+    for (int64_t i = 0; i < GB; ++i)
+      loss[i] = rec[3 * i], correct[i] = rec[3 * i + 1] != 0.0f, margin[i] = rec[3 * i + 2];
+    mest_model_update_step(model.state(), rate, mom, wd);
+  };
   const auto runStart = Clock::now();
   EvalResult last;
   for (int epoch = run.nextEpoch; epoch < o.epochs; ++epoch) {
@@ -552,6 +646,11 @@ int runTrainingBinary(const Options &o) {
       }
       mutateMs = seconds(t) * 1000;
       regroupMs = model.afterMutation(threads);
+      if (K > 1 && !replicas.agree(model.maskChecksum()))
+        throw Error(fmt::format("epoch {}: after the mutation the ranks' masks differ (rank {} "
+                                "checksum {:016x}); every rank must prune and grow the same "
+                                "weights",
+                                epoch + 1, replicas.rank(), model.maskChecksum()));
       progress.line(fmt::format("epoch {}: mutation (phase {}) pruned {} and grew {} weights in "
                                 "{:.1f} ms, regrouped in {:.2f} ms; sparsity {:.4f}",
                                 epoch + 1, schedule.phase(epoch), pruned, grown, mutateMs,
@@ -563,10 +662,10 @@ int runTrainingBinary(const Options &o) {
       if (preloaded) {
         progress.line("using forgetting statistics loaded from " + o.forgettingStats);
       } else if (!o.forgettingStats.empty()) {
-        forgetting.save(o.forgettingStats, train.name);
+        if (lead) forgetting.save(o.forgettingStats, train.name);
         progress.line("saved forgetting statistics to " + o.forgettingStats);
       }
-      int64_t n = removalCount(o, train.count, B);
+      int64_t n = removalCount(o, train.count, GB);
       std::vector<int64_t> order = use->removalOrder();
       std::vector<uint8_t> drop(train.count, 0);
       for (int64_t i = 0; i < n; ++i) drop[order[i]] = 1;
@@ -577,40 +676,42 @@ int runTrainingBinary(const Options &o) {
       progress.line(fmt::format("epoch {}: removed {} of {} training examples ({} unforgettable); "
                                 "{} remain",
                                 epoch + 1, n, train.count, use->unforgettable(), kept.size()));
-      printHistogram(*use, [&](const std::string &s) { progress.line(s); }, o.plot);
+      printHistogram(*use, [&](const std::string &s) { progress.line(s); }, lead ? o.plot : "");
     }
     // 3. Train over the shuffled (kept) examples; the last partial batch is dropped.
     std::vector<int64_t> order = kept;
     for (int64_t i = static_cast<int64_t>(order.size()) - 1; i > 0; --i)
       std::swap(order[i], order[dataRng.below(uint64_t(i) + 1)]);
-    const int64_t batches = static_cast<int64_t>(order.size()) / B;
+    const int64_t batches = static_cast<int64_t>(order.size()) / GB;
     const float rate = static_cast<float>(lr.at(epoch));
     double lossSum = 0, correctSum = 0;
+    exchangeSeconds = 0;
     const auto trainStart = Clock::now();
     for (int64_t b = 0; b < batches; ++b) {
-      makeBatch(train, src, &order[b * B], B, src.augment, dataRng, x.data(), y.data());
-      mest_model_train_step(model.state(), model.arena(), x.data(), y.data(), rate,
-                            static_cast<float>(o.momentum), static_cast<float>(o.weightDecay),
-                            loss.data(), correct.data(), margin.data());
+      makeBatch(train, src, &order[b * GB], GB, src.augment, dataRng, x.data(), y.data());
+      step(rate);
       double batchLoss = 0;
-      for (int64_t i = 0; i < B; ++i) batchLoss += loss[i];
+      for (int64_t i = 0; i < GB; ++i) batchLoss += loss[i];
       if (!std::isfinite(batchLoss))
         diverged(fmt::format("the loss of batch {}/{} in epoch {} is {} (learning rate {:.4g})",
                              b + 1, batches, epoch + 1, std::isnan(batchLoss) ? "NaN" : "infinite",
                              rate));
-      for (int64_t i = 0; i < B; ++i) {
-        forgetting.record(order[b * B + i], correct[i] != 0, loss[i], margin[i]);
+      for (int64_t i = 0; i < GB; ++i) {
+        forgetting.record(order[b * GB + i], correct[i] != 0, loss[i], margin[i]);
         correctSum += correct[i];
       }
       lossSum += batchLoss;
       double elapsed = seconds(trainStart), perBatch = elapsed / (b + 1);
-      progress.batch(epoch, o.epochs, b, batches, lossSum / ((b + 1) * B),
-                     correctSum / ((b + 1) * B), (b + 1) * B / elapsed,
+      progress.batch(epoch, o.epochs, b, batches, lossSum / ((b + 1) * GB),
+                     correctSum / ((b + 1) * GB), (b + 1) * GB / elapsed,
                      perBatch * (batches - b - 1) + perBatch * batches * (o.epochs - epoch - 1));
     }
     progress.endLine();
     const double trainSeconds = seconds(trainStart);
-    run.examplesProcessed += batches * B;
+    run.examplesProcessed += batches * GB;
+    // Per-rank batch norm: the replicas' running statistics averaged, so that
+    // every rank evaluates and saves the same model.
+    if (K > 1 && !o.syncBatchNorm) averageRunningStatistics(model, replicas);
     // 4. Evaluate and log.
     last = evaluate(model, test, src);
     if (!std::isfinite(last.loss))
@@ -622,23 +723,31 @@ int runTrainingBinary(const Options &o) {
     for (auto &w : model.weights())
       layers += fmt::format("{}{}: {}", layers.empty() ? "" : ", ", jsonString(w->spec.name),
                             json(w->sparsity(), "{:.4f}"));
-    appendToFile(metricsPath, fmt::format(
+    const std::string distributed =
+        K > 1 ? fmt::format(", \"replicas\": {}, \"allreduce_seconds\": {}, "
+                            "\"allreduce_floats_per_step\": {}, \"dense_floats_per_step\": {}",
+                            K, json(exchangeSeconds, "{:.3f}"), exchange->gradientFloats(),
+                            exchange->denseFloats())
+              : "";
+    if (lead) appendToFile(metricsPath, fmt::format(
         "{{\"epoch\": {}, \"lr\": {}, \"train_loss\": {}, \"train_accuracy\": {}, "
         "\"test_loss\": {}, \"test_accuracy\": {}, \"examples_used\": {}, "
         "\"examples_processed\": {}, \"active_weights\": {}, \"sparsity\": {}, "
         "\"mutation\": {{\"event\": {}, \"pruned\": {}, \"grown\": {}, \"mutate_ms\": {}, "
         "\"regroup_ms\": {}}}, \"epoch_seconds\": {}, \"train_seconds\": {}, "
-        "\"images_per_second\": {}, \"peak_rss_mb\": {}, \"layer_sparsity\": {{{}}}}}\n",
-        epoch, json(rate, "{:.6g}"), json(lossSum / (batches * B)), json(correctSum / (batches * B)),
+        "\"images_per_second\": {}, \"peak_rss_mb\": {}, \"layer_sparsity\": {{{}}}{}}}\n",
+        epoch, json(rate, "{:.6g}"), json(lossSum / (batches * GB)),
+        json(correctSum / (batches * GB)),
         json(last.loss), json(last.accuracy), kept.size(), run.examplesProcessed,
         model.activeWeights(), json(1 - double(model.activeWeights()) / model.totalWeights()),
         schedule.isEvent(epoch), pruned, grown, json(mutateMs, "{:.2f}"),
         json(regroupMs, "{:.3f}"), json(seconds(epochStart), "{:.2f}"), json(trainSeconds, "{:.2f}"),
-        json(batches * B / trainSeconds, "{:.1f}"), json(peakRssMb(), "{:.1f}"), layers));
+        json(batches * GB / trainSeconds, "{:.1f}"), json(peakRssMb(), "{:.1f}"), layers,
+        distributed));
     progress.line(fmt::format("epoch {}/{}: train loss {:.4f} acc {:.2f}% | {} acc {:.2f}% | "
                               "lr {:.4g} | {:.1f} s",
-                              epoch + 1, o.epochs, lossSum / (batches * B),
-                              100 * correctSum / (batches * B), o.valSplit > 0 ? "val" : "test",
+                              epoch + 1, o.epochs, lossSum / (batches * GB),
+                              100 * correctSum / (batches * GB), o.valSplit > 0 ? "val" : "test",
                               100 * last.accuracy, rate, seconds(epochStart)));
     if ((o.checkpointEvery > 0 && (epoch + 1) % o.checkpointEvery == 0) || epoch + 1 == o.epochs)
       save(epoch + 1);
@@ -650,7 +759,8 @@ int runTrainingBinary(const Options &o) {
   exported.kind = FileKind::Model;
   exported.fingerprint = desc->fingerprint;
   exported.put("STAT", model.state(), desc->state_bytes);
-  writeCheckpoint(exportPath, exported);
+  if (lead || everyRankExports) writeCheckpoint(exportPath, exported);
+  if (!lead) return 0;  // rank 0 summarises
   std::printf("\nsummary: %s on %s, %d epochs, mutation %s\n", desc->name, src.kind.c_str(),
               o.epochs, mutationModeName(schedule.mode));
   std::printf("  final %s accuracy %.2f%%, best %.2f%% (epoch %d)\n",

@@ -7,6 +7,8 @@
 #include "llvm/Support/Program.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <vector>
+
 using namespace llvm;
 
 namespace {
@@ -93,8 +95,13 @@ bool mest::linkTrainingBinary(StringRef argv0, StringRef object, StringRef heade
            error))
     return false;
   auto lib = [&](StringRef name) { return libDir + "/lib" + name.str() + ".a"; };
-  return run({cxx, "-o", output.str(), object.str(), descriptorO.str().str(),
-              lib("mest_driver_main"), lib("mest_driver"), lib("mest_runtime"), "-lfmt", "-lz",
-              "-fopenmp"},
-             error);
+  std::vector<std::string> command{cxx, "-o", output.str(), object.str(), descriptorO.str().str(),
+                                   lib("mest_driver_main"), lib("mest_driver"),
+                                   lib("mest_runtime"), "-lfmt", "-lz", "-fopenmp"};
+#ifdef MEST_MPI_LIBRARIES  // the driver was built with OpenMPI (data-parallel training)
+  SmallVector<StringRef> mpi;
+  StringRef(MEST_MPI_LIBRARIES).split(mpi, '|', -1, false);
+  for (StringRef l : mpi) command.push_back(l.str());
+#endif
+  return run(command, error);
 }

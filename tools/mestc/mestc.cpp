@@ -102,8 +102,14 @@ static cl::opt<Entry> entry(
     cl::cat(cat));
 static cl::opt<bool> splitUpdates(
     "split-updates",
-    cl::desc("Keep each layer's weight gradient and its SGD step apart (mest.grad_weight, "
-             "mest.sgd) instead of fused into the backward-weight kernel"),
+    cl::desc("Gradients and updates in two entries (mest_model_grad_step, "
+             "mest_model_update_step) instead of each update fused into its backward-weight "
+             "kernel"),
+    cl::cat(cat));
+static cl::opt<bool> dataParallel(
+    "data-parallel",
+    cl::desc("For mpirun: --split-updates, and batch norms that sum their statistics across "
+             "replicas (docs/distributed.md)"),
     cl::cat(cat));
 enum class Storage { F32, F16, BF16 };
 static cl::opt<Storage> activationStorage(
@@ -205,11 +211,13 @@ int main(int argc, char **argv) {
   // Not the activation storage: it shapes the train step's arena only, not the
   // state, so a model trained with bf16 activations loads in an f32 or
   // inference object and a run may resume in another storage.
-  ts << vectorWidth << noOpenMP << forwardOrder << convKernels << isa << splitUpdates;
+  ts << vectorWidth << noOpenMP << forwardOrder << convKernels << isa
+     << (splitUpdates || dataParallel);
   const uint64_t fingerprint = llvm::xxh3_64bits(text);
 
   mest::CompileOptions options{exportKernels, vectorWidth, !noOpenMP, forwardOrder,
-                               convKernels, isa, splitUpdates, storage};
+                               convKernels, isa, splitUpdates || dataParallel, storage,
+                               dataParallel};
   // --timing: one report for the passes of both pass managers and LLVM's
   // object emission, printed when the tool exits.
   DefaultTimingManager timer;
@@ -234,8 +242,8 @@ int main(int argc, char **argv) {
   if (entry == Entry::Infer) {
     SmallVector<func::FuncOp> drop;
     for (auto f : module->getOps<func::FuncOp>())
-      if (f->hasAttr(mest::MestDialect::getTrainStepAttrName()) ||
-          f->hasAttr(mest::MestDialect::getEvalStepAttrName()))
+      if (mest::MestDialect::getStepModel(f) &&
+          !f->hasAttr(mest::MestDialect::getInferStepAttrName()))
         drop.push_back(f);
     for (func::FuncOp f : drop) f.erase();
   }

@@ -1,0 +1,60 @@
+//===- Distributed.h - the data-parallel replicas of a training run -------===//
+//
+// Under `mpirun -np K` every rank is one replica: the same model, the same
+// shuffled order, its own slice of each global batch of K x the compiled
+// batch. Alone (no mpirun) there is one replica and no MPI call is made, so a
+// training binary runs exactly as without this file. docs/distributed.md.
+//
+//===----------------------------------------------------------------------===//
+#ifndef MEST_RUNTIME_DRIVER_DISTRIBUTED_H
+#define MEST_RUNTIME_DRIVER_DISTRIBUTED_H
+
+#include <cstdint>
+#include <string>
+
+namespace mest::rt {
+
+class Replicas {
+public:
+  /// Joins mpirun's job when this process was launched by it (OpenMPI's
+  /// OMPI_COMM_WORLD_SIZE), else one replica. Throws Error when launched by
+  /// mpirun but built without MPI.
+  static Replicas &join();
+  /// The replicas joined so far (one until join()).
+  static Replicas &current();
+
+  int rank() const { return rank_; }
+  int size() const { return size_; }
+  bool alone() const { return size_ == 1; }
+  /// Replicas on this machine (OMPI_COMM_WORLD_LOCAL_SIZE), for the default
+  /// thread count.
+  int localSize() const { return localSize_; }
+
+  /// In place, the element-wise sum over every replica (MPI_Allreduce).
+  void sum(float *data, int64_t n);
+  void sum(double *data, int64_t n);
+  /// Whether every replica passed the same value.
+  bool agree(uint64_t value);
+  /// Bytes this replica sent into sums so far.
+  int64_t bytesSummed() const { return bytes_; }
+
+  /// Ends every replica's process with `code` (MPI_Abort): an error on one
+  /// rank must not leave the others waiting in a collective.
+  [[noreturn]] void abort(int code);
+  /// MPI_Finalize, after the last collective.
+  void finish();
+
+private:
+  Replicas() = default;
+  int rank_ = 0, size_ = 1, localSize_ = 1;
+  bool mpi_ = false;
+  int64_t bytes_ = 0;
+};
+
+/// Makes the batch norms of a grad step compiled with mestc --data-parallel
+/// sum their statistics over `replicas` (mest_rt_set_replica_sum); null: alone.
+void syncBatchNormAcross(Replicas *replicas);
+
+} // namespace mest::rt
+
+#endif // MEST_RUNTIME_DRIVER_DISTRIBUTED_H
