@@ -42,6 +42,8 @@ print(json.dumps({
     "dense_floats": dp["dense_floats_per_step"],
     "dp_step_ms": 1000 * dp["train_seconds"] / steps,
     "allreduce_ms": 1000 * dp["allreduce_seconds"] / steps,
+    "bn_syncs": dp["bn_sync_calls"] / steps,
+    "bn_sync_ms": 1000 * dp["bn_sync_seconds"] / steps,
     "one_step_ms": 1000 * one["train_seconds"] / steps}))
 PY
 done
@@ -49,12 +51,14 @@ done
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 dense = next(r for r in rows if r["scheme"] == "dense")["allreduce_floats"]
-print("| ResNet-32 (1x28x28) | floats all-reduced per step | x dense | 2 ranks x 1 thread, batch 32 each: step ms | all-reduce ms (share) | 1 process x 2 threads, batch 64: step ms | 2 ranks / 1 process |")
-print("|---|---|---|---|---|---|---|")
+print("| ResNet-32 (1x28x28) | gradient floats all-reduced per step | x dense | 2 ranks x 1 thread, batch 32 each: step ms | gradient all-reduce ms (share) | batch-norm sums per step, ms (share) | 1 process x 2 threads, batch 64: step ms | 2 ranks / 1 process |")
+print("|---|---|---|---|---|---|---|---|")
 for r in rows:
     print(f"| {r['scheme']}{'' if r['scheme'] == 'dense' else ' 0.90'} | {r['allreduce_floats']} | "
           f"{r['allreduce_floats'] / dense:.3f} | {r['dp_step_ms']:.1f} | {r['allreduce_ms']:.2f} "
-          f"({100 * r['allreduce_ms'] / r['dp_step_ms']:.1f}%) | {r['one_step_ms']:.1f} | "
+          f"({100 * r['allreduce_ms'] / r['dp_step_ms']:.1f}%) | {r['bn_syncs']:.0f}, "
+          f"{r['bn_sync_ms']:.2f} ({100 * r['bn_sync_ms'] / r['dp_step_ms']:.1f}%) | "
+          f"{r['one_step_ms']:.1f} | "
           f"{r['dp_step_ms'] / r['one_step_ms']:.2f} |")
 PY
 

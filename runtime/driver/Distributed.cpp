@@ -4,6 +4,7 @@
 #include "runtime/abi/mest_abi.h"
 #include "runtime/support/Error.h"
 
+#include <chrono>
 #include <cstdlib>
 #include <limits>
 
@@ -108,12 +109,20 @@ void Replicas::finish() {
 }
 
 namespace {
+BatchNormSyncCount syncCount;
+
 int64_t sumStatistics(double *sums, int64_t count, void *context) {
   auto *r = static_cast<Replicas *>(context);
+  const auto start = std::chrono::steady_clock::now();
   r->sum(sums, count);
+  syncCount.calls += 1;
+  syncCount.seconds +=
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return r->size();
 }
 } // namespace
+
+BatchNormSyncCount batchNormSyncCount() { return syncCount; }
 
 void syncBatchNormAcross(Replicas *replicas) {
   if (replicas) mest_rt_set_replica_sum(sumStatistics, replicas);

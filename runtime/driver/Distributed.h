@@ -55,6 +55,13 @@ private:
 /// sum their statistics over `replicas` (mest_rt_set_replica_sum); null: alone.
 void syncBatchNormAcross(Replicas *replicas);
 
+/// The batch-norm sums made so far: calls and their wall time.
+struct BatchNormSyncCount {
+  int64_t calls = 0;
+  double seconds = 0.0;
+};
+BatchNormSyncCount batchNormSyncCount();
+
 } // namespace mest::rt
 
 #endif // MEST_RUNTIME_DRIVER_DISTRIBUTED_H

@@ -686,6 +686,7 @@ int runTrainingBinary(const Options &o) {
     const float rate = static_cast<float>(lr.at(epoch));
     double lossSum = 0, correctSum = 0;
     exchangeSeconds = 0;
+    const BatchNormSyncCount bnSyncBefore = batchNormSyncCount();
     const auto trainStart = Clock::now();
     for (int64_t b = 0; b < batches; ++b) {
       makeBatch(train, src, &order[b * GB], GB, src.augment, dataRng, x.data(), y.data());
@@ -723,11 +724,14 @@ int runTrainingBinary(const Options &o) {
     for (auto &w : model.weights())
       layers += fmt::format("{}{}: {}", layers.empty() ? "" : ", ", jsonString(w->spec.name),
                             json(w->sparsity(), "{:.4f}"));
+    const BatchNormSyncCount bnSync = batchNormSyncCount();
     const std::string distributed =
         K > 1 ? fmt::format(", \"replicas\": {}, \"allreduce_seconds\": {}, "
-                            "\"allreduce_floats_per_step\": {}, \"dense_floats_per_step\": {}",
+                            "\"allreduce_floats_per_step\": {}, \"dense_floats_per_step\": {}, "
+                            "\"bn_sync_calls\": {}, \"bn_sync_seconds\": {}",
                             K, json(exchangeSeconds, "{:.3f}"), exchange->gradientFloats(),
-                            exchange->denseFloats())
+                            exchange->denseFloats(), bnSync.calls - bnSyncBefore.calls,
+                            json(bnSync.seconds - bnSyncBefore.seconds, "{:.3f}"))
               : "";
     if (lead) appendToFile(metricsPath, fmt::format(
         "{{\"epoch\": {}, \"lr\": {}, \"train_loss\": {}, \"train_accuracy\": {}, "

@@ -28,13 +28,16 @@ grep -q '"replicas": 2' "$work/dp/metrics.jsonl" || fail "no replicas in the met
 $py "$here/compare-state.py" "$work/ref/model.mest" "$work/local/model.mest" --rtol 2e-3 \
   --atol 2e-5 --expect-different || fail "--sync-bn off gave the synchronised result"
 
-echo "== 2. mutation on 2 ranks: identical masks on both, equal to one process's"
+echo "== 2. mutation and data removal on 2 ranks: identical models, masks equal to one process's"
+# The forgetting records of both ranks' examples are combined every step, so
+# both remove the same examples at epoch 3 (else their states would differ).
 mut=(--epochs 3 --train-limit 640 --test-limit 64 --mutation mest --mutate-every 1 --threads 1
-     --lr 0.05)
+     --lr 0.05 --remove-epoch 2 --remove 0.25)
 "${mpi[@]}" "$dp" "${mut[@]}" --out "$work/mut" --export "$work/mut/model-{rank}.mest" \
   > "$work/mut.log" 2>&1 || { cat "$work/mut.log"; fail "mpirun mutation"; }
 events=$(grep -c "mutation (phase" "$work/mut.log" || true)
 (( events >= 2 )) || { cat "$work/mut.log"; fail "expected 2 mutation events, saw $events"; }
+grep -q "removed 160 of 640 training examples" "$work/mut.log" || { cat "$work/mut.log"; fail "no removal"; }
 cmp "$work/mut/model-0.mest" "$work/mut/model-1.mest" || fail "the ranks' models differ"
 "$ref" "${mut[@]}" --out "$work/mut-ref" > "$work/mut-ref.log" 2>&1 || fail "reference mutation"
 "$dp" --export-onnx "$work/mut.onnx" --model "$work/mut/model-0.mest" > /dev/null
@@ -89,4 +92,8 @@ grep -q "rank 1" "$work/kill.log" || { cat "$work/kill.log"; fail "the message d
   || { cat "$work/resume.log"; fail "resume after the kill"; }
 grep -q "resumed from" "$work/resume.log" || fail "the run did not resume from the checkpoint"
 [[ -s "$work/kill/model.mest" ]] || fail "the resumed run exported no model"
+# Another number of ranks is refused: every step depends on K.
+if "$dp" "${long[@]}" --resume > "$work/other-k.log" 2>&1; then fail "resumed with 1 rank"; fi
+grep -q "made with other options" "$work/other-k.log" && grep -q "replicas=2" "$work/other-k.log" \
+  || { cat "$work/other-k.log"; fail "the refusal does not say why"; }
 echo "PASS"
