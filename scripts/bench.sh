@@ -3,7 +3,8 @@
 # steps (ResNet-32, batch 64, every scheme at 80/90/95/98% and dense; at 90% also
 # with 16-bit activation storage, at batch 16 and 32, and on one thread), oneDNN
 # dense kernels and the PyTorch dense training step (the same batches and
-# threads), all in this one invocation on this machine. Writes JSON lines, bench.json,
+# threads), data-parallel training over MPI (bench/distributed), all in this one
+# invocation on this machine. Writes JSON lines, bench.json,
 # bench.md and PNG plots to bench/results/latest (or $MEST_BENCH_OUT).
 # Usage: scripts/bench.sh [BUILD_DIR]   (MEST_BENCH_THREADS, default: all cores)
 set -euo pipefail
@@ -95,3 +96,11 @@ done
 one_thread
 torch_steps
 /usr/bin/python3 bench/report.py "$out"
+# Data-parallel training (docs/distributed.md): gradient bytes per step and
+# 2 ranks x 1 thread against 1 process x 2 threads, when OpenMPI is installed.
+if command -v mpirun > /dev/null; then
+  echo "== data-parallel (mpirun -np 2, loopback)"
+  bench/distributed/bench-distributed.sh "$build" "$out"
+else
+  echo "mpirun is missing (scripts/install-deps.sh installs openmpi-bin): no data-parallel bench"
+fi
