@@ -486,6 +486,10 @@ int runTrainingBinary(const Options &o) {
   const std::string config =
       configKey(o, schedule) +
       (K > 1 ? fmt::format(" replicas={} sync-bn={}", K, o.syncBatchNorm ? "on" : "off") : "");
+  if (K > 1 && !replicas.agree(std::hash<std::string>{}(config)))
+    throw Error(fmt::format("the ranks were started with different options; every rank must "
+                            "train the same run. This rank's: {}",
+                            config));
 
   RunState run;
   Rng dataRng(o.seed), mutationRng(o.seed ^ 0x6d757461746f6eull);

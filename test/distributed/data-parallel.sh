@@ -61,6 +61,17 @@ for name, x in wa.items():
 print(f"masks of {checked} conv layers equal")
 PY
 
+echo "== 2b. ranks started with different options (another seed on rank 1) are stopped"
+mpmd=(mpirun --oversubscribe --bind-to none --mca btl self,vader)
+if "${mpmd[@]}" -np 1 "$dp" "${mut[@]}" --out "$work/disagree" --seed 1 : \
+     -np 1 "$dp" "${mut[@]}" --out "$work/disagree" --seed 2 > "$work/disagree.log" 2>&1; then
+  fail "ranks with different seeds trained to the end"
+fi
+grep -q "ranks were started with different options" "$work/disagree.log" \
+  || { cat "$work/disagree.log"; fail "the disagreement is not named"; }
+[[ ! -s "$work/disagree/metrics.jsonl" && ! -e "$work/disagree/checkpoint.mest" ]] \
+  || fail "disagreeing ranks trained"
+
 echo "== 3. a rank killed mid-epoch stops the other; the checkpoint resumes"
 long=(--epochs 6 --train-limit 19200 --test-limit 64 --threads 1 --checkpoint-every 1
       --lr 0.05 --out "$work/kill")

@@ -208,11 +208,11 @@ int main(int argc, char **argv) {
   const std::string storage = activationStorage == Storage::F16    ? "f16"
                               : activationStorage == Storage::BF16 ? "bf16"
                                                                    : "f32";
-  // Not the activation storage: it shapes the train step's arena only, not the
-  // state, so a model trained with bf16 activations loads in an f32 or
-  // inference object and a run may resume in another storage.
-  ts << vectorWidth << noOpenMP << forwardOrder << convKernels << isa
-     << (splitUpdates || dataParallel);
+  // Not the activation storage, nor --split-updates/--data-parallel: they shape
+  // the steps, not the state, so a model trained with bf16 activations or on
+  // several ranks loads in an f32, one-process or inference object of the same
+  // model, and a run may resume in another storage.
+  ts << vectorWidth << noOpenMP << forwardOrder << convKernels << isa;
   const uint64_t fingerprint = llvm::xxh3_64bits(text);
 
   mest::CompileOptions options{exportKernels, vectorWidth, !noOpenMP, forwardOrder,
