@@ -240,22 +240,19 @@ func::FuncOp mest::codegen::buildBatchNormBackward(OpBuilder &b, Location loc,
         });
     return {sums[0], sums[1]};
   };
-  // sum(dy * xhat) of channel c from the sums of dy and dy * x.
-  auto dyXhat = [&](Value c, ValueRange sums) {
-    Value m = d.ext(kb.load(mean, c)), is = d.ext(kb.load(invStd, c));
-    return d.mul(is, d.sub(sums[1], d.mul(m, sums[0])));
-  };
-  // The scale and shift gradients: this replica's own sums (the exchange of
-  // gradients averages them with the other replicas').
-  auto storeGrads = [&](Value c, ValueRange sums) {
-    kb.store(d.trunc(dyXhat(c, sums)), grads, c);
-    kb.store(d.trunc(sums[0]), grads, kb.add(c, kb.idx(C)));
-  };
-  // din of channel c from the sums over the M values they were taken over.
-  auto apply = [&](Value c, const Channel &ch, ValueRange sums, Value M) {
+  // The scale and shift gradients of channel c from its sums of dy and dy * x
+  // (with `store`), then din from the sums over the M values they were taken
+  // over. A replica stores its own sums' gradients (the exchange of gradients
+  // averages them) and computes din from everyone's.
+  auto finish = [&](Value c, const Channel &ch, Value sumDy, Value sumDyX, Value M, bool store) {
     Value m = d.ext(kb.load(mean, c)), is = d.ext(kb.load(invStd, c)),
           g = d.ext(kb.load(params, c));
-    Value sumDy = sums[0], sumDyXhat = dyXhat(c, sums);
+    Value sumDyXhat = d.mul(is, d.sub(sumDyX, d.mul(m, sumDy)));
+    if (store) {
+      kb.store(d.trunc(sumDyXhat), grads, c);
+      kb.store(d.trunc(sumDy), grads, kb.add(c, kb.idx(C)));
+    }
+    if (!M) return;
     Value gis = d.mul(g, is), gis2 = d.mul(gis, is);
     Value k1 = d.trunc(gis);
     Value k2 = d.trunc(d.sub(d.c(0.0), d.div(d.mul(gis2, sumDyXhat), M)));
@@ -277,15 +274,15 @@ func::FuncOp mest::codegen::buildBatchNormBackward(OpBuilder &b, Location loc,
     kb.parallelLoop(kb.idx(0), kb.idx(C), [&](Value c) {
       Channel ch = channel(c);
       SmallVector<Value> sums = channelSums(c, ch);
-      storeGrads(c, sums);
-      apply(c, ch, sums, d.c(M));
+      finish(c, ch, sums[0], sums[1], d.c(M), true);
     });
   } else {
     ReplicaSums replica;
     Value all = replica.alloc(b, loc, C);
     kb.parallelLoop(kb.idx(0), kb.idx(C), [&](Value c) {
-      SmallVector<Value> sums = channelSums(c, channel(c));
-      storeGrads(c, sums);
+      Channel ch = channel(c);
+      SmallVector<Value> sums = channelSums(c, ch);
+      finish(c, ch, sums[0], sums[1], Value(), true);
       Value at = kb.mul(c, kb.idx(2));
       kb.store(sums[0], all, at);
       kb.store(sums[1], all, kb.add(at, kb.idx(1)));
@@ -293,8 +290,8 @@ func::FuncOp mest::codegen::buildBatchNormBackward(OpBuilder &b, Location loc,
     Value total = d.mul(replica.exchange(b, loc, C), d.c(M));
     kb.parallelLoop(kb.idx(0), kb.idx(C), [&](Value c) {
       Value at = kb.mul(c, kb.idx(2));
-      apply(c, channel(c), ValueRange{kb.load(all, at), kb.load(all, kb.add(at, kb.idx(1)))},
-            total);
+      finish(c, channel(c), kb.load(all, at), kb.load(all, kb.add(at, kb.idx(1))), total,
+             false);
     });
   }
   b.create<func::ReturnOp>(loc);
