@@ -1,6 +1,8 @@
 //===- Options.cpp - the training binary's command line -------------------===//
 #include "runtime/driver/Options.h"
 
+#include "runtime/driver/Distributed.h"
+
 #include "runtime/support/Error.h"
 
 #include <algorithm>
@@ -235,6 +237,7 @@ Options parseOptions(int argc, char **argv, const char *modelName, int64_t batch
     std::string a = argv[i];
     if (a == "--help" || a == "-h") {
       help();
+      Replicas::current().finish();  // under mpirun, a clean MPI exit
       std::exit(0);
     }
     if (a.rfind("--", 0) != 0) throw Error(fmt::format("unexpected argument '{}' (see --help)", a));
