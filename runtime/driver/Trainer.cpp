@@ -552,9 +552,9 @@ int runTrainingBinary(const Options &o) {
   progress.line(fmt::format("data {}: {} train, {} {}; mutation {}", src.kind, train.count,
                             test.count, o.valSplit > 0 ? "validation" : "test", schedule.describe()));
   if (K > 1)
-    progress.line(fmt::format("data-parallel: {} ranks x batch {} = global batch {}, {} threads "
+    progress.line(fmt::format("data-parallel: {} ranks x batch {} = global batch {}, {} thread{} "
                               "each; batch norm {}",
-                              K, B, GB, threads,
+                              K, B, GB, threads, threads == 1 ? "" : "s",
                               o.syncBatchNorm ? "over the global batch" : "per rank"));
 
   int savedEpochs = run.nextEpoch;  // what the checkpoint on disk holds
