@@ -63,7 +63,6 @@ Replicas &Replicas::join() {
 }
 
 void Replicas::sum(float *data, int64_t n) {
-  bytes_ += n * int64_t(sizeof(float));
 #ifdef MEST_HAVE_MPI
   if (mpi_ && size_ > 1) sumInPieces(data, n, MPI_FLOAT);
 #else
@@ -72,7 +71,6 @@ void Replicas::sum(float *data, int64_t n) {
 }
 
 void Replicas::sum(double *data, int64_t n) {
-  bytes_ += n * int64_t(sizeof(double));
 #ifdef MEST_HAVE_MPI
   if (mpi_ && size_ > 1) sumInPieces(data, n, MPI_DOUBLE);
 #else

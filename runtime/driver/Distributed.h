@@ -35,8 +35,6 @@ public:
   void sum(double *data, int64_t n);
   /// Whether every replica passed the same value.
   bool agree(uint64_t value);
-  /// Bytes this replica sent into sums so far.
-  int64_t bytesSummed() const { return bytes_; }
 
   /// Ends every replica's process with `code` (MPI_Abort): an error on one
   /// rank must not leave the others waiting in a collective.
@@ -48,7 +46,6 @@ private:
   Replicas() = default;
   int rank_ = 0, size_ = 1, localSize_ = 1;
   bool mpi_ = false;
-  int64_t bytes_ = 0;
 };
 
 /// Makes the batch norms of a grad step compiled with mestc --data-parallel
