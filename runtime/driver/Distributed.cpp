@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <limits>
+#include <type_traits>
 
 #ifdef MEST_HAVE_MPI
 #include <mpi.h>
@@ -22,17 +23,22 @@ int envInt(const char *name, int fallback) {
   return v && *v ? std::atoi(v) : fallback;
 }
 
-#ifdef MEST_HAVE_MPI
-/// MPI counts are int: large sums go in pieces.
+/// In place, the sum over every rank when `many` (MPI counts are int: large
+/// sums go in pieces); nothing alone.
 template <typename T>
-void sumInPieces(T *data, int64_t n, MPI_Datatype type) {
+void sumOver(bool many, T *data, int64_t n) {
+#ifdef MEST_HAVE_MPI
+  if (!many) return;
+  const MPI_Datatype type = std::is_same_v<T, float> ? MPI_FLOAT : MPI_DOUBLE;
   constexpr int64_t kPiece = int64_t(1) << 30;
   for (int64_t at = 0; at < n; at += kPiece) {
     int count = static_cast<int>(std::min(kPiece, n - at));
     MPI_Allreduce(MPI_IN_PLACE, data + at, count, type, MPI_SUM, MPI_COMM_WORLD);
   }
-}
+#else
+  (void)many, (void)data, (void)n;
 #endif
+}
 } // namespace
 
 Replicas &Replicas::current() {
@@ -62,21 +68,8 @@ Replicas &Replicas::join() {
 #endif
 }
 
-void Replicas::sum(float *data, int64_t n) {
-#ifdef MEST_HAVE_MPI
-  if (mpi_ && size_ > 1) sumInPieces(data, n, MPI_FLOAT);
-#else
-  (void)data;
-#endif
-}
-
-void Replicas::sum(double *data, int64_t n) {
-#ifdef MEST_HAVE_MPI
-  if (mpi_ && size_ > 1) sumInPieces(data, n, MPI_DOUBLE);
-#else
-  (void)data;
-#endif
-}
+void Replicas::sum(float *data, int64_t n) { sumOver(mpi_ && size_ > 1, data, n); }
+void Replicas::sum(double *data, int64_t n) { sumOver(mpi_ && size_ > 1, data, n); }
 
 bool Replicas::agree(uint64_t value) {
 #ifdef MEST_HAVE_MPI

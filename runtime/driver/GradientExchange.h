@@ -25,7 +25,7 @@ public:
   GradientExchange(Model &model, int64_t records);
 
   /// The buffer's record part: each replica writes its own slots, zeros elsewhere.
-  float *records() { return buffer_.data() + capacity_; }
+  float *records() { return buffer_.data(); }
   void clearRecords();
   /// Averages every gradient over the replicas and sums the records.
   void exchange(Replicas &replicas);
@@ -37,12 +37,13 @@ public:
 private:
   struct Piece {
     float *data;
-    int64_t count;  // -1: the active values of weights_[layer]
+    int64_t count;  // -1: the active values of `weights`
     CompressedWeights *weights;
+    int64_t size() const { return count >= 0 ? count : weights->activeWeights(); }
   };
   std::vector<Piece> pieces_;
   std::vector<float> buffer_;
-  int64_t capacity_ = 0, records_ = 0, lastFloats_ = 0, denseFloats_ = 0;
+  int64_t records_ = 0, lastFloats_ = 0, denseFloats_ = 0;  // buffer_: records, gradients
 };
 
 /// Per-rank batch norm (--sync-bn off): every running mean and variance
