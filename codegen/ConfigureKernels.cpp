@@ -22,8 +22,21 @@ using namespace mest::codegen;
 namespace {
 
 /// The rules of Passes.td's description, on a layer's geometry and storage.
+/// Image groups of a padded backward-weight (Passes.td's rule): the smallest
+/// divisor >= 2 of the batch, at most 8, where its partial gradients take fewer
+/// bytes than one more read of the input; 1 otherwise or when told `filters`.
+int64_t imageGroups(const ConvKernelSpec &sp, StringRef weightSplit) {
+  if (!sp.config.paddedBackwardWeight || weightSplit == "filters") return 1;
+  int64_t groups = 2;
+  while (groups <= 8 && sp.N % groups) ++groups;
+  if (groups > 8) return 1;
+  const int64_t partialBytes = 2 * groups * std::max<int64_t>(sp.layout.capacityValues, 1) * 4;
+  const int64_t inputBytes = sp.N * sp.C * sp.H * sp.W * 4;
+  return weightSplit == "images" || partialBytes < inputBytes ? groups : 1;
+}
+
 KernelConfig chooseConfig(ConvKernelSpec sp, TargetAttr target, StringRef convKernels,
-                          StringRef forwardOrder) {
+                          StringRef forwardOrder, StringRef weightSplit) {
   KernelConfig c;
   const int64_t regs = target.getVectorRegisters();
   c.registers = regs * 3 / 4;
@@ -49,7 +62,14 @@ KernelConfig chooseConfig(ConvKernelSpec sp, TargetAttr target, StringRef convKe
         (sp.scheme == rt::Scheme::Unstructured || sp.scheme == rt::Scheme::Block) &&
         sp.SW == 1 && sp.SH == 1 && weightsPerFilter >= 24 && sp.OW <= 16));
   sp.config = c;
+  c.imageGroups = imageGroups(sp, weightSplit);
+  sp.config = c;
   c.scratchBytes = c.paddedForward || c.paddedBackwardData ? paddedScratchBytes(sp) : 0;
+  if (c.imageGroups > 1 && c.scratchBytes > target.getStackBytes()) {
+    c.imageGroups = 1;  // the partial gradients would not fit the stack
+    sp.config = c;
+    c.scratchBytes = paddedScratchBytes(sp);
+  }
   return c;
 }
 
@@ -58,7 +78,8 @@ KernelConfigAttr toAttr(MLIRContext *ctx, const KernelConfig &c, int64_t vectorW
   return KernelConfigAttr::get(ctx, variant(c.paddedForward), variant(c.paddedBackwardData),
                                variant(c.paddedBackwardWeight),
                                c.outputStationary ? LoopOrder::output : LoopOrder::weight,
-                               vectorWidth, c.registers, c.gradientRegisters, c.scratchBytes);
+                               vectorWidth, c.registers, c.gradientRegisters, c.scratchBytes,
+                               c.imageGroups);
 }
 
 struct ConfigureKernelsPass
@@ -76,6 +97,11 @@ struct ConfigureKernelsPass
     if (!llvm::is_contained({"auto", "weight", "output"}, StringRef(forwardOrder))) {
       emitError(module.getLoc()) << "forward-order must be auto, weight or output, got '"
                                  << forwardOrder << "'";
+      return signalPassFailure();
+    }
+    if (!llvm::is_contained({"auto", "filters", "images"}, StringRef(weightSplit))) {
+      emitError(module.getLoc()) << "weight-split must be auto, filters or images, got '"
+                                 << weightSplit << "'";
       return signalPassFailure();
     }
     auto target = module->getAttrOfType<TargetAttr>(MestDialect::getTargetAttrName());
@@ -103,7 +129,7 @@ struct ConfigureKernelsPass
         if (!::mlir::isa<Conv2dOp, LinearOp>(op)) return;
         ConvKernelSpec sp = layerKernelSpec(op, state.getInt());
         sp.vectorWidth = vw;
-        KernelConfig c = chooseConfig(sp, target, convKernels, forwardOrder);
+        KernelConfig c = chooseConfig(sp, target, convKernels, forwardOrder, weightSplit);
         op->setAttr(MestDialect::getKernelConfigAttrName(), toAttr(ctx, c, vw));
       });
     }

@@ -20,6 +20,7 @@ struct KernelConfig {
   int64_t registers = 12;          // accumulator vectors of a padded forward chunk
   int64_t gradientRegisters = 10;  // output-gradient vectors of a padded backward-weight chunk
   int64_t scratchBytes = 0;        // stack bytes per thread of the padded kernels
+  int64_t imageGroups = 1;         // padded backward-weight: image groups with own partial sums
 };
 
 /// Everything a conv2d (or linear, as a 1x1 conv on 1x1 planes) kernel is
@@ -68,6 +69,9 @@ std::string kernelKey(const ConvKernelSpec &spec, llvm::StringRef dir);
 /// Stack bytes per thread the padded kernels of `spec` need (its vector width
 /// and register budgets), the largest over the three directions.
 int64_t paddedScratchBytes(const ConvKernelSpec &spec);
+/// Images a padded backward-weight pass dots at once: as many as fill its
+/// gradient registers on small planes, dividing the images of a group.
+int64_t backwardWeightBatch(const ConvKernelSpec &spec);
 /// Whether a padded backward-data kernel exists for the geometry: stride 1
 /// with padding below the kernel, or stride 2 whose phase planes cover the input.
 bool paddedBackwardDataApplies(const ConvKernelSpec &spec);

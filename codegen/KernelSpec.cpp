@@ -49,6 +49,7 @@ ConvKernelSpec mest::codegen::layerKernelSpec(Operation *layer, int64_t stateByt
     sp.config.registers = c.getRegisters();
     sp.config.gradientRegisters = c.getGradientRegisters();
     sp.config.scratchBytes = c.getScratchBytes();
+    sp.config.imageGroups = c.getImageGroups();
   }
   return sp;
 }
@@ -64,7 +65,7 @@ std::string mest::codegen::kernelKey(const ConvKernelSpec &sp, StringRef dir) {
                     l.biasGrad, l.biasMomentum, l.index, l.groupPtr, l.patternCount, l.order,
                     l.patternId, l.total, l.capacityUnits, l.unitSize, l.capacityValues,
                     l.groups, l.workUnits, sp.vectorWidth, c.registers, c.gradientRegisters,
-                    c.scratchBytes})
+                    c.scratchBytes, c.imageGroups})
     os << ',' << v;
   for (bool v : {sp.bias, c.paddedForward, c.paddedBackwardData, c.paddedBackwardWeight,
                  c.outputStationary, sp.outputStats, sp.addToInputGrad, sp.fuseUpdate,

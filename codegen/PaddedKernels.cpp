@@ -14,8 +14,14 @@
 
 using namespace mest::codegen;
 
-namespace mest::codegen::conv {
-} // namespace mest::codegen::conv
+int64_t mest::codegen::backwardWeightBatch(const ConvKernelSpec &sp) {
+  const conv::ConvGen::Padded p =
+      conv::ConvGen::paddedGeometry(sp, sp.C, sp.H, sp.W, sp.PH, sp.PW, sp.SH, sp.SW);
+  const int64_t images = sp.N / sp.config.imageGroups;
+  int64_t B = std::max<int64_t>(1, sp.config.gradientRegisters / p.vecs);
+  while (images % B) --B;
+  return B;
+}
 
 /// The stack each emit* function below takes per thread, buffer by buffer
 /// (the weight lists and the unstructured offset table are on the calling
@@ -34,18 +40,20 @@ int64_t mest::codegen::paddedScratchBytes(const ConvKernelSpec &sp) {
   const int64_t planeFloats = p.vecs * vw;
   // Forward: the padded image and M output planes.
   int64_t bytes = offsetTable + 4 * (p.size + M * planeFloats);
-  // Backward-weight: B padded images, the output-gradient planes, partial sums.
+  // Backward-weight: B padded images, the output-gradient planes, partial
+  // sums; over image groups also the groups' partial gradients (on the calling
+  // thread's stack, counted as if per thread).
+  const int64_t groupSums = sp.config.imageGroups > 1 ? 4 * sp.config.imageGroups * cap : 0;
   if (block) {
-    bytes = std::max(bytes, 4 * (p.size + M * planeFloats + cap * vw));
+    bytes = std::max(bytes, groupSums + 4 * (p.size + M * planeFloats + cap * vw));
   } else {
-    const int64_t R = sp.config.gradientRegisters;
-    int64_t B = std::max<int64_t>(1, R / p.vecs);
-    while (sp.N % B) --B;
+    const int64_t R = sp.config.gradientRegisters, B = backwardWeightBatch(sp);
     const int64_t chunkVecs = std::min(p.vecs, R);
     const bool onePass = p.vecs / chunkVecs + (p.vecs % chunkVecs ? 1 : 0) == 1;
     const int64_t maxWeights = channel ? kk : std::min(sp.C * kk, cap);
-    bytes = std::max(bytes, offsetTable + 4 * (B * p.size + (channel ? sp.O : 1) * B * planeFloats +
-                                               (onePass ? 0 : maxWeights * vw)));
+    bytes = std::max(bytes, groupSums + offsetTable +
+                                4 * (B * p.size + (channel ? sp.O : 1) * B * planeFloats +
+                                     (onePass ? 0 : maxWeights * vw)));
   }
   // Backward-data: the weights listed by key (start and cursor are index
   // arrays, 8 bytes), the padded output gradient and its planes.
@@ -344,6 +352,42 @@ void emitPaddedBackwardDataStrided(ConvGen &g, Value dout, Value din, Value adde
   });
 }
 
+/// The tasks of a padded backward-weight: image groups (config.imageGroups)
+/// x `chunks` chunks of `per` work units each, so that every thread has a task
+/// (libomp's static chunks: the regrouping balanced the units' order). Returns
+/// {chunks, per}; task t is group t % G, chunk t / G.
+static std::pair<Value, Value> unitChunks(ConvGen &g, Value units) {
+  KernelBuilder &kb = g.kb;
+  OpBuilder &b = g.b;
+  auto module = b.getBlock()->getParentOp()->getParentOfType<ModuleOp>();
+  Value threads = callRuntime(b, g.loc, module, "mest_rt_parallel_chunks", {}, b.getI64Type());
+  threads = b.create<arith::IndexCastOp>(g.loc, b.getIndexType(), threads);
+  Value perGroup =
+      b.create<arith::CeilDivSIOp>(g.loc, threads, kb.idx(g.spec().config.imageGroups));
+  Value chunks = kb.max(kb.idx(1), kb.min(perGroup, units));
+  return {chunks, b.create<arith::CeilDivSIOp>(g.loc, units, chunks)};
+}
+
+/// After a backward-weight over image groups: each active weight's gradient is
+/// the sum of its G groups' partial sums (sums[g * capacity + v]), followed by
+/// its SGD step; sequential on the calling thread (a few thousand weights at
+/// 90%: microseconds, no further parallel region).
+static void reduceGroupsAndUpdate(
+    ConvGen &g, Value sums,
+    const std::function<void(const std::function<void(Tap &)> &)> &forEachWeight, Value lr,
+    Value mu, Value wd) {
+  KernelBuilder &kb = g.kb;
+  const ConvKernelSpec &sp = g.spec();
+  const int64_t cap = std::max<int64_t>(sp.layout.capacityValues, 1);
+  forEachWeight([&](Tap &w) {
+    Value total = kb.load(sums, w.v);
+    for (int64_t i = 1; i < sp.config.imageGroups; ++i)
+      total = g.b.create<arith::AddFOp>(g.loc, total,
+                                        kb.load(sums, kb.add(w.v, kb.idx(i * cap))));
+    sgdAt(g, g.values, g.grads, g.momentum, w.v, total, lr, mu, wd);
+  });
+}
+
 /// Backward-weight on padded inputs: the gradient of weight (c, r, s) of
 /// filter o is the dot product of the output gradient plane, on the flattened
 /// grid with zeros in the junk columns, with the input's phase plane at
@@ -368,19 +412,18 @@ void emitPaddedBackwardWeight(ConvGen &g, Value in, Value dout, Value lr, Value 
   const int64_t maxWeights =
       channel ? kk : std::min(sp.C * kk, std::max<int64_t>(sp.layout.capacityValues, 1));
   // Output-gradient vectors held in registers: all but a load and four sums.
-  const int64_t R = sp.config.gradientRegisters;
-  int64_t B = std::max<int64_t>(1, R / p.vecs);
-  while (sp.N % B) --B;
+  const int64_t R = sp.config.gradientRegisters, B = backwardWeightBatch(sp);
+  const int64_t G = sp.config.imageGroups, groupImages = sp.N / G;
+  const int64_t cap = std::max<int64_t>(sp.layout.capacityValues, 1);
   const int64_t chunkVecs = std::min(p.vecs, R), full = p.vecs / chunkVecs;
   const int64_t rest = p.vecs % chunkVecs;
   const bool onePass = full + (rest ? 1 : 0) == 1;
   const int64_t gradPlanes = B * p.vecs * vw;  // one filter's output gradients
-  auto module = b.getBlock()->getParentOp()->getParentOfType<ModuleOp>();
   Value units = channel ? kb.loadIndex(g.header, kb.idx(0)) : kb.idx(sp.O / rows);
-  Value threads = callRuntime(b, g.loc, module, "mest_rt_parallel_chunks", {}, b.getI64Type());
-  threads = b.create<arith::IndexCastOp>(g.loc, b.getIndexType(), threads);
-  threads = kb.max(kb.idx(1), kb.min(threads, units));
-  Value per = b.create<arith::CeilDivSIOp>(g.loc, units, threads);
+  // Each task sums into its image group's partial gradients (G = 1: straight
+  // into the gradients).
+  auto [chunks, per] = unitChunks(g, units);
+  Value sums = G > 1 ? g.scratch(G * cap) : g.grads;
   // The (filter, weights) items of units [u0, u1).
   using Weights = std::function<ConvGen::Carried(ValueRange, const ConvGen::TapFn &)>;
   auto forEachItem = [&](Value u0, Value u1, const std::function<void(Value, const Weights &)> &fn) {
@@ -410,8 +453,11 @@ void emitPaddedBackwardWeight(ConvGen &g, Value in, Value dout, Value lr, Value 
   };
   Value colOffset =
       sp.scheme == Scheme::Unstructured ? unstructuredOffsets(g, p) : Value();
-  kb.parallelLoop(kb.idx(0), threads, [&](Value t) {
-    Value u0 = kb.mul(t, per), u1 = kb.min(units, kb.add(u0, per));
+  kb.parallelLoop(kb.idx(0), kb.mul(kb.idx(G), chunks), [&](Value t) {
+    Value group = kb.rem(t, kb.idx(G));
+    Value u0 = kb.mul(kb.div(t, kb.idx(G)), per), u1 = kb.min(units, kb.add(u0, per));
+    Value sumBase = kb.mul(group, kb.idx(cap));
+    auto sumAt = [&](Value v) { return G > 1 ? kb.add(sumBase, v) : v; };
     Value buf = g.scratch(B * p.size);
     // Channel: every filter's output gradients, copied once per image batch.
     Value grad = g.scratch((channel ? sp.O : 1) * gradPlanes);
@@ -427,9 +473,10 @@ void emitPaddedBackwardWeight(ConvGen &g, Value in, Value dout, Value lr, Value 
     };
     Value zeroVec = g.splat(kb.f32(0.0), vw);
     forEachItem(u0, u1, [&](Value, const Weights &weights) {
-      eachWeight(weights, [&](Tap &w) { kb.store(kb.f32(0.0), g.grads, w.v); });
+      eachWeight(weights, [&](Tap &w) { kb.store(kb.f32(0.0), sums, sumAt(w.v)); });
     });
-    kb.forLoop(kb.idx(0), kb.idx(sp.N), B, [&](Value n0) {
+    Value firstImage = kb.mul(group, kb.idx(groupImages));
+    kb.forLoop(firstImage, kb.add(firstImage, kb.idx(groupImages)), B, [&](Value n0) {
       for (int64_t i = 0; i < B; ++i)
         g.fillPadded(p, in, kb.add(n0, kb.idx(i)), image(buf, i, p.size), g.inputAffine);
       if (channel)
@@ -463,8 +510,8 @@ void emitPaddedBackwardWeight(ConvGen &g, Value in, Value dout, Value lr, Value 
                 b.create<arith::AddFOp>(g.loc, sum[2], sum[3]));
             if (onePass) {
               kb.store(b.create<vector::ReductionOp>(g.loc, vector::CombiningKind::ADD, total,
-                                                     kb.load(g.grads, w.v)),
-                       g.grads, w.v);
+                                                     kb.load(sums, sumAt(w.v))),
+                       sums, sumAt(w.v));
             } else {
               Value slot = kb.mul(k[0], kb.idx(vw));
               if (!first)
@@ -484,18 +531,22 @@ void emitPaddedBackwardWeight(ConvGen &g, Value in, Value dout, Value lr, Value 
         weights({kb.idx(0)}, [&](Tap &w, ValueRange k) {
           Value sum = b.create<vector::ReductionOp>(
               g.loc, vector::CombiningKind::ADD,
-              g.loadVec(partial, {kb.mul(k[0], kb.idx(vw))}, vw), kb.load(g.grads, w.v));
-          kb.store(sum, g.grads, w.v);
+              g.loadVec(partial, {kb.mul(k[0], kb.idx(vw))}, vw), kb.load(sums, sumAt(w.v)));
+          kb.store(sum, sums, sumAt(w.v));
           return ConvGen::Carried{kb.add(k[0], kb.idx(1))};
         });
       });
     });
+    if (G > 1) return;
     forEachItem(u0, u1, [&](Value, const Weights &weights) {
       eachWeight(weights, [&](Tap &w) {
         sgdAt(g, g.values, g.grads, g.momentum, w.v, kb.load(g.grads, w.v), lr, mu, wd);
       });
     });
   });
+  if (G > 1) reduceGroupsAndUpdate(g, sums, [&](const std::function<void(Tap &)> &fn) {
+    forEachItem(kb.idx(0), units, [&](Value, const Weights &weights) { eachWeight(weights, fn); });
+  }, lr, mu, wd);
 }
 
 /// Block-scheme backward-weight: as emitPaddedBackwardWeight, but a group's
@@ -513,34 +564,38 @@ void emitPaddedBackwardWeightBlock(ConvGen &g, Value in, Value dout, Value lr, V
   // M gradient vectors per column load, M sums and the load in registers.
   const int64_t R = std::min(p.vecs, std::max<int64_t>(1, sp.config.registers / M - 1));
   const int64_t full = p.vecs / R, rest = p.vecs % R;
-  auto module = b.getBlock()->getParentOp()->getParentOfType<ModuleOp>();
+  const int64_t G = sp.config.imageGroups, groupImages = sp.N / G;
+  const int64_t cap = std::max<int64_t>(sp.layout.capacityValues, 1);
   Value units = kb.idx(sp.O / M);
-  Value threads = callRuntime(b, g.loc, module, "mest_rt_parallel_chunks", {}, b.getI64Type());
-  threads = b.create<arith::IndexCastOp>(g.loc, b.getIndexType(), threads);
-  threads = kb.max(kb.idx(1), kb.min(threads, units));
-  Value per = b.create<arith::CeilDivSIOp>(g.loc, units, threads);
+  auto [chunks, per] = unitChunks(g, units);
+  Value sums = G > 1 ? g.scratch(G * cap) : Value();
   auto valueIndex = [&](Value slot, int64_t i) {
     return kb.add(kb.mul(slot, kb.idx(M)), kb.idx(i));
   };
-  kb.parallelLoop(kb.idx(0), threads, [&](Value t) {
-    Value u0 = kb.mul(t, per), u1 = kb.min(units, kb.add(u0, per));
+  auto forEachSlotOf = [&](Value u0, Value u1, const std::function<void(Value, Value)> &fn) {
+    kb.forLoop(u0, u1, 1, [&](Value i) {
+      Value unit = kb.loadIndex(g.order, i);
+      kb.forLoop(kb.loadIndex(g.groupPtr, unit),
+                 kb.loadIndex(g.groupPtr, kb.add(unit, kb.idx(1))), 1,
+                 [&](Value slot) { fn(unit, slot); });
+    });
+  };
+  kb.parallelLoop(kb.idx(0), kb.mul(kb.idx(G), chunks), [&](Value t) {
+    Value group = kb.rem(t, kb.idx(G));
+    Value u0 = kb.mul(kb.div(t, kb.idx(G)), per), u1 = kb.min(units, kb.add(u0, per));
     Value buf = g.scratch(p.size), grad = g.scratch(M * planeFloats);
     Value partial = g.scratch(std::max<int64_t>(sp.layout.capacityValues, 1) * vw);
     Value zeroVec = g.splat(kb.f32(0.0), vw);
-    // Slots of the groups in this thread's chunk.
+    // Slots of the groups in this task's chunk.
     auto forEachSlot = [&](const std::function<void(Value, Value)> &fn) {
-      kb.forLoop(u0, u1, 1, [&](Value i) {
-        Value unit = kb.loadIndex(g.order, i);
-        kb.forLoop(kb.loadIndex(g.groupPtr, unit),
-                   kb.loadIndex(g.groupPtr, kb.add(unit, kb.idx(1))), 1,
-                   [&](Value slot) { fn(unit, slot); });
-      });
+      forEachSlotOf(u0, u1, fn);
     };
     forEachSlot([&](Value, Value slot) {
       for (int64_t i = 0; i < M; ++i)
         g.storeVec(zeroVec, partial, {kb.mul(valueIndex(slot, i), kb.idx(vw))}, vw);
     });
-    kb.forLoop(kb.idx(0), kb.idx(sp.N), 1, [&](Value n) {
+    Value firstImage = kb.mul(group, kb.idx(groupImages));
+    kb.forLoop(firstImage, kb.add(firstImage, kb.idx(groupImages)), 1, [&](Value n) {
       g.fillPadded(p, in, n, buf, g.inputAffine);
       kb.forLoop(u0, u1, 1, [&](Value i) {
         Value unit = kb.loadIndex(g.order, i);
@@ -581,10 +636,22 @@ void emitPaddedBackwardWeightBlock(ConvGen &g, Value in, Value dout, Value lr, V
         Value v = valueIndex(slot, i);
         Value grad = b.create<vector::ReductionOp>(
             g.loc, vector::CombiningKind::ADD, g.loadVec(partial, {kb.mul(v, kb.idx(vw))}, vw));
-        sgdAt(g, g.values, g.grads, g.momentum, v, grad, lr, mu, wd);
+        if (G > 1)
+          kb.store(grad, sums, kb.add(kb.mul(group, kb.idx(cap)), v));
+        else
+          sgdAt(g, g.values, g.grads, g.momentum, v, grad, lr, mu, wd);
       }
     });
   });
+  if (G > 1) reduceGroupsAndUpdate(g, sums, [&](const std::function<void(Tap &)> &fn) {
+    forEachSlotOf(kb.idx(0), units, [&](Value, Value slot) {
+      for (int64_t i = 0; i < M; ++i) {
+        Tap w;
+        w.v = valueIndex(slot, i);
+        fn(w);
+      }
+    });
+  }, lr, mu, wd);
 }
 
 } // namespace mest::codegen::conv

@@ -59,6 +59,7 @@ void mest::buildPlanPipeline(OpPassManager &pm, const CompileOptions &options) {
   configure.vectorWidth = options.vectorWidth;
   configure.forwardOrder = options.forwardOrder;
   configure.convKernels = options.convKernels;
+  configure.weightSplit = options.weightSplit;
   pm.addPass(createMestConfigureKernels(configure));
   pm.addPass(createMestGenerateBackward());
   if (options.splitUpdates)
@@ -130,8 +131,13 @@ struct PipelineOptions : public PassPipelineOptions<PipelineOptions> {
       *this, "activation-storage",
       llvm::cl::desc("Saved activations of the train step: f32, f16 or bf16"),
       llvm::cl::init("f32")};
+  Option<std::string> weightSplit{
+      *this, "weight-split",
+      llvm::cl::desc("Padded backward-weight split: auto, filters or images"),
+      llvm::cl::init("auto")};
   mest::CompileOptions get() const {
-    return {exportKernels, vectorWidth, openmp, "auto", "auto", isa, false, activationStorage};
+    return {exportKernels, vectorWidth, openmp, "auto", "auto", isa, false, activationStorage,
+            false, weightSplit};
   }
 };
 } // namespace

@@ -18,6 +18,7 @@ struct CompileOptions {
   bool splitUpdates = false;  // gradient and update steps apart (mest-split-update-step)
   std::string activationStorage = "f32";  // saved activations: f32, f16 or bf16
   bool syncBatchNorm = false;  // with splitUpdates: batch norms sum across replicas
+  std::string weightSplit = "auto";  // padded backward-weight: auto, filters or images
 };
 
 /// The planning stages (docs/pipeline.md): storage plan, load-balancing

@@ -143,12 +143,16 @@ def Mest_KernelConfigAttr : AttrDef<Mest_Dialect, "KernelConfig"> {
     - `gradient_registers`: output-gradient vectors a padded backward-weight
       chunk holds;
     - `scratch_bytes`: stack bytes per thread the padded kernels need (0 when
-      none is padded).
+      none is padded);
+    - `image_groups`: a padded backward-weight splits the batch into this many
+      groups of images (each group's filters further split over the threads
+      left), each group summing its own partial gradients, reduced once before
+      the update; 1 (the default, omitted when printed) splits the filters only.
 
     ```mlir
     #mest.kernel<forward = padded, backward_data = padded, backward_weight = padded,
                  order = weight, vector_width = 16, registers = 24,
-                 gradient_registers = 24, scratch_bytes = 87424>
+                 gradient_registers = 24, scratch_bytes = 87424, image_groups = 2>
     ```
   }];
   let parameters = (ins
@@ -159,7 +163,8 @@ def Mest_KernelConfigAttr : AttrDef<Mest_Dialect, "KernelConfig"> {
     "int64_t":$vector_width,
     "int64_t":$registers,
     "int64_t":$gradient_registers,
-    "int64_t":$scratch_bytes
+    "int64_t":$scratch_bytes,
+    DefaultValuedParameter<"int64_t", "1">:$image_groups
   );
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;

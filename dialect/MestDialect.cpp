@@ -106,6 +106,15 @@ LogicalResult MestDialect::verifyOperationAttribute(Operation *op, NamedAttribut
     if (padded(config.getForward()) != padded(config.getBackwardWeight()))
       return op->emitError() << "forward and backward_weight share the padded input copy: "
                                 "both padded or both direct";
+    if (config.getImageGroups() > 1) {
+      if (!padded(config.getBackwardWeight()))
+        return op->emitError() << "image_groups = " << config.getImageGroups()
+                               << " needs a padded backward_weight";
+      int64_t batch = cast<ShapedType>(op->getOperand(0).getType()).getDimSize(0);
+      if (batch % config.getImageGroups() != 0)
+        return op->emitError() << "image_groups = " << config.getImageGroups()
+                               << " must divide the batch of " << batch;
+    }
     if (!padded(config.getForward()) && !padded(config.getBackwardData()) &&
         config.getScratchBytes() != 0)
       return op->emitError() << "direct kernels use no scratch, got scratch_bytes = "

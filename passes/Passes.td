@@ -247,7 +247,12 @@ def MestConfigureKernels : Pass<"mest-configure-kernels", "::mlir::ModuleOp"> {
       weight-stationary otherwise;
     - registers: 3/4 of the target's vector registers hold a forward chunk's
       accumulators (24 of 32 on AVX-512 and NEON, 12 of 16 on AVX2);
-      backward-weight keeps 6 for a load, four sums and a spare, at most 24.
+      backward-weight keeps 6 for a load, four sums and a spare, at most 24;
+    - a padded backward-weight splits the batch into `image_groups` groups
+      (the smallest divisor >= 2 of the batch, at most 8) where the partial
+      gradients (groups x capacity floats on the calling thread's stack, written
+      and read once) are fewer bytes than a second read of the input, which
+      the split over filters costs each further thread; else 1 (filters only).
 
     Why here: the decisions are visible and testable in IR (the lit test checks
     them per target), mest-lower-kernels emits exactly what they say, and the
@@ -266,6 +271,9 @@ def MestConfigureKernels : Pass<"mest-configure-kernels", "::mlir::ModuleOp"> {
     Option<"convKernels", "conv-kernels", "std::string", /*default=*/"\"auto\"",
            "auto (the rule above), padded (wherever the geometry and the stack "
            "allow) or direct">,
+    Option<"weightSplit", "weight-split", "std::string", /*default=*/"\"auto\"",
+           "Padded backward-weight work split: auto (the rule above), filters, or "
+           "images (image groups wherever the batch has a divisor <= 8)">,
   ];
 }
 

@@ -487,3 +487,27 @@ func.func @bad_bn(%x: tensor<2x8x4x4xf16>, %r: tensor<2x8x4x5xf32>) {
   %y, %m, %v = mest.batch_norm_train @b(%x, residual %r : tensor<2x8x4x5xf32>) : tensor<2x8x4x4xf16> -> tensor<2x8x4x4xf16>, tensor<8xf32>, tensor<8xf32>
   return
 }
+
+// -----
+
+func.func @m(%x: tensor<3x1x8x8xf32>) -> tensor<3x1x8x8xf32> {
+  // expected-error @+1 {{image_groups = 2 must divide the batch of 3}}
+  %0 = mest.conv2d @c(%x) {out_channels = 1 : i64, kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>, mest.kernel = #mest.kernel<forward = padded, backward_data = padded, backward_weight = padded, order = weight, vector_width = 8, registers = 12, gradient_registers = 10, scratch_bytes = 4096, image_groups = 2>} : tensor<3x1x8x8xf32> -> tensor<3x1x8x8xf32>
+  return %0 : tensor<3x1x8x8xf32>
+}
+
+// -----
+
+func.func @m(%x: tensor<2x1x8x8xf32>) -> tensor<2x1x8x8xf32> {
+  // expected-error @+1 {{image_groups = 2 needs a padded backward_weight}}
+  %0 = mest.conv2d @c(%x) {out_channels = 1 : i64, kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>, mest.kernel = #mest.kernel<forward = direct, backward_data = direct, backward_weight = direct, order = weight, vector_width = 8, registers = 12, gradient_registers = 10, scratch_bytes = 0, image_groups = 2>} : tensor<2x1x8x8xf32> -> tensor<2x1x8x8xf32>
+  return %0 : tensor<2x1x8x8xf32>
+}
+
+// -----
+
+func.func @m(%x: tensor<2x1x8x8xf32>) -> tensor<2x1x8x8xf32> {
+  // expected-error @+1 {{image_groups must be >= 1, got 0}}
+  %0 = mest.conv2d @c(%x) {out_channels = 1 : i64, kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>, mest.kernel = #mest.kernel<forward = padded, backward_data = padded, backward_weight = padded, order = weight, vector_width = 8, registers = 12, gradient_registers = 10, scratch_bytes = 4096, image_groups = 0>} : tensor<2x1x8x8xf32> -> tensor<2x1x8x8xf32>
+  return %0 : tensor<2x1x8x8xf32>
+}

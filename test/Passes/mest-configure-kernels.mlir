@@ -3,6 +3,9 @@
 // RUN: mest-opt %s --mest-plan-storage --mest-configure-kernels=isa=neon | FileCheck %s --check-prefix=NEON
 // RUN: mest-opt %s --mest-plan-storage "--mest-configure-kernels=isa=avx512 conv-kernels=direct" | FileCheck %s --check-prefix=DIRECT
 // RUN: mest-opt %s --mest-plan-storage "--mest-configure-kernels=isa=avx512 vector-width=8 forward-order=output conv-kernels=direct" | FileCheck %s --check-prefix=FORCED
+// RUN: mest-opt %s --mest-plan-storage "--mest-configure-kernels=isa=avx512 weight-split=images" | FileCheck %s --check-prefix=IMAGES
+// RUN: mest-opt %s --mest-plan-storage "--mest-configure-kernels=isa=avx512 weight-split=filters" | FileCheck %s --check-prefix=FILTERS
+// RUN: not mest-opt %s --mest-plan-storage "--mest-configure-kernels=weight-split=rows" 2>&1 | FileCheck %s --check-prefix=SPLIT
 // RUN: not mest-opt %s --mest-plan-storage --mest-configure-kernels=vector-width=5 2>&1 | FileCheck %s --check-prefix=WIDTH
 // RUN: not mest-opt %s --mest-plan-storage --mest-configure-kernels=isa=sse2 2>&1 | FileCheck %s --check-prefix=ISA
 // RUN: not mest-opt %s --mest-configure-kernels 2>&1 | FileCheck %s --check-prefix=NOPLAN
@@ -16,24 +19,34 @@
 
 // A stride-1 conv on 8x8 planes (64 >= 16 positions): padded in all three
 // directions, with the scratch that implies.
-// AVX2: mest.conv2d @s1({{.*}}mest.kernel = #mest.kernel<forward = padded, backward_data = padded, backward_weight = padded, order = weight, vector_width = 8, registers = 12, gradient_registers = 10, scratch_bytes = {{[1-9][0-9]*}}>
-// AVX512: mest.conv2d @s1({{.*}}mest.kernel = #mest.kernel<forward = padded, backward_data = padded, backward_weight = padded, order = weight, vector_width = 16, registers = 24, gradient_registers = 24, scratch_bytes = {{[1-9][0-9]*}}>
-// NEON: mest.conv2d @s1({{.*}}mest.kernel = #mest.kernel<forward = padded, backward_data = padded, backward_weight = padded, order = weight, vector_width = 4, registers = 24, gradient_registers = 24, scratch_bytes = {{[1-9][0-9]*}}>
+// AVX2: mest.conv2d @s1({{.*}}mest.kernel = #mest.kernel<forward = padded, backward_data = padded, backward_weight = padded, order = weight, vector_width = 8, registers = 12, gradient_registers = 10, scratch_bytes = {{[1-9][0-9]*}}, image_groups = 2>
+// AVX512: mest.conv2d @s1({{.*}}mest.kernel = #mest.kernel<forward = padded, backward_data = padded, backward_weight = padded, order = weight, vector_width = 16, registers = 24, gradient_registers = 24, scratch_bytes = {{[1-9][0-9]*}}, image_groups = 2>
+// NEON: mest.conv2d @s1({{.*}}mest.kernel = #mest.kernel<forward = padded, backward_data = padded, backward_weight = padded, order = weight, vector_width = 4, registers = 24, gradient_registers = 24, scratch_bytes = {{[1-9][0-9]*}}, image_groups = 2>
 // Pattern decodes its taps at compile time: weight-stationary when direct.
 // DIRECT: mest.conv2d @s1({{.*}}#mest.kernel<forward = direct, backward_data = direct, backward_weight = direct, order = weight,
 // Unstructured at stride 1 with 8-wide rows and (576 - round(0.5 * 576)) / 8 =
 // 36 >= 24 weights per filter: padded by default; when direct, output-stationary.
-// AVX512: mest.conv2d @u({{.*}}#mest.kernel<forward = padded,
+// AVX512: mest.conv2d @u({{.*}}#mest.kernel<forward = padded,{{.*}}scratch_bytes = {{[0-9]+}}>
 // DIRECT: mest.conv2d @u({{.*}}#mest.kernel<forward = direct, backward_data = direct, backward_weight = direct, order = output,
 // Stride 2: padded too, backward-data on phase planes (they cover the 8x8 input).
-// AVX512: mest.conv2d @s2({{.*}}#mest.kernel<forward = padded, backward_data = padded, backward_weight = padded
+// AVX512: mest.conv2d @s2({{.*}}#mest.kernel<forward = padded, backward_data = padded, backward_weight = padded{{.*}}scratch_bytes = {{[0-9]+}}>
 // Stride 3: no padded kernel exists.
 // AVX512: mest.conv2d @s3({{.*}}#mest.kernel<forward = direct, backward_data = direct, backward_weight = direct, order = weight, vector_width = 16, registers = 24, gradient_registers = 24, scratch_bytes = 0>
 // A linear layer is a 1x1 conv on a 1x1 plane: too small for the padded kernels.
 // AVX512: mest.linear @fc({{.*}}#mest.kernel<forward = direct, backward_data = direct, backward_weight = direct, order = weight, vector_width = 16, registers = 24, gradient_registers = 24, scratch_bytes = 0>
+// Backward-weight over image groups (the smallest divisor of the batch, 2)
+// where the groups' partial gradients are fewer bytes than one more read of
+// the input: pattern 0.8 (2 x 2 x 58 weights x 4 bytes < 2 x 4 x 8 x 8 x 4),
+// not unstructured 0.5 (2 x 2 x 288 x 4 > 2 x 8 x 8 x 8 x 4) nor dense @s2
+// (above: the default image_groups = 1 is not printed).
+// IMAGES: mest.conv2d @u({{.*}}image_groups = 2>
+// IMAGES: mest.conv2d @s2({{.*}}image_groups = 2>
+// IMAGES: mest.conv2d @s3({{.*}}scratch_bytes = 0>
+// FILTERS: mest.conv2d @s1({{.*}}scratch_bytes = {{[0-9]+}}>
 // Options override the rules.
 // FORCED: mest.conv2d @s1({{.*}}#mest.kernel<forward = direct, backward_data = direct, backward_weight = direct, order = output, vector_width = 8,
 
+// SPLIT: error: weight-split must be auto, filters or images, got 'rows'
 // WIDTH: error: vector-width must be 4, 8 or 16, got 5
 // ISA: error: isa must be avx2, avx512 or neon, got 'sse2'
 // NOPLAN: error: model has no storage plan: run mest-plan-storage first

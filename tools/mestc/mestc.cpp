@@ -91,6 +91,16 @@ static cl::opt<ConvKernels> convKernelsOpt(
                           "on zero-bordered copies, output-stationary, wherever possible"),
                clEnumValN(ConvKernels::Direct, "direct", "clipped per tap")),
     cl::cat(cat));
+enum class WeightSplit { Auto, Filters, Images };
+static cl::opt<WeightSplit> weightSplitOpt(
+    "weight-split", cl::desc("Work split of padded backward-weight kernels"),
+    cl::init(WeightSplit::Auto),
+    cl::values(clEnumValN(WeightSplit::Auto, "auto",
+                          "per layer, whichever reads fewer bytes (default)"),
+               clEnumValN(WeightSplit::Filters, "filters", "filters over the threads"),
+               clEnumValN(WeightSplit::Images, "images",
+                          "image groups with partial gradients, then filters")),
+    cl::cat(cat));
 enum class Entry { Train, Infer };
 static cl::opt<Entry> entry(
     "entry", cl::desc("Which entry points the object holds"), cl::init(Entry::Train),
@@ -176,6 +186,9 @@ int main(int argc, char **argv) {
   const std::string convKernels = convKernelsOpt == ConvKernels::Padded   ? "padded"
                                   : convKernelsOpt == ConvKernels::Direct ? "direct"
                                                                           : "auto";
+  const std::string weightSplit = weightSplitOpt == WeightSplit::Filters  ? "filters"
+                                  : weightSplitOpt == WeightSplit::Images ? "images"
+                                                                          : "auto";
   DialectRegistry registry;
   mest::registerCodegenDialects(registry);
   MLIRContext context(registry);
@@ -208,8 +221,8 @@ int main(int argc, char **argv) {
   const std::string storage = activationStorage == Storage::F16    ? "f16"
                               : activationStorage == Storage::BF16 ? "bf16"
                                                                    : "f32";
-  // Not the activation storage, nor --split-updates/--data-parallel: they shape
-  // the steps, not the state, so a model trained with bf16 activations or on
+  // Not the activation storage, nor --split-updates/--data-parallel, nor
+  // --weight-split: they shape the steps, not the state, so a model trained with bf16 activations or on
   // several ranks loads in an f32, one-process or inference object of the same
   // model, and a run may resume in another storage.
   ts << vectorWidth << noOpenMP << forwardOrder << convKernels << isa;
@@ -217,7 +230,7 @@ int main(int argc, char **argv) {
 
   mest::CompileOptions options{exportKernels, vectorWidth, !noOpenMP, forwardOrder,
                                convKernels, isa, splitUpdates || dataParallel, storage,
-                               dataParallel};
+                               dataParallel, weightSplit};
   // --timing: one report for the passes of both pass managers and LLVM's
   // object emission, printed when the tool exits.
   DefaultTimingManager timer;
