@@ -376,8 +376,12 @@ public:
         for (int64_t j = 0; j < p.SW; ++j) {
           Value base = kb.mul(kb.add(kb.mul(c, kb.idx(p.SH * p.SW)), kb.idx(i * p.SW + j)),
                               kb.idx(p.plane));
-          auto [a0, a1] = valid(i, p.SH, p.PH, p.H, p.Hp);
-          auto [b0, b1] = valid(j, p.SW, p.PW, p.W, p.Wp);
+          const auto aValid = valid(i, p.SH, p.PH, p.H, p.Hp);
+          const auto a0 = aValid.first;
+          const auto a1 = aValid.second;
+          const auto bValid = valid(j, p.SW, p.PW, p.W, p.Wp);
+          const auto b0 = bValid.first;
+          const auto b1 = bValid.second;
           zeroRange(buf, base, a0 * p.Wp);
           kb.forLoop(kb.idx(a0), kb.idx(a1), 1, [&](Value a) {
             Value row = kb.add(base, kb.mul(a, kb.idx(p.Wp)));

@@ -50,8 +50,12 @@ func::FuncOp mest::codegen::buildConvForward(OpBuilder &b, Location loc,
     hi = std::max(lo, std::min(outSize, hi));
     return std::pair<int64_t, int64_t>{lo, hi};
   };
-  auto [oyI0, oyI1] = interior(spec.SH, spec.PH, spec.KH, spec.H, spec.OH);
-  auto [oxI0, oxI1] = interior(spec.SW, spec.PW, spec.KW, spec.W, spec.OW);
+  const auto yInterior = interior(spec.SH, spec.PH, spec.KH, spec.H, spec.OH);
+  auto oyI0 = yInterior.first;
+  auto oyI1 = yInterior.second;
+  const auto xInterior = interior(spec.SW, spec.PW, spec.KW, spec.W, spec.OW);
+  auto oxI0 = xInterior.first;
+  auto oxI1 = xInterior.second;
   // Weight-stationary (order = weight): the interior is empty and every weight
   // takes the clipped path (the rule: mest-configure-kernels).
   if (!spec.config.outputStationary) oyI0 = oyI1 = oxI0 = oxI1 = 0;
@@ -67,8 +71,12 @@ func::FuncOp mest::codegen::buildConvForward(OpBuilder &b, Location loc,
     });
     g.forEachWeightOfFilter(o, [&](Tap &t) {
       Value wv = kb.load(g.values, t.v);
-      auto [oy0, oy1] = g.validRange(t.r, spec.SH, spec.PH, spec.H, spec.OH);
-      auto [ox0, ox1] = g.validRange(t.s, spec.SW, spec.PW, spec.W, spec.OW);
+      const auto yRange = g.validRange(t.r, spec.SH, spec.PH, spec.H, spec.OH);
+      const auto oy0 = yRange.first;
+      const auto oy1 = yRange.second;
+      const auto xRange = g.validRange(t.s, spec.SW, spec.PW, spec.W, spec.OW);
+      const auto ox0 = xRange.first;
+      const auto ox1 = xRange.second;
       auto update = [&](Value ylo, Value yhi, Value xlo, Value xhi) {
         kb.forLoop(ylo, kb.max(ylo, yhi), 1, [&](Value oy) {
           Value iy = kb.add(kb.sub(kb.mul(oy, kb.idx(spec.SH)), kb.idx(spec.PH)), t.r);
@@ -161,8 +169,12 @@ func::FuncOp mest::codegen::buildConvBackwardData(OpBuilder &b, Location loc,
     kb.forLoop(kb.idx(0), kb.idx(spec.O), 1, [&](Value o) {
       g.forEachWeightOfFilter(o, [&](Tap &t) {
         Value wv = kb.load(g.values, t.v);
-        auto [oy0, oy1] = g.validRange(t.r, spec.SH, spec.PH, spec.H, spec.OH);
-        auto [ox0, ox1] = g.validRange(t.s, spec.SW, spec.PW, spec.W, spec.OW);
+        const auto yRange = g.validRange(t.r, spec.SH, spec.PH, spec.H, spec.OH);
+        const auto oy0 = yRange.first;
+        const auto oy1 = yRange.second;
+        const auto xRange = g.validRange(t.s, spec.SW, spec.PW, spec.W, spec.OW);
+        const auto ox0 = xRange.first;
+        const auto ox1 = xRange.second;
         kb.forLoop(oy0, oy1, 1, [&](Value oy) {
           Value iy = kb.add(kb.sub(kb.mul(oy, kb.idx(spec.SH)), kb.idx(spec.PH)), t.r);
           g.rowLoop(ox0, ox1, [&](Value ox, int64_t w) {
@@ -254,8 +266,12 @@ Value reduceSums(ConvGen &g, Value vec, Value scalar) {
 /// Gradient of one weight over its valid output positions.
 Value weightGradient(ConvGen &g, Value in, Value dout, Tap &t) {
   const ConvKernelSpec &sp = g.spec();
-  auto [oy0, oy1] = g.validRange(t.r, sp.SH, sp.PH, sp.H, sp.OH);
-  auto [ox0, ox1] = g.validRange(t.s, sp.SW, sp.PW, sp.W, sp.OW);
+  const auto yRange = g.validRange(t.r, sp.SH, sp.PH, sp.H, sp.OH);
+  const auto oy0 = yRange.first;
+  const auto oy1 = yRange.second;
+  const auto xRange = g.validRange(t.s, sp.SW, sp.PW, sp.W, sp.OW);
+  const auto ox0 = xRange.first;
+  const auto ox1 = xRange.second;
   Tap *taps[] = {&t};
   SmallVector<Value> s = accumulateRect(g, in, dout, taps, oy0, oy1, ox0, ox1, zeroSums(g, 1));
   return reduceSums(g, s[0], s[1]);
@@ -288,8 +304,12 @@ SmallVector<Value> patternKernelGradients(ConvGen &g, Value in, Value dout,
   for (size_t t = 0; t < taps.size(); ++t) {
     Tap *one[] = {&taps[t]};
     SmallVector<Value> s = {joint[2 * t], joint[2 * t + 1]};
-    auto [oy0, oy1] = ys[t];
-    auto [ox0, ox1] = xs[t];
+    const auto yRange = ys[t];
+    const auto oy0 = yRange.first;
+    const auto oy1 = yRange.second;
+    const auto xRange = xs[t];
+    const auto ox0 = xRange.first;
+    const auto ox1 = xRange.second;
     s = accumulateRect(g, in, dout, one, oy0, kb.min(oy1, y0), ox0, ox1, s);  // above
     s = accumulateRect(g, in, dout, one, kb.max(oy0, y1), oy1, ox0, ox1, s);  // below
     s = accumulateRect(g, in, dout, one, y0, y1, ox0, kb.min(ox1, x0), s);    // left

@@ -240,13 +240,16 @@ void emitPaddedBackwardData(ConvGen &g, Value dout, Value din, Value addend) {
   KernelBuilder &kb = g.kb;
   const ConvKernelSpec &sp = g.spec();
   const ConvGen::Padded p = g.paddedBackwardData();
-  auto [start, offsets, weights] = weightsByKey(
+  const auto byKey = weightsByKey(
       g, sp.C, [&](Tap &t) { return t.c; },
       [&](Tap &t) {
         return kb.add(kb.mul(t.o, kb.idx(p.plane)),
                       kb.add(kb.mul(kb.sub(kb.idx(sp.KH - 1), t.r), kb.idx(p.Wp)),
                              kb.sub(kb.idx(sp.KW - 1), t.s)));
       });
+  Value start = byKey[0];
+  Value offsets = byKey[1];
+  Value weights = byKey[2];
   kb.parallelLoop(kb.idx(0), kb.idx(sp.N), [&](Value n) {
     Value buf = g.scratch(p.size), flat = g.scratch(p.vecs * sp.vectorWidth);
     g.fillPadded(p, dout, n, buf);
@@ -283,7 +286,7 @@ void emitPaddedBackwardDataStrided(ConvGen &g, Value dout, Value din, Value adde
   const ConvGen::Padded q = g.paddedBackwardDataPhases();
   const int64_t kr = (sp.KH + 1) / 2, ks = (sp.KW + 1) / 2, vw = sp.vectorWidth;
   const int64_t planeFloats = q.vecs * vw;
-  auto [start, offsets, weights] = weightsByKey(
+  const auto byKey = weightsByKey(
       g, sp.C * 4,
       [&](Tap &t) {
         return kb.add(kb.mul(t.c, kb.idx(4)),
@@ -294,6 +297,9 @@ void emitPaddedBackwardDataStrided(ConvGen &g, Value dout, Value din, Value adde
                       kb.add(kb.mul(kb.sub(kb.idx(kr - 1), kb.div(t.r, kb.idx(2))), kb.idx(q.Wp)),
                              kb.sub(kb.idx(ks - 1), kb.div(t.s, kb.idx(2)))));
       });
+  Value start = byKey[0];
+  Value offsets = byKey[1];
+  Value weights = byKey[2];
   kb.parallelLoop(kb.idx(0), kb.idx(sp.N), [&](Value n) {
     Value buf = g.scratch(q.size), flat = g.scratch(4 * planeFloats);
     g.fillPadded(q, dout, n, buf);
@@ -422,7 +428,9 @@ void emitPaddedBackwardWeight(ConvGen &g, Value in, Value dout, Value lr, Value 
   Value units = channel ? kb.loadIndex(g.header, kb.idx(0)) : kb.idx(sp.O / rows);
   // Each task sums into its image group's partial gradients (G = 1: straight
   // into the gradients).
-  auto [chunks, per] = unitChunks(g, units);
+  const auto split = unitChunks(g, units);
+  const auto chunks = split.first;
+  const auto per = split.second;
   Value sums = G > 1 ? g.scratch(G * cap) : g.grads;
   // The (filter, weights) items of units [u0, u1).
   using Weights = std::function<ConvGen::Carried(ValueRange, const ConvGen::TapFn &)>;
@@ -567,7 +575,9 @@ void emitPaddedBackwardWeightBlock(ConvGen &g, Value in, Value dout, Value lr, V
   const int64_t G = sp.config.imageGroups, groupImages = sp.N / G;
   const int64_t cap = std::max<int64_t>(sp.layout.capacityValues, 1);
   Value units = kb.idx(sp.O / M);
-  auto [chunks, per] = unitChunks(g, units);
+  const auto split = unitChunks(g, units);
+  const auto chunks = split.first;
+  const auto per = split.second;
   Value sums = G > 1 ? g.scratch(G * cap) : Value();
   auto valueIndex = [&](Value slot, int64_t i) {
     return kb.add(kb.mul(slot, kb.idx(M)), kb.idx(i));
