@@ -461,7 +461,8 @@ LogicalResult StepLowering::lowerOp(Operation *op, ArrayRef<Value> res) {
         return success();
       })
       .Case([&](BatchNormOp bn) {
-        auto [N, C, HW] = nchw(bn.getInput());
+        const std::array<int64_t, 3> shape = nchw(bn.getInput());
+        const int64_t N = shape[0], C = shape[1], HW = shape[2];
         auto v = bnViews(layers.lookup(bn.getSymName()), C);
         double eps = bn.getEps().convertToDouble();
         func::FuncOp f = generated(
@@ -473,7 +474,8 @@ LogicalResult StepLowering::lowerOp(Operation *op, ArrayRef<Value> res) {
         return success();
       })
       .Case([&](BatchNormGradOp g) {
-        auto [N, C, HW] = nchw(g.getInput());
+        const std::array<int64_t, 3> shape = nchw(g.getInput());
+        const int64_t N = shape[0], C = shape[1], HW = shape[2];
         auto v = bnViews(layers.lookup(g.getLayer()), C);
         BatchNormGradSpec sp;
         sp.N = N, sp.C = C, sp.HW = HW, sp.vectorWidth = vectorWidth;
@@ -567,7 +569,8 @@ LogicalResult StepLowering::lowerOp(Operation *op, ArrayRef<Value> res) {
         return success();
       })
       .Case([&](GlobalAvgPool2dOp p) {
-        auto [N, C, HW] = nchw(p.getInput());
+        const std::array<int64_t, 3> shape = nchw(p.getInput());
+        const int64_t N = shape[0], C = shape[1], HW = shape[2];
         Type inElem = compactElem(p.getInput()), outElem = compactElem(p.getOutput());
         std::string key = llvm::formatv("gap:{0},{1},{2},{3}", N, C, HW, vectorWidth).str() +
                           KernelBuilder::typesKey({inElem, outElem});
@@ -579,7 +582,8 @@ LogicalResult StepLowering::lowerOp(Operation *op, ArrayRef<Value> res) {
         return success();
       })
       .Case([&](GlobalAvgPool2dGradOp p) {
-        auto [N, C, HW] = nchw(p.getInputGrad());
+        const std::array<int64_t, 3> shape = nchw(p.getInputGrad());
+        const int64_t N = shape[0], C = shape[1], HW = shape[2];
         func::FuncOp f = generated(
             llvm::formatv("gap_grad:{0},{1},{2},{3}", N, C, HW, vectorWidth).str(),
             "global_avg_pool_grad", [&](StringRef name) {

@@ -36,7 +36,7 @@ public:
 private:
   void key(int field, int type) { raw(uint64_t(field) << 3 | uint64_t(type)); }
   void raw(uint64_t v) {
-    while (v >= 0x80) bytes += char(v & 0x7f | 0x80), v >>= 7;
+    while (v >= 0x80) bytes += char((v & 0x7f) | 0x80), v >>= 7;
     bytes += char(v);
   }
 };
