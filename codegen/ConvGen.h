@@ -214,6 +214,16 @@ public:
     return {lo, hi};
   }
 
+  /// The output positions [y0, y1) x [x0, x1) where tap t lands inside the input.
+  struct Rect {
+    Value y0, y1, x0, x1;
+  };
+  Rect validRect(const Tap &t) {
+    auto y = validRange(t.r, sp.SH, sp.PH, sp.H, sp.OH);
+    auto x = validRange(t.s, sp.SW, sp.PW, sp.W, sp.OW);
+    return {y.first, y.second, x.first, x.second};
+  }
+
   /// Runs `body(x, width)` over [lo, hi) in vectors of `vectorWidth`, then of
   /// halving widths down to 4, then scalars (width 1). No masked stores: they
   /// are microcoded (slow) on AMD Zen.

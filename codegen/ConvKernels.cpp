@@ -71,12 +71,8 @@ func::FuncOp mest::codegen::buildConvForward(OpBuilder &b, Location loc,
     });
     g.forEachWeightOfFilter(o, [&](Tap &t) {
       Value wv = kb.load(g.values, t.v);
-      const auto yRange = g.validRange(t.r, spec.SH, spec.PH, spec.H, spec.OH);
-      const auto oy0 = yRange.first;
-      const auto oy1 = yRange.second;
-      const auto xRange = g.validRange(t.s, spec.SW, spec.PW, spec.W, spec.OW);
-      const auto ox0 = xRange.first;
-      const auto ox1 = xRange.second;
+      const ConvGen::Rect valid = g.validRect(t);
+      Value oy0 = valid.y0, oy1 = valid.y1, ox0 = valid.x0, ox1 = valid.x1;
       auto update = [&](Value ylo, Value yhi, Value xlo, Value xhi) {
         kb.forLoop(ylo, kb.max(ylo, yhi), 1, [&](Value oy) {
           Value iy = kb.add(kb.sub(kb.mul(oy, kb.idx(spec.SH)), kb.idx(spec.PH)), t.r);
@@ -169,12 +165,8 @@ func::FuncOp mest::codegen::buildConvBackwardData(OpBuilder &b, Location loc,
     kb.forLoop(kb.idx(0), kb.idx(spec.O), 1, [&](Value o) {
       g.forEachWeightOfFilter(o, [&](Tap &t) {
         Value wv = kb.load(g.values, t.v);
-        const auto yRange = g.validRange(t.r, spec.SH, spec.PH, spec.H, spec.OH);
-        const auto oy0 = yRange.first;
-        const auto oy1 = yRange.second;
-        const auto xRange = g.validRange(t.s, spec.SW, spec.PW, spec.W, spec.OW);
-        const auto ox0 = xRange.first;
-        const auto ox1 = xRange.second;
+        const ConvGen::Rect valid = g.validRect(t);
+        Value oy0 = valid.y0, oy1 = valid.y1, ox0 = valid.x0, ox1 = valid.x1;
         kb.forLoop(oy0, oy1, 1, [&](Value oy) {
           Value iy = kb.add(kb.sub(kb.mul(oy, kb.idx(spec.SH)), kb.idx(spec.PH)), t.r);
           g.rowLoop(ox0, ox1, [&](Value ox, int64_t w) {
@@ -265,13 +257,8 @@ Value reduceSums(ConvGen &g, Value vec, Value scalar) {
 
 /// Gradient of one weight over its valid output positions.
 Value weightGradient(ConvGen &g, Value in, Value dout, Tap &t) {
-  const ConvKernelSpec &sp = g.spec();
-  const auto yRange = g.validRange(t.r, sp.SH, sp.PH, sp.H, sp.OH);
-  const auto oy0 = yRange.first;
-  const auto oy1 = yRange.second;
-  const auto xRange = g.validRange(t.s, sp.SW, sp.PW, sp.W, sp.OW);
-  const auto ox0 = xRange.first;
-  const auto ox1 = xRange.second;
+  const ConvGen::Rect valid = g.validRect(t);
+  Value oy0 = valid.y0, oy1 = valid.y1, ox0 = valid.x0, ox1 = valid.x1;
   Tap *taps[] = {&t};
   SmallVector<Value> s = accumulateRect(g, in, dout, taps, oy0, oy1, ox0, ox1, zeroSums(g, 1));
   return reduceSums(g, s[0], s[1]);
