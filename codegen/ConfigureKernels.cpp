@@ -21,7 +21,6 @@ using namespace mest::codegen;
 
 namespace {
 
-/// The rules of Passes.td's description, on a layer's geometry and storage.
 /// Image groups of a padded backward-weight (Passes.td's rule): the smallest
 /// divisor >= 2 of the batch, at most 8, where its partial gradients take fewer
 /// bytes than one more read of the input; 1 otherwise or when told `filters`.
@@ -35,6 +34,7 @@ int64_t imageGroups(const ConvKernelSpec &sp, StringRef weightSplit) {
   return weightSplit == "images" || partialBytes < inputBytes ? groups : 1;
 }
 
+/// The rules of Passes.td's description, on a layer's geometry and storage.
 KernelConfig chooseConfig(ConvKernelSpec sp, TargetAttr target, StringRef convKernels,
                           StringRef forwardOrder, StringRef weightSplit) {
   KernelConfig c;

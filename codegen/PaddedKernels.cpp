@@ -376,8 +376,8 @@ static std::pair<Value, Value> unitChunks(ConvGen &g, Value units) {
 
 /// After a backward-weight over image groups: each active weight's gradient is
 /// the sum of its G groups' partial sums (sums[g * capacity + v]), followed by
-/// its SGD step; sequential on the calling thread (a few thousand weights at
-/// 90%: microseconds, no further parallel region).
+/// its SGD step; O(G x capacity) on the calling thread, so no further
+/// parallel region.
 static void reduceGroupsAndUpdate(
     ConvGen &g, Value sums,
     const std::function<void(const std::function<void(Tap &)> &)> &forEachWeight, Value lr,
@@ -428,9 +428,8 @@ void emitPaddedBackwardWeight(ConvGen &g, Value in, Value dout, Value lr, Value 
   Value units = channel ? kb.loadIndex(g.header, kb.idx(0)) : kb.idx(sp.O / rows);
   // Each task sums into its image group's partial gradients (G = 1: straight
   // into the gradients).
-  const auto split = unitChunks(g, units);
-  const auto chunks = split.first;
-  const auto per = split.second;
+  Value chunks, per;
+  std::tie(chunks, per) = unitChunks(g, units);
   Value sums = G > 1 ? g.scratch(G * cap) : g.grads;
   // The (filter, weights) items of units [u0, u1).
   using Weights = std::function<ConvGen::Carried(ValueRange, const ConvGen::TapFn &)>;
@@ -575,13 +574,13 @@ void emitPaddedBackwardWeightBlock(ConvGen &g, Value in, Value dout, Value lr, V
   const int64_t G = sp.config.imageGroups, groupImages = sp.N / G;
   const int64_t cap = std::max<int64_t>(sp.layout.capacityValues, 1);
   Value units = kb.idx(sp.O / M);
-  const auto split = unitChunks(g, units);
-  const auto chunks = split.first;
-  const auto per = split.second;
+  Value chunks, per;
+  std::tie(chunks, per) = unitChunks(g, units);
   Value sums = G > 1 ? g.scratch(G * cap) : Value();
   auto valueIndex = [&](Value slot, int64_t i) {
     return kb.add(kb.mul(slot, kb.idx(M)), kb.idx(i));
   };
+  // Slots of the groups of filters at order positions [u0, u1).
   auto forEachSlotOf = [&](Value u0, Value u1, const std::function<void(Value, Value)> &fn) {
     kb.forLoop(u0, u1, 1, [&](Value i) {
       Value unit = kb.loadIndex(g.order, i);
@@ -594,13 +593,9 @@ void emitPaddedBackwardWeightBlock(ConvGen &g, Value in, Value dout, Value lr, V
     Value group = kb.rem(t, kb.idx(G));
     Value u0 = kb.mul(kb.div(t, kb.idx(G)), per), u1 = kb.min(units, kb.add(u0, per));
     Value buf = g.scratch(p.size), grad = g.scratch(M * planeFloats);
-    Value partial = g.scratch(std::max<int64_t>(sp.layout.capacityValues, 1) * vw);
+    Value partial = g.scratch(cap * vw);
     Value zeroVec = g.splat(kb.f32(0.0), vw);
-    // Slots of the groups in this task's chunk.
-    auto forEachSlot = [&](const std::function<void(Value, Value)> &fn) {
-      forEachSlotOf(u0, u1, fn);
-    };
-    forEachSlot([&](Value, Value slot) {
+    forEachSlotOf(u0, u1, [&](Value, Value slot) {
       for (int64_t i = 0; i < M; ++i)
         g.storeVec(zeroVec, partial, {kb.mul(valueIndex(slot, i), kb.idx(vw))}, vw);
     });
@@ -641,7 +636,7 @@ void emitPaddedBackwardWeightBlock(ConvGen &g, Value in, Value dout, Value lr, V
         if (rest) pass(kb.idx(full * R * vw), rest);
       });
     });
-    forEachSlot([&](Value, Value slot) {
+    forEachSlotOf(u0, u1, [&](Value, Value slot) {
       for (int64_t i = 0; i < M; ++i) {
         Value v = valueIndex(slot, i);
         Value grad = b.create<vector::ReductionOp>(
