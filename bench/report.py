@@ -15,97 +15,199 @@ for name in sorted(os.listdir(out)):
 with open(os.path.join(out, "bench.json"), "w") as f:
     json.dump(rows, f, indent=1)
 
+def median(values):
+    v = sorted(values)
+    n = len(v)
+    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
+
+
+# Training steps run in interleaved pairs with PyTorch's (bench/pairs.py): each
+# model's step is the median of its runs' medians, its ratio to PyTorch the
+# median of the per-pair ratios, with their range.
+def paired(items, key):
+    groups = defaultdict(list)
+    for r in items:
+        groups[key(r)].append(r)
+    out = []
+    for rs in groups.values():
+        a = dict(rs[0])
+        a["median_ms"] = median([r["median_ms"] for r in rs])
+        a["min_ms"] = min(r["min_ms"] for r in rs)
+        a["max_ms"] = max(r["max_ms"] for r in rs)
+        a["peak_rss_mb"] = max(r["peak_rss_mb"] for r in rs)
+        ratios = [r["torch_ms"] / r["median_ms"] for r in rs if "torch_ms" in r]
+        a["pairs"] = len(ratios)
+        if ratios:
+            a["x_torch"], a["x_torch_lo"], a["x_torch_hi"] = median(ratios), min(ratios), max(ratios)
+            a["torch_ms"] = median([r["torch_ms"] for r in rs if "torch_ms" in r])
+        out.append(a)
+    return out
+
+
+def x_torch(r):
+    if "x_torch" not in r:
+        return ""
+    return f"{r['x_torch']:.2f} ({r['x_torch_lo']:.2f}-{r['x_torch_hi']:.2f}, {r['pairs']} pairs)"
+
+
+model_key = lambda r: (r["scheme"], r["target"], r.get("width", 16), r.get("batch", 64),
+                       r["threads"], r.get("storage", "f32"), r.get("kernels", "auto"))
+sparseprop = paired([r for r in rows if r["kind"] == "sparseprop_step"],
+                    lambda r: (r["sparsity"], r.get("width", 16), r["threads"]))
+peaks = {r["threads"]: r for r in rows if r["kind"] == "peak"}
+rows = [r for r in rows if r["kind"] not in ("sparseprop_step", "peak")]
 # Models compiled with --conv-kernels direct only feed the kernel-choice table;
-# compact storage, batches 16/32 and one thread only their own tables.
+# compact storage, batches 16/32, one thread and width 32 only their own tables.
 direct = [r for r in rows if r.get("kernels", "auto") == "direct"]
 rows = [r for r in rows if r.get("kernels", "auto") != "direct"]
 main_threads = max((r["threads"] for r in rows if "threads" in r), default=0)
 def is_main(r):
     return (r.get("storage", "f32") == "f32" and r.get("batch", 64) == 64
-            and r.get("threads", main_threads) == main_threads)
+            and r.get("threads", main_threads) == main_threads and r.get("width", 16) == 16)
 variants = [r for r in rows if r["kind"] in ("step", "torch_step") and not is_main(r)]
+kernels = [r for r in rows if r["kind"] == "kernel" and r["k"] == 3 and r["layer"] != "conv1"
+           and r.get("storage", "f32") == "f32" and r.get("threads", main_threads) == main_threads]
 rows = [r for r in rows if is_main(r)]
-kernels = [r for r in rows if r["kind"] == "kernel" and r["k"] == 3 and r["layer"] != "conv1"]
-# Training steps run in two rounds minutes apart (this VM has slow windows that
-# hit memory-bound code hardest): each model, mest's and PyTorch's alike, is
-# reported with its faster round.
-def best_round(items, key):
-    best = {}
-    for r in items:
-        k = key(r)
-        if k not in best or r["median_ms"] < best[k]["median_ms"]:
-            best[k] = r
-    return list(best.values())
-steps = best_round([r for r in rows if r["kind"] == "step"], lambda r: (r["scheme"], r["target"]))
-torch_steps = best_round([r for r in rows if r["kind"] == "torch_step"], lambda r: r["layout"])
+steps = paired([r for r in rows if r["kind"] == "step"], model_key)
+# PyTorch's own runs: its peak memory and its two layouts (one process each).
+torch_steps = [r for r in rows if r["kind"] == "torch_step"]
 onednn = {(r["O"], r["I"], r["hw"], r["stride"]): r for r in rows if r["kind"] == "onednn"}
 halide = {(r["O"], r["I"], r["hw"], r["stride"]): r for r in rows if r["kind"] == "halide"}
 mutations = [r for r in rows if r["kind"] == "mutation"]
+
+
+def roofline(r):
+    """Active FLOP / (time x the measured FMA peak at the step's threads)."""
+    pk = peaks.get(r["threads"])
+    if not pk or not r.get("active_gflop"):
+        return ""
+    return f"{r['active_gflop'] / (r['median_ms'] / 1000) / pk['gflops']:.3f}"
+
+
 md = []
 threads = (steps or kernels or [{"threads": "?"}])[0]["threads"]
 md.append(f"All figures from one `scripts/bench.sh` invocation, {threads} threads, batch 64, "
-          "ResNet-32 (16/32/64) on 3x32x32 inputs. Ratios compare runs of the same invocation.\n")
+          "ResNet-32 (16/32/64 unless said) on 3x32x32 inputs. Ratios compare runs of the same "
+          "invocation; training steps ran in interleaved pairs with PyTorch's.\n")
 
 # 1. Kernels: per shape, scheme, sparsity; time summed over the layers of that shape.
 def key(r):
     return (r["O"], r["I"], r["hw"], r["stride"])
-agg = defaultdict(lambda: [0.0, 0.0, 0.0, 0, 0.0])
+# Per (shape, scheme, target): summed ms and MFLOP per direction, layers, sparsity.
+DIRS = ("fwd", "bwd_data", "bwd_weight")
+agg = defaultdict(lambda: {"ms": [0.0] * 3, "mflop": [0.0] * 3, "n": 0, "sparsity": 0.0})
 for r in kernels:
     a = agg[(key(r), r["scheme"], r["target"])]
-    a[0] += r["fwd_ms"]; a[1] += r["bwd_data_ms"]; a[2] += r["bwd_weight_ms"]; a[3] += 1
-    a[4] = r["sparsity"]
+    for i, d in enumerate(DIRS):
+        a["ms"][i] += r[f"{d}_ms"]
+        a["mflop"][i] += r.get(f"{d}_gflops", 0.0) * r[f"{d}_ms"]
+    a["n"] += 1
+    a["sparsity"] = r["sparsity"]
 md.append("## Kernels (generated), per 3x3 conv shape\n")
-md.append("Times are per layer (median). `x dense` = mest's generated dense kernel / this kernel; "
-          "`x oneDNN` = oneDNN 2.6 (its own fastest layouts) / this kernel.\n")
-md.append("| shape O,I,out,stride | scheme | target | sparsity | fwd ms | bwd-data ms | bwd-weight ms "
-          "| fwd x dense | bwd-data x dense | bwd-weight x dense | fwd x oneDNN |")
-md.append("|---|---|---|---|---|---|---|---|---|---|---|")
+md.append("Times are per layer (median). GFLOP/s count the multiply-adds of the active weights. "
+          "`of oneDNN` = this kernel's GFLOP/s / oneDNN 2.6's dense GFLOP/s on the same shape "
+          "(its own fastest layouts), per direction; `x dense` = mest's generated dense kernel's "
+          "time / this kernel's.\n")
+md.append("| shape O,I,out,stride | scheme | target | sparsity | fwd / bwd-data / bwd-weight ms "
+          "| GFLOP/s | of oneDNN | x dense |")
+md.append("|---|---|---|---|---|---|---|---|")
 shapes = sorted({k[0] for k in agg})
+shapes16 = {key(r) for r in kernels if r.get("width", 16) == 16}  # the plot's
 schemes = ["dense", "unstructured", "channel", "block", "pattern"]
+fractions = defaultdict(list)  # scheme -> this kernel's fraction of oneDNN, every direction
 for shape in shapes:
     d = agg.get((shape, "dense", 0.0))
+    o = onednn.get(shape)
     for s in schemes:
         for (k, sch, t), a in sorted(agg.items(), key=lambda kv: kv[0][2]):
             if k != shape or sch != s:
                 continue
-            n = a[3]
-            f, bd, bw = a[0] / n, a[1] / n, a[2] / n
-            cells = [f"{shape}", s, f"{t:.2f}", f"{a[4]:.3f}", f"{f:.3f}", f"{bd:.3f}", f"{bw:.3f}"]
-            if d:
-                cells += [f"{d[0] / d[3] / f:.2f}", f"{d[1] / d[3] / bd:.2f}", f"{d[2] / d[3] / bw:.2f}"]
+            n = a["n"]
+            ms = [m / n for m in a["ms"]]
+            gf = [f / m if m else 0.0 for f, m in zip(a["mflop"], a["ms"])]
+            cells = [f"{shape}", s, f"{t:.2f}", f"{a['sparsity']:.3f}",
+                     " / ".join(f"{m:.3f}" for m in ms), " / ".join(f"{g:.0f}" for g in gf)]
+            if o and o.get("bwd_data_gflops"):
+                frac = [g / o[f"{dd}_gflops"] for g, dd in zip(gf, DIRS)]
+                fractions[s] += frac
+                cells.append(" / ".join(f"{f:.2f}" for f in frac))
             else:
-                cells += ["", "", ""]
-            o = onednn.get(shape)
-            cells.append(f"{o['fwd_ms'] / f:.2f}" if o else "")
+                cells.append("")
+            cells.append(" / ".join(f"{dm / d['n'] / m:.2f}" for dm, m in zip(d["ms"], ms)) if d else "")
             md.append("| " + " | ".join(cells) + " |")
+if fractions:
+    md.append("\nMedian fraction of oneDNN's dense GFLOP/s over shapes and directions: " +
+              ", ".join(f"{s} {median(v):.2f}" for s, v in fractions.items()) + ".\n")
 if onednn or halide:
     md.append("\nDense baselines on the same shapes (oneDNN 2.6 in its own layouts; the Halide 14 "
               "generator of runtime/kernels/halide; mest's generated dense kernel):\n")
-    md.append("| shape | oneDNN fwd / bwd-data / bwd-weight ms | oneDNN fwd GFLOP/s | Halide fwd ms | mest dense fwd ms |")
+    md.append("| shape | oneDNN fwd / bwd-data / bwd-weight ms | oneDNN GFLOP/s | Halide fwd ms | mest dense fwd ms |")
     md.append("|---|---|---|---|---|")
     for k in sorted(set(onednn) | set(halide)):
         o, h, d = onednn.get(k), halide.get(k), agg.get((k, "dense", 0.0))
         cells = [str(k)]
         cells.append(f"{o['fwd_ms']:.3f} / {o['bwd_data_ms']:.3f} / {o['bwd_weight_ms']:.3f}" if o else "")
-        cells.append(f"{o['fwd_gflops']:.1f}" if o else "")
+        cells.append(" / ".join(f"{o.get(dd + '_gflops', 0):.0f}" for dd in DIRS) if o else "")
         cells.append(f"{h['fwd_ms']:.3f}" if h else "")
-        cells.append(f"{d[0] / d[3]:.3f}" if d else "")
+        cells.append(f"{d['ms'][0] / d['n']:.3f}" if d else "")
         md.append("| " + " | ".join(cells) + " |")
+if peaks:
+    md.append("\nThe machine's measured f32 FMA peak (bench-peak): " +
+              ", ".join(f"{t} thread{'s' if t > 1 else ''} {p['gflops']:.0f} GFLOP/s ({p['isa']})"
+                        for t, p in sorted(peaks.items())) + ".\n")
+
 
 # 2. Training step.
-best_torch = min(torch_steps, key=lambda r: r["median_ms"]) if torch_steps else None
-dense_step = next((r for r in steps if r["scheme"] == "dense"), None)
-md.append("\n## Training step (forward, loss, backward, SGD update)\n")
-md.append("| model | median ms (min-max) | x PyTorch dense | x mest dense | peak RSS MiB |")
-md.append("|---|---|---|---|---|")
-for r in sorted(steps, key=lambda r: (r["scheme"], r["target"])):
-    md.append(f"| mest {r['scheme']} {r['target']:.2f} | {r['median_ms']:.1f} ({r['min_ms']:.1f}-{r['max_ms']:.1f}) | "
-              f"{best_torch['median_ms'] / r['median_ms']:.2f} | "
-              f"{dense_step['median_ms'] / r['median_ms']:.2f} | {r['peak_rss_mb']:.1f} |"
-              if best_torch and dense_step else f"| mest {r['scheme']} | {r['median_ms']:.1f} | | | |")
+def step_table(title, items, note=""):
+    dense = next((r for r in items if r["scheme"] == "dense"), None)
+    md.append(f"\n## {title}\n")
+    md.append("`x PyTorch dense`: the median of the per-pair ratios PyTorch ms / mest ms over "
+              "interleaved pairs (range and pair count in brackets), PyTorch's dense step of the "
+              "same network, batch and threads in channels_last. `regions`: OpenMP parallel "
+              "regions a step starts (OMPT). `roofline`: the active FLOP of the step's conv and "
+              "linear layers / (median time x the measured FMA peak)." + note + "\n")
+    md.append("| model | median ms (min-max) | x PyTorch dense | x mest dense | regions | "
+              "active GFLOP | roofline | peak RSS MiB |")
+    md.append("|---|---|---|---|---|---|---|---|")
+    for r in sorted(items, key=lambda r: (r["scheme"], r["target"])):
+        cells = [f"mest {r['scheme']} {r['target']:.2f}",
+                 f"{r['median_ms']:.1f} ({r['min_ms']:.1f}-{r['max_ms']:.1f})", x_torch(r),
+                 f"{dense['median_ms'] / r['median_ms']:.2f}" if dense else "",
+                 str(r.get("parallel_regions", "")), f"{r.get('active_gflop', 0):.2f}",
+                 roofline(r), f"{r['peak_rss_mb']:.1f}"]
+        md.append("| " + " | ".join(cells) + " |")
+    t = [r["torch_ms"] for r in items if "torch_ms" in r]
+    if t:
+        md.append(f"| PyTorch dense, channels_last, in the pairs | {median(t):.1f} | 1.00 | | | | | |")
+
+
+step_table("Training step (forward, loss, backward, SGD update), ResNet-32 16/32/64", steps)
 for r in torch_steps:
-    md.append(f"| PyTorch {r['torch']} dense, {r['layout']} | {r['median_ms']:.1f} ({r['min_ms']:.1f}-{r['max_ms']:.1f}) | "
-              f"{best_torch['median_ms'] / r['median_ms']:.2f} | | {r['peak_rss_mb']:.1f} |")
+    md.append(f"| PyTorch {r['torch']} dense, {r['layout']}, own process | {r['median_ms']:.1f} "
+              f"({r['min_ms']:.1f}-{r['max_ms']:.1f}) | | | | | | {r['peak_rss_mb']:.1f} |")
+wide = paired([r for r in variants if r["kind"] == "step" and r.get("width", 16) == 32],
+              model_key)
+if wide:
+    step_table("The MEST paper's ResNet-32 (32/64/128, only the 3x3 convolutions sparse), batch 64",
+               wide)
+    for r in variants:
+        if r["kind"] == "torch_step" and r.get("width", 16) == 32:
+            md.append(f"| PyTorch {r['torch']} dense, {r['layout']}, own process | "
+                      f"{r['median_ms']:.1f} | | | | | | {r['peak_rss_mb']:.1f} |")
+if sparseprop:
+    md.append("\n## SparseProp (sparse backpropagation, ICML 2023) on the same ResNet-32\n")
+    md.append("SparseProp's `swap_modules_with_sparse` on the network pruned to the sparsity "
+              "(unstructured, per layer by magnitude), in interleaved pairs with PyTorch's dense "
+              "step like mest's; mest's unstructured step at the same sparsity beside it.\n")
+    md.append("| sparsity | SparseProp median ms | SparseProp x PyTorch dense | layers swapped | "
+              "mest unstructured x PyTorch dense |")
+    md.append("|---|---|---|---|---|")
+    mest_u = {round(r["target"], 2): r for r in steps if r["scheme"] == "unstructured"}
+    for r in sorted(sparseprop, key=lambda r: r["sparsity"]):
+        m = mest_u.get(round(r["sparsity"], 2))
+        md.append(f"| {r['sparsity']:.2f} | {r['median_ms']:.1f} | {x_torch(r)} | "
+                  f"{r.get('swapped_layers', '')} of {r.get('total_layers', '')} | "
+                  f"{x_torch(m) if m else ''} |")
 
 # 3. Memory plan.
 md.append("\n## Memory planned by mest (bytes)\n")
@@ -117,10 +219,11 @@ for r in sorted(steps, key=lambda r: (r["scheme"], r["target"])):
 
 # 3b. Compact activation storage (mestc --activation-storage): step and peak
 # memory against the exact (f32) compilation and PyTorch, same invocation.
-compact = best_round([r for r in variants if r["kind"] == "step" and r.get("storage", "f32") != "f32"],
-                     lambda r: (r["scheme"], r["target"], r["storage"]))
+compact = paired([r for r in variants if r["kind"] == "step" and r.get("storage", "f32") != "f32"],
+                 model_key)
+main_torch = [r for r in torch_steps if r.get("width", 16) == 16]
 if compact:
-    torch_peak = max((r["peak_rss_mb"] for r in torch_steps), default=None)
+    torch_peak = max((r["peak_rss_mb"] for r in main_torch), default=None)
     md.append("\n## Compact activation storage (saved activations in 16 bits, arithmetic in f32)\n")
     md.append("Peak RSS of the step benchmark; `/ PyTorch` against the larger PyTorch peak of the "
               "run; planned = state + arena + threads x scratch (descriptor), against the peak "
@@ -135,30 +238,27 @@ if compact:
         e = exact.get((r["scheme"], r["target"]))
         measured = (r["peak_rss_mb"] - r.get("baseline_rss_mb", 0.0)) * 1048576
         cells = [f"{r['scheme']} {r['target']:.2f}", r.get("storage", "f32"), f"{r['median_ms']:.1f}",
-                 f"{best_torch['median_ms'] / r['median_ms']:.2f}" if best_torch else "",
-                 f"{e['median_ms'] / r['median_ms']:.2f}" if e else "", f"{r['peak_rss_mb']:.1f}",
+                 x_torch(r), f"{e['median_ms'] / r['median_ms']:.2f}" if e else "",
+                 f"{r['peak_rss_mb']:.1f}",
                  f"{r['peak_rss_mb'] / torch_peak:.3f}" if torch_peak else "", str(r["arena_bytes"]),
                  f"{r['planned_bytes'] / measured:.3f}" if measured > 0 else ""]
         md.append("| " + " | ".join(cells) + " |")
 
 # 3c. Batches small devices use, and one thread: each against PyTorch at the
-# same batch and thread count (its faster layout).
-others = best_round([r for r in variants if r["kind"] == "step" and r.get("storage", "f32") == "f32"],
-                    lambda r: (r["scheme"], r["target"], r["batch"], r["threads"]))
-torch_at = {}
-for r in [t for t in torch_steps] + [t for t in variants if t["kind"] == "torch_step"]:
-    k = (r["batch"], r["threads"])
-    if k not in torch_at or r["median_ms"] < torch_at[k]["median_ms"]:
-        torch_at[k] = r
+# same batch and thread count, in pairs.
+others = paired([r for r in variants if r["kind"] == "step" and r.get("storage", "f32") == "f32"
+                 and r.get("width", 16) == 16], model_key)
+torch_peak_at = {(r["batch"], r["threads"]): r["peak_rss_mb"]
+                 for r in torch_steps + variants if r["kind"] == "torch_step" and r.get("width", 16) == 16}
 if others:
     md.append("\n## Other batches and one thread (not targets)\n")
-    md.append("| model | batch | threads | median ms | PyTorch dense ms (layout) | x PyTorch | peak RSS MiB | PyTorch peak MiB |")
+    md.append("| model | batch | threads | median ms | PyTorch dense ms (pairs) | x PyTorch | peak RSS MiB | PyTorch peak MiB |")
     md.append("|---|---|---|---|---|---|---|---|")
     for r in sorted(others, key=lambda r: (r["threads"], r["batch"], r["scheme"])):
-        t = torch_at.get((r["batch"], r["threads"]))
+        tp = torch_peak_at.get((r["batch"], r["threads"]))
         md.append(f"| {r['scheme']} {r['target']:.2f} | {r['batch']} | {r['threads']} | {r['median_ms']:.1f} | "
-                  + (f"{t['median_ms']:.1f} ({t['layout']}) | {t['median_ms'] / r['median_ms']:.2f} | "
-                     f"{r['peak_rss_mb']:.1f} | {t['peak_rss_mb']:.1f} |" if t else f"| | {r['peak_rss_mb']:.1f} | |"))
+                  f"{r.get('torch_ms', 0):.1f} | {x_torch(r)} | {r['peak_rss_mb']:.1f} | "
+                  f"{f'{tp:.1f}' if tp else ''} |")
 
 # 4. Mutation.
 md.append("\n## Mutation event and regrouping\n")
@@ -200,7 +300,7 @@ if direct:
         w = min(worst)
         md.append(f"\nSlowest default relative to direct: {w[0]:.2f}x ({w[1]} {w[2]} {w[3]}).\n")
     auto_s = {r["scheme"]: r for r in steps if r["target"] == 0.9}
-    direct_steps = best_round([r for r in direct if r["kind"] == "step"], lambda r: r["scheme"])
+    direct_steps = paired([r for r in direct if r["kind"] == "step"], lambda r: r["scheme"])
     for r in sorted(direct_steps, key=lambda r: r["scheme"]):
         a = auto_s.get(r["scheme"])
         if a:
@@ -222,8 +322,8 @@ fig, ax = plt.subplots(figsize=(7, 4.5))
 for s in schemes[1:]:
     pts = []
     for t in sorted({tt for (_, sch, tt) in agg if sch == s}):
-        tot = sum(a[0] for (k, sch, tt), a in agg.items() if sch == s and tt == t)
-        dense = sum(a[0] for (k, sch, tt), a in agg.items() if sch == "dense")
+        tot = sum(a["ms"][0] for (k, sch, tt), a in agg.items() if sch == s and tt == t and k in shapes16)
+        dense = sum(a["ms"][0] for (k, sch, tt), a in agg.items() if sch == "dense" and k in shapes16)
         if tot and dense:
             pts.append((t, dense / tot))
     if pts:
@@ -247,8 +347,9 @@ if steps:
         names.append(f"{r['scheme']}\n{r['target']:.2f}"); cv.append(c); other.append(max(0.0, r["median_ms"] - c))
     ax.bar(names, cv, label="convolutions (fwd, bwd-data, bwd-weight+SGD)")
     ax.bar(names, other, bottom=cv, label="batch norm, ReLU, add, pooling, loss, SGD of BN")
-    if best_torch:
-        ax.axhline(best_torch["median_ms"], color="red", ls="--", label="PyTorch dense step")
+    torch_in_pairs = [r["torch_ms"] for r in steps if "torch_ms" in r]
+    if torch_in_pairs:
+        ax.axhline(median(torch_in_pairs), color="red", ls="--", label="PyTorch dense step")
     ax.set_ylabel("ms per training step"); ax.set_title("Training step by layer kind (ResNet-32, batch 64)")
     ax.legend(fontsize=8); fig.tight_layout(); fig.savefig(os.path.join(out, "step-breakdown.png"), dpi=110)
 print("wrote", os.path.join(out, "bench.md"))

@@ -1,4 +1,5 @@
 // oneDNN 2.6 dense 3x3 convolutions on the ResNet-32 (CIFAR) shapes at batch 64,
+// widths 16 and 32 (the MEST paper's),
 // forward, backward-data and backward-weights, each in the layouts oneDNN picks
 // itself (format "any": its fastest). One JSON object per shape.
 #include <dnnl.hpp>
@@ -41,7 +42,9 @@ int main(int argc, char **argv) {
   engine eng(engine::kind::cpu, 0);
   stream s(eng);
   struct Shape { int O, I, H, stride; };
-  const Shape shapes[] = {{16, 16, 32, 1}, {32, 16, 32, 2}, {32, 32, 16, 1}, {64, 32, 16, 2}, {64, 64, 8, 1}};
+  const Shape shapes[] = {{16, 16, 32, 1},  {32, 16, 32, 2},  {32, 32, 16, 1},   {64, 32, 16, 2},
+                          {64, 64, 8, 1},   {32, 32, 32, 1},  {64, 32, 32, 2},   {64, 64, 16, 1},
+                          {128, 64, 16, 2}, {128, 128, 8, 1}};
   const int N = 64;
   for (const Shape &sh : shapes) {
     const int OH = (sh.H + 2 - 3) / sh.stride + 1;
@@ -82,8 +85,9 @@ int main(int argc, char **argv) {
     double macs = double(sh.O) * sh.I * 9 * N * OH * OH;
     fmt::print("{{\"kind\": \"onednn\", \"O\": {}, \"I\": {}, \"k\": 3, \"hw\": {}, \"stride\": {}, "
                "\"fwd_ms\": {:.4f}, \"bwd_data_ms\": {:.4f}, \"bwd_weight_ms\": {:.4f}, "
-               "\"fwd_gflops\": {:.2f}}}\n",
-               sh.O, sh.I, OH, sh.stride, f, b1, b2, 2 * macs / f / 1e6);
+               "\"fwd_gflops\": {:.2f}, \"bwd_data_gflops\": {:.2f}, \"bwd_weight_gflops\": {:.2f}}}\n",
+               sh.O, sh.I, OH, sh.stride, f, b1, b2, 2 * macs / f / 1e6, 2 * macs / b1 / 1e6,
+               2 * macs / b2 / 1e6);
   }
   return 0;
 }

@@ -4,6 +4,7 @@ writes (stem conv, 3 stages of 5 basic blocks with 1x1 projection shortcuts, glo
 average pooling, linear), same batch and input, SGD with momentum and weight decay.
 Median, min and max of --steps steps after --warmup, for NCHW and channels_last,
 and the process's peak resident memory. Prints one JSON object per layout.
+bench/pairs.py imports make_step and time_steps to interleave it with mest.
 Runs under Debian's /usr/bin/python3 (python3-torch 1.13)."""
 import argparse
 import json
@@ -51,40 +52,56 @@ class ResNet(nn.Module):
         return self.fc(torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1))
 
 
+def make_step(batch, width=16, layout="channels_last"):
+    """The dense training step of the ResNet-32 (seeded), as a function of no arguments."""
+    torch.manual_seed(0)
+    fmt = torch.channels_last if layout == "channels_last" else torch.contiguous_format
+    model = ResNet(width=width).to(memory_format=fmt)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4)
+    x = torch.randn(batch, 3, 32, 32).to(memory_format=fmt)
+    y = torch.randint(0, 10, (batch,))
+    loss_fn = nn.CrossEntropyLoss()
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+    step.params = sum(p.numel() for p in model.parameters())
+    return step
+
+
+def time_steps(step, warmup, steps):
+    """Sorted step times in ms, after `warmup` untimed steps."""
+    times = []
+    for i in range(warmup + steps):
+        t = time.perf_counter()
+        step()
+        if i >= warmup:
+            times.append((time.perf_counter() - t) * 1000)
+    return sorted(times)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--width", type=int, default=16, help="stage-1 channels (32: the MEST paper's)")
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--layout", choices=["nchw", "channels_last", "both"], default="both")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
-    torch.manual_seed(0)
     layouts = ["nchw", "channels_last"] if a.layout == "both" else [a.layout]
     for layout in layouts:
-        fmt = torch.channels_last if layout == "channels_last" else torch.contiguous_format
-        model = ResNet().to(memory_format=fmt)
-        opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4)
-        x = torch.randn(a.batch, 3, 32, 32).to(memory_format=fmt)
-        y = torch.randint(0, 10, (a.batch,))
-        loss_fn = nn.CrossEntropyLoss()
-        times = []
-        for i in range(a.warmup + a.steps):
-            t = time.perf_counter()
-            opt.zero_grad(set_to_none=True)
-            loss = loss_fn(model(x), y)
-            loss.backward()
-            opt.step()
-            if i >= a.warmup:
-                times.append((time.perf_counter() - t) * 1000)
-        times.sort()
+        step = make_step(a.batch, a.width, layout)
+        times = time_steps(step, a.warmup, a.steps)
         print(json.dumps({
             "kind": "torch_step", "layout": layout, "threads": a.threads, "batch": a.batch,
-            "median_ms": times[len(times) // 2], "min_ms": times[0], "max_ms": times[-1],
-            "steps": a.steps, "torch": torch.__version__,
+            "width": a.width, "median_ms": times[len(times) // 2], "min_ms": times[0],
+            "max_ms": times[-1], "steps": a.steps, "torch": torch.__version__,
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
-            "params": sum(p.numel() for p in model.parameters())}), flush=True)
+            "params": step.params}), flush=True)
 
 
 if __name__ == "__main__":
