@@ -5,6 +5,7 @@
 // recorded as #mest.kernel<...> (the contract: passes/Passes.td).
 //
 //===----------------------------------------------------------------------===//
+#include "codegen/ConvGen.h"
 #include "codegen/ConvKernels.h"
 #include "passes/Passes.h"
 
@@ -34,13 +35,44 @@ int64_t imageGroups(const ConvKernelSpec &sp, StringRef weightSplit) {
   return weightSplit == "images" || partialBytes < inputBytes ? groups : 1;
 }
 
+/// The padded forward's register tile (Passes.td's rule): filters whose
+/// weights sit on the same input positions share every input load: a block's
+/// rows; 4 (else 2) consecutive filters of dense and channel layers, as long as
+/// each keeps >= 2 vectors. A tile of M filters holds M x (vectors +
+/// broadcasts) registers, the broadcasts being the weights live per input
+/// load: a row of KW taps for dense and channel, one for block. A single
+/// filter takes half the budget. Never more vectors than the output plane has.
+std::pair<int64_t, int64_t> forwardTile(const ConvKernelSpec &sp, int64_t registers,
+                                        int64_t tileVectors) {
+  const bool taps = sp.scheme == rt::Scheme::Dense || sp.scheme == rt::Scheme::Channel;
+  const int64_t broadcasts = taps ? sp.KW : 1;
+  auto vectorsOf = [&](int64_t filters) {
+    return filters == 1 ? registers / 2 : registers / filters - broadcasts;
+  };
+  int64_t filters = 1;
+  if (sp.scheme == rt::Scheme::Block)
+    filters = sp.blockRows;
+  else if (taps)
+    for (int64_t m : {4, 2})
+      if (sp.O % m == 0 && vectorsOf(m) >= 2) {
+        filters = m;
+        break;
+      }
+  int64_t vectors = std::max<int64_t>(1, vectorsOf(filters));
+  if (tileVectors > 0) vectors = std::min(tileVectors, registers / filters);
+  const conv::ConvGen::Padded p =
+      conv::ConvGen::paddedGeometry(sp, sp.C, sp.H, sp.W, sp.PH, sp.PW, sp.SH, sp.SW);
+  return {filters, std::max<int64_t>(1, std::min(vectors, p.vecs))};
+}
+
 /// The rules of Passes.td's description, on a layer's geometry and storage.
 KernelConfig chooseConfig(ConvKernelSpec sp, TargetAttr target, StringRef convKernels,
-                          StringRef forwardOrder, StringRef weightSplit) {
+                          StringRef forwardOrder, StringRef weightSplit, int64_t tileVectors) {
   KernelConfig c;
   const int64_t regs = target.getVectorRegisters();
   c.registers = regs * 3 / 4;
   c.gradientRegisters = std::min<int64_t>(24, regs - 6);
+  std::tie(c.tileFilters, c.tileVectors) = forwardTile(sp, c.registers, tileVectors);
   sp.config = c;
   const bool strideFits = sp.SH == sp.SW && sp.SH <= 2;
   const bool fits = strideFits && paddedScratchBytes(sp) <= target.getStackBytes();
@@ -48,6 +80,7 @@ KernelConfig chooseConfig(ConvKernelSpec sp, TargetAttr target, StringRef convKe
                     (convKernels == "padded" || sp.OH * sp.OW >= 16);
   c.paddedBackwardWeight = c.paddedForward;
   c.paddedBackwardData = c.paddedForward && paddedBackwardDataApplies(sp);
+  if (!c.paddedForward) c.tileFilters = c.tileVectors = 1;  // a direct forward has no tile
   // Measured on ResNet-32 at 80-90% (docs/performance.md): output-stationary
   // wins where taps are decoded at run time (unstructured, block), a filter has
   // many weights to stream into its registers (>= 24 at capacity) and rows are
@@ -78,7 +111,8 @@ KernelConfigAttr toAttr(MLIRContext *ctx, const KernelConfig &c, int64_t vectorW
   return KernelConfigAttr::get(ctx, variant(c.paddedForward), variant(c.paddedBackwardData),
                                variant(c.paddedBackwardWeight),
                                c.outputStationary ? LoopOrder::output : LoopOrder::weight,
-                               vectorWidth, c.registers, c.gradientRegisters, c.scratchBytes,
+                               vectorWidth, c.registers, c.tileFilters, c.tileVectors,
+                               c.gradientRegisters, c.scratchBytes,
                                c.imageGroups);
 }
 
@@ -118,6 +152,10 @@ struct ConfigureKernelsPass
       emitError(module.getLoc()) << "vector-width must be 4, 8 or 16, got " << vw;
       return signalPassFailure();
     }
+    if (tileVectors < 0) {
+      emitError(module.getLoc()) << "tile-vectors must be >= 0, got " << int64_t(tileVectors);
+      return signalPassFailure();
+    }
     for (auto model : module.getOps<func::FuncOp>()) {
       auto state = model->getAttrOfType<IntegerAttr>(MestDialect::getStateBytesAttrName());
       if (!model->hasAttr(MestDialect::getModelAttrName())) continue;
@@ -129,7 +167,8 @@ struct ConfigureKernelsPass
         if (!::mlir::isa<Conv2dOp, LinearOp>(op)) return;
         ConvKernelSpec sp = layerKernelSpec(op, state.getInt());
         sp.vectorWidth = vw;
-        KernelConfig c = chooseConfig(sp, target, convKernels, forwardOrder, weightSplit);
+        KernelConfig c =
+            chooseConfig(sp, target, convKernels, forwardOrder, weightSplit, tileVectors);
         op->setAttr(MestDialect::getKernelConfigAttrName(), toAttr(ctx, c, vw));
       });
     }

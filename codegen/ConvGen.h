@@ -472,21 +472,21 @@ public:
   /// which adds values[i] * buf[offset + at + j * vw] to chunk vector j of
   /// plane i (one load serves all M planes) and returns the new accumulators.
   using Accumulate = std::function<Carried(ValueRange values, Value offset, ValueRange acc)>;
-  /// Several weights of one channel at once: `base` (a multiple of vw) plus
-  /// static tap offsets. Their input vectors come from shared aligned loads
+  /// Several weights of one channel at once, for every plane (values[i * T +
+  /// t]: plane i's weight on tap t): `base` (a multiple of vw) plus T static
+  /// tap offsets. Their input vectors come from shared aligned loads
   /// and shuffles instead of one unaligned load each (PatDNN's reuse of a
   /// kernel row's input across its taps).
   using AccumulateTaps = std::function<Carried(ValueRange values, Value base,
                                                ArrayRef<int64_t> offsets, ValueRange acc)>;
   using WeightStream =
       std::function<Carried(ValueRange acc, const Accumulate &add, const AccumulateTaps &taps)>;
+  /// The tile is M = inits.size() planes x `vectors` vectors (fewer when the
+  /// plane has fewer).
   void paddedPlanes(const Padded &p, Value buf, Value flat, ArrayRef<Value> inits,
-                    const WeightStream &weights) {
+                    int64_t vectors, const WeightStream &weights) {
     const int64_t vw = sp.vectorWidth, M = static_cast<int64_t>(inits.size());
-    // Accumulators, M broadcasts and a load must fit the register file (the
-    // budget from the target's register count: mest-configure-kernels).
-    const int64_t regs = sp.config.registers;
-    const int64_t R = std::min(p.vecs, M == 1 ? regs / 2 : std::max<int64_t>(1, regs / M - 1));
+    const int64_t R = std::min(p.vecs, vectors);
     auto chunk = [&](Value at, int64_t count) {
       Carried init;
       for (int64_t i = 0; i < M; ++i) init.append(count, inits[i]);
@@ -504,7 +504,10 @@ public:
       };
       auto addTaps = [&](ValueRange values, Value base, ArrayRef<int64_t> offsets,
                          ValueRange acc) {
-        assert(M == 1 && "tap groups feed one plane");
+        // values[i * T + t]: plane i's weight on tap t of the T offsets; one
+        // aligned load and shuffle of an input vector feeds all M planes.
+        const int64_t T = static_cast<int64_t>(offsets.size());
+        assert(static_cast<int64_t>(values.size()) == M * T && "a weight per plane and tap");
         SmallVector<Value> wv;
         for (Value v : values) wv.push_back(splat(v, vw));
         Value from = kb.add(base, at);
@@ -524,7 +527,8 @@ public:
               for (int64_t l = 0; l < vw; ++l) lanes.push_back(m + l);
               x = b.create<vector::ShuffleOp>(loc, x, aligned(q + 1), lanes);
             }
-            next[j] = fma(wv[t], x, next[j]);
+            for (int64_t i = 0; i < M; ++i)
+              next[i * count + j] = fma(wv[i * T + t], x, next[i * count + j]);
           }
         return next;
       };

@@ -17,7 +17,9 @@ namespace mest::codegen {
 struct KernelConfig {
   bool paddedForward = false, paddedBackwardData = false, paddedBackwardWeight = false;
   bool outputStationary = false;  // direct forward: output-stationary interior
-  int64_t registers = 12;          // accumulator vectors of a padded forward chunk
+  int64_t registers = 12;          // the accumulator vectors a register tile may hold
+  int64_t tileFilters = 1;         // padded forward: filters sharing each input load
+  int64_t tileVectors = 6;         // padded forward: output vectors per filter in registers
   int64_t gradientRegisters = 10;  // output-gradient vectors of a padded backward-weight chunk
   int64_t scratchBytes = 0;        // stack bytes per thread of the padded kernels
   int64_t imageGroups = 1;         // padded backward-weight: image groups with own partial sums

@@ -47,6 +47,8 @@ ConvKernelSpec mest::codegen::layerKernelSpec(Operation *layer, int64_t stateByt
     sp.config.paddedBackwardWeight = padded(c.getBackwardWeight());
     sp.config.outputStationary = c.getOrder() == LoopOrder::output;
     sp.config.registers = c.getRegisters();
+    sp.config.tileFilters = c.getTileFilters();
+    sp.config.tileVectors = c.getTileVectors();
     sp.config.gradientRegisters = c.getGradientRegisters();
     sp.config.scratchBytes = c.getScratchBytes();
     sp.config.imageGroups = c.getImageGroups();
@@ -64,7 +66,8 @@ std::string mest::codegen::kernelKey(const ConvKernelSpec &sp, StringRef dir) {
                     sp.OH, sp.OW, sp.blockRows, l.header, l.values, l.grads, l.momentum, l.bias,
                     l.biasGrad, l.biasMomentum, l.index, l.groupPtr, l.patternCount, l.order,
                     l.patternId, l.total, l.capacityUnits, l.unitSize, l.capacityValues,
-                    l.groups, l.workUnits, sp.vectorWidth, c.registers, c.gradientRegisters,
+                    l.groups, l.workUnits, sp.vectorWidth, c.registers, c.tileFilters,
+                    c.tileVectors, c.gradientRegisters,
                     c.scratchBytes, c.imageGroups})
     os << ',' << v;
   for (bool v : {sp.bias, c.paddedForward, c.paddedBackwardData, c.paddedBackwardWeight,

@@ -33,13 +33,13 @@ int64_t mest::codegen::paddedScratchBytes(const ConvKernelSpec &sp) {
   const int64_t vw = sp.vectorWidth, kk = sp.KH * sp.KW;
   const int64_t cap = std::max<int64_t>(sp.layout.capacityValues, 1);
   const bool block = sp.scheme == rt::Scheme::Block, channel = sp.scheme == rt::Scheme::Channel;
-  const int64_t M = block ? sp.blockRows : 1;
+  const int64_t M = block ? sp.blockRows : 1;  // backward-weight's filters per group
   const int64_t offsetTable = sp.scheme == rt::Scheme::Unstructured ? 4 * cap : 0;  // int32
   const ConvGen::Padded p =
       ConvGen::paddedGeometry(sp, sp.C, sp.H, sp.W, sp.PH, sp.PW, sp.SH, sp.SW);
   const int64_t planeFloats = p.vecs * vw;
-  // Forward: the padded image and M output planes.
-  int64_t bytes = offsetTable + 4 * (p.size + M * planeFloats);
+  // Forward: the padded image and the tile's output planes.
+  int64_t bytes = offsetTable + 4 * (p.size + sp.config.tileFilters * planeFloats);
   // Backward-weight: B padded images, the output-gradient planes, partial
   // sums; over image groups also the groups' partial gradients (on the calling
   // thread's stack, counted as if per thread).
@@ -132,9 +132,11 @@ void emitPaddedForward(ConvGen &g, Value in, Value out, Value stats) {
   KernelBuilder &kb = g.kb;
   const ConvKernelSpec &sp = g.spec();
   const ConvGen::Padded p = g.paddedForward();
-  // Block: the filters of a group share their columns, so the group is
-  // computed at once and every input load feeds all of its filters.
-  const int64_t M = sp.scheme == Scheme::Block ? sp.blockRows : 1;
+  // The register tile (mest-configure-kernels): M filters whose weights sit
+  // on the same input positions (block: a group's rows, which share their
+  // columns; dense and channel: consecutive filters) are computed at once, so
+  // every input load feeds all M filters.
+  const int64_t M = sp.config.tileFilters;
   const int64_t planeFloats = p.vecs * sp.vectorWidth;
   Value offsets =
       sp.scheme == Scheme::Unstructured ? unstructuredOffsets(g, p) : Value();
@@ -147,8 +149,9 @@ void emitPaddedForward(ConvGen &g, Value in, Value out, Value stats) {
       for (int64_t i = 0; i < M; ++i)
         inits.push_back(g.splat(g.bias ? kb.load(g.bias, kb.add(o0, kb.idx(i))) : kb.f32(0.0),
                                 sp.vectorWidth));
-      g.paddedPlanes(p, buf, flat, inits, [&](ValueRange acc, const ConvGen::Accumulate &add,
-                                              const ConvGen::AccumulateTaps &addTaps) {
+      g.paddedPlanes(p, buf, flat, inits, sp.config.tileVectors,
+                     [&](ValueRange acc, const ConvGen::Accumulate &add,
+                         const ConvGen::AccumulateTaps &addTaps) {
         if (sp.scheme == Scheme::Pattern)
           return g.forEachPatternKernel(o0, acc, [&](Value slot, Value c, int64_t pattern,
                                                      ValueRange a) {
@@ -162,30 +165,31 @@ void emitPaddedForward(ConvGen &g, Value in, Value out, Value stats) {
             }
             return addTaps(values, kb.mul(c, kb.idx(p.SH * p.SW * p.plane)), offsets, a);
           });
-        // Dense and channel: all KH x KW taps of a channel at once.
-        auto channelTaps = [&](Value c, const std::function<Value(int64_t, int64_t)> &index,
-                               ValueRange a) {
+        // Dense and channel: all KH x KW taps of a channel at once, for the
+        // tile's M filters, whose weights of the channel start `first` and
+        // lie `filterStride` apart.
+        const int64_t kk = sp.KH * sp.KW;
+        auto channelTaps = [&](Value c, Value first, int64_t filterStride, ValueRange a) {
           // A row of taps at a time: few enough live values to stay in registers.
           ConvGen::Carried cur(a.begin(), a.end());
           for (int64_t r = 0; r < sp.KH; ++r) {
             SmallVector<Value> values;
             SmallVector<int64_t> offsets;
-            for (int64_t s = 0; s < sp.KW; ++s) {
-              values.push_back(kb.load(g.values, index(r, s)));
+            for (int64_t i = 0; i < M; ++i)
+              for (int64_t s = 0; s < sp.KW; ++s)
+                values.push_back(
+                    kb.load(g.values, kb.add(first, kb.idx(i * filterStride + r * sp.KW + s))));
+            for (int64_t s = 0; s < sp.KW; ++s)
               offsets.push_back(((r % p.SH) * p.SW + s % p.SW) * p.plane + (r / p.SH) * p.Wp +
                                 s / p.SW);
-            }
             cur = addTaps(values, kb.mul(c, kb.idx(p.SH * p.SW * p.plane)), offsets, cur);
           }
           return cur;
         };
-        const int64_t kk = sp.KH * sp.KW;
         if (sp.scheme == Scheme::Dense) {
           ValueRange r = kb.forLoop(kb.idx(0), kb.idx(sp.C), 1, acc, [&](Value c, ValueRange a) {
             Value first = kb.mul(kb.add(kb.mul(o0, kb.idx(sp.C)), c), kb.idx(kk));
-            return channelTaps(c, [&](int64_t r, int64_t s) {
-              return kb.add(first, kb.idx(r * sp.KW + s));
-            }, a);
+            return channelTaps(c, first, sp.C * kk, a);
           });
           return ConvGen::Carried(r.begin(), r.end());
         }
@@ -193,9 +197,7 @@ void emitPaddedForward(ConvGen &g, Value in, Value out, Value stats) {
           ValueRange r = kb.forLoop(
               kb.idx(0), kb.loadIndex(g.header, kb.idx(0)), 1, acc, [&](Value slot, ValueRange a) {
                 Value first = kb.add(kb.mul(slot, kb.idx(sp.O * kk)), kb.mul(o0, kb.idx(kk)));
-                return channelTaps(kb.loadIndex(g.index, slot), [&](int64_t r, int64_t s) {
-                  return kb.add(first, kb.idx(r * sp.KW + s));
-                }, a);
+                return channelTaps(kb.loadIndex(g.index, slot), first, kk, a);
               });
           return ConvGen::Carried(r.begin(), r.end());
         }
@@ -256,6 +258,7 @@ void emitPaddedBackwardData(ConvGen &g, Value dout, Value din, Value addend) {
     kb.forLoop(kb.idx(0), kb.idx(sp.C), 1, [&](Value c) {
       Value lo = kb.load(start, c), hi = kb.load(start, kb.add(c, kb.idx(1)));
       g.paddedPlanes(p, buf, flat, {g.splat(kb.f32(0.0), sp.vectorWidth)},
+                     sp.config.registers / 2,
                      [&](ValueRange acc, const ConvGen::Accumulate &add,
                            const ConvGen::AccumulateTaps &) {
                        ValueRange r = kb.forLoop(lo, hi, 1, acc, [&](Value e, ValueRange a) {
@@ -310,7 +313,7 @@ void emitPaddedBackwardDataStrided(ConvGen &g, Value dout, Value din, Value adde
         Value plane = b.create<memref::SubViewOp>(g.loc, flat, ArrayRef<int64_t>{phase * planeFloats},
                                                   ArrayRef<int64_t>{planeFloats},
                                                   ArrayRef<int64_t>{1});
-        g.paddedPlanes(q, buf, plane, {g.splat(kb.f32(0.0), vw)},
+        g.paddedPlanes(q, buf, plane, {g.splat(kb.f32(0.0), vw)}, sp.config.registers / 2,
                        [&](ValueRange acc, const ConvGen::Accumulate &add,
                            const ConvGen::AccumulateTaps &) {
                          ValueRange r = kb.forLoop(lo, hi, 1, acc, [&](Value e, ValueRange a) {

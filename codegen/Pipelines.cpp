@@ -60,6 +60,7 @@ void mest::buildPlanPipeline(OpPassManager &pm, const CompileOptions &options) {
   configure.forwardOrder = options.forwardOrder;
   configure.convKernels = options.convKernels;
   configure.weightSplit = options.weightSplit;
+  configure.tileVectors = options.tileVectors;
   pm.addPass(createMestConfigureKernels(configure));
   pm.addPass(createMestGenerateBackward());
   if (options.splitUpdates)
@@ -135,9 +136,13 @@ struct PipelineOptions : public PassPipelineOptions<PipelineOptions> {
       *this, "weight-split",
       llvm::cl::desc("Padded backward-weight split: auto, filters or images"),
       llvm::cl::init("auto")};
+  Option<int64_t> tileVectors{
+      *this, "tile-vectors",
+      llvm::cl::desc("Padded forward tile's output vectors per filter; 0: the rule"),
+      llvm::cl::init(0)};
   mest::CompileOptions get() const {
     return {exportKernels, vectorWidth, openmp, "auto", "auto", isa, false, activationStorage,
-            false, weightSplit};
+            false, weightSplit, tileVectors};
   }
 };
 } // namespace

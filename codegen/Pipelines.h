@@ -19,6 +19,7 @@ struct CompileOptions {
   std::string activationStorage = "f32";  // saved activations: f32, f16 or bf16
   bool syncBatchNorm = false;  // with splitUpdates: batch norms sum across replicas
   std::string weightSplit = "auto";  // padded backward-weight: auto, filters or images
+  int64_t tileVectors = 0;  // padded forward tile's vectors per filter; 0: the rule
 };
 
 /// The planning stages (docs/pipeline.md): storage plan, load-balancing

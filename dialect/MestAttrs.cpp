@@ -206,12 +206,17 @@ TargetAttr TargetAttr::forIsa(MLIRContext *ctx, StringRef isa) {
 LogicalResult KernelConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                        KernelVariant, KernelVariant, KernelVariant, LoopOrder,
                                        int64_t vectorWidth, int64_t registers,
+                                       int64_t tileFilters, int64_t tileVectors,
                                        int64_t gradientRegisters, int64_t scratchBytes,
                                        int64_t imageGroups) {
   if (!llvm::is_contained({4, 8, 16}, vectorWidth))
     return emitError() << "vector_width must be 4, 8 or 16, got " << vectorWidth;
   if (registers < 1 || gradientRegisters < 1)
     return emitError() << "registers and gradient_registers must be >= 1";
+  if (tileFilters < 1 || tileVectors < 1 || tileFilters * tileVectors > registers)
+    return emitError() << "the forward tile of " << tileFilters << " filters x " << tileVectors
+                       << " vectors must be >= 1 x 1 and hold at most registers = " << registers
+                       << " accumulators";
   if (scratchBytes < 0) return emitError() << "scratch_bytes must be >= 0";
   if (imageGroups < 1) return emitError() << "image_groups must be >= 1, got " << imageGroups;
   return success();

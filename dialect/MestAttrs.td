@@ -139,7 +139,14 @@ def Mest_KernelConfigAttr : AttrDef<Mest_Dialect, "KernelConfig"> {
     - `order`: loop order of a direct forward kernel, `weight`-stationary or
       `output`-stationary in the interior;
     - `vector_width`: floats per vector along output rows (4, 8 or 16);
-    - `registers`: vector accumulators a padded forward chunk holds;
+    - `registers`: the vector accumulators a register tile may hold (the
+      target's budget);
+    - `tile_filters`, `tile_vectors`: the register tile of a padded forward:
+      `tile_filters` filters share every input load (and shuffle), each
+      accumulating `tile_vectors` output vectors; at most `registers`
+      accumulators. More than one filter needs filters whose weights sit on the
+      same input positions: dense, channel (the compacted active channels) and
+      block (its rows);
     - `gradient_registers`: output-gradient vectors a padded backward-weight
       chunk holds;
     - `scratch_bytes`: stack bytes per thread the padded kernels need (0 when
@@ -151,8 +158,9 @@ def Mest_KernelConfigAttr : AttrDef<Mest_Dialect, "KernelConfig"> {
 
     ```mlir
     #mest.kernel<forward = padded, backward_data = padded, backward_weight = padded,
-                 order = weight, vector_width = 16, registers = 24,
-                 gradient_registers = 24, scratch_bytes = 87424, image_groups = 2>
+                 order = weight, vector_width = 16, registers = 24, tile_filters = 4,
+                 tile_vectors = 5, gradient_registers = 24, scratch_bytes = 87424,
+                 image_groups = 2>
     ```
   }];
   let parameters = (ins
@@ -162,6 +170,8 @@ def Mest_KernelConfigAttr : AttrDef<Mest_Dialect, "KernelConfig"> {
     EnumParameter<Mest_LoopOrder>:$order,
     "int64_t":$vector_width,
     "int64_t":$registers,
+    "int64_t":$tile_filters,
+    "int64_t":$tile_vectors,
     "int64_t":$gradient_registers,
     "int64_t":$scratch_bytes,
     DefaultValuedParameter<"int64_t", "1">:$image_groups

@@ -115,6 +115,22 @@ LogicalResult MestDialect::verifyOperationAttribute(Operation *op, NamedAttribut
         return op->emitError() << "image_groups = " << config.getImageGroups()
                                << " must divide the batch of " << batch;
     }
+    if (config.getTileFilters() > 1) {
+      SparsityAttr sparsity = isa<Conv2dOp>(op) ? cast<Conv2dOp>(op).getSparsityOrDense()
+                                                : cast<LinearOp>(op).getSparsityOrDense();
+      int64_t filters = cast<ShapedType>(op->getResult(0).getType()).getDimSize(1);
+      Scheme scheme = sparsity.getScheme();
+      if (scheme == Scheme::unstructured || scheme == Scheme::pattern)
+        return op->emitError() << "tile_filters = " << config.getTileFilters()
+                               << ": the filters of " << stringifyScheme(scheme)
+                               << " weights do not share input positions; it must be 1";
+      if (scheme == Scheme::block && config.getTileFilters() != sparsity.getBlockRows())
+        return op->emitError() << "tile_filters = " << config.getTileFilters()
+                               << " must be the block rows (" << sparsity.getBlockRows() << ")";
+      if (filters % config.getTileFilters() != 0)
+        return op->emitError() << "tile_filters = " << config.getTileFilters()
+                               << " must divide the " << filters << " filters";
+    }
     if (!padded(config.getForward()) && !padded(config.getBackwardData()) &&
         config.getScratchBytes() != 0)
       return op->emitError() << "direct kernels use no scratch, got scratch_bytes = "

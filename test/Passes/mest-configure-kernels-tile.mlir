@@ -1,0 +1,55 @@
+// RUN: mest-opt %s --mest-plan-storage --mest-configure-kernels=isa=avx2 | FileCheck %s --check-prefix=AVX2
+// RUN: mest-opt %s --mest-plan-storage --mest-configure-kernels=isa=avx512 | FileCheck %s --check-prefix=AVX512
+// RUN: mest-opt %s --mest-plan-storage --mest-configure-kernels=isa=neon | FileCheck %s --check-prefix=NEON
+// RUN: mest-opt %s --mest-plan-storage "--mest-configure-kernels=isa=avx512 tile-vectors=3" | FileCheck %s --check-prefix=THREE
+// RUN: mest-opt %s --mest-plan-storage "--mest-configure-kernels=isa=avx512 tile-vectors=100" | FileCheck %s --check-prefix=CLAMP
+// RUN: not mest-opt %s --mest-plan-storage "--mest-configure-kernels=tile-vectors=-1" 2>&1 | FileCheck %s --check-prefix=NEG
+
+// The padded forward's register tile, per target (registers: AVX2 12, AVX-512
+// and NEON 24; floats per vector 8, 16, 4). A 16x16 output on the padded pitch
+// 18 is 288 floats: 36, 18 and 72 vectors.
+// A tile of M filters holds M x (vectors + broadcasts) registers, the
+// broadcasts being a row of 3 taps for dense and channel. Dense, 16 filters:
+// AVX-512 and NEON 4 x (24 / 4 - 3 = 3); AVX2's 4 x (12 / 4 - 3 = 0) keeps no
+// 2 vectors, so 2 x (12 / 2 - 3 = 3).
+// AVX2: mest.conv2d @d({{.*}}registers = 12, tile_filters = 2, tile_vectors = 3,
+// AVX512: mest.conv2d @d({{.*}}registers = 24, tile_filters = 4, tile_vectors = 3,
+// NEON: mest.conv2d @d({{.*}}registers = 24, tile_filters = 4, tile_vectors = 3,
+// Channel, 6 filters: 2 (6 is no multiple of 4), 12 / 2 - 3 = 3 or 24 / 2 - 3 = 9.
+// AVX2: mest.conv2d @c({{.*}}tile_filters = 2, tile_vectors = 3,
+// AVX512: mest.conv2d @c({{.*}}tile_filters = 2, tile_vectors = 9,
+// NEON: mest.conv2d @c({{.*}}tile_filters = 2, tile_vectors = 9,
+// Block 4x1: its 4 rows, one broadcast each: 12 / 4 - 1 = 2, 24 / 4 - 1 = 5.
+// AVX2: mest.conv2d @b({{.*}}tile_filters = 4, tile_vectors = 2,
+// AVX512: mest.conv2d @b({{.*}}tile_filters = 4, tile_vectors = 5,
+// NEON: mest.conv2d @b({{.*}}tile_filters = 4, tile_vectors = 5,
+// Pattern: one filter, half the budget.
+// AVX2: mest.conv2d @p({{.*}}tile_filters = 1, tile_vectors = 6,
+// AVX512: mest.conv2d @p({{.*}}tile_filters = 1, tile_vectors = 12,
+// NEON: mest.conv2d @p({{.*}}tile_filters = 1, tile_vectors = 12,
+// Unstructured at stride 2: 8 output rows on the phase pitch 9, 72 floats: 9,
+// 5 and 18 vectors, so AVX-512's tile is the plane's 5.
+// AVX2: mest.conv2d @u({{.*}}tile_filters = 1, tile_vectors = 6,
+// AVX512: mest.conv2d @u({{.*}}tile_filters = 1, tile_vectors = 5,
+// NEON: mest.conv2d @u({{.*}}tile_filters = 1, tile_vectors = 12,
+// The linear layer runs direct: no tile.
+// AVX512: mest.linear @fc({{.*}}tile_filters = 1, tile_vectors = 1,
+
+// tile-vectors sets the vectors, within the budget and the plane.
+// THREE: mest.conv2d @d({{.*}}tile_filters = 4, tile_vectors = 3,
+// THREE: mest.conv2d @p({{.*}}tile_filters = 1, tile_vectors = 3,
+// CLAMP: mest.conv2d @d({{.*}}tile_filters = 4, tile_vectors = 6,
+// CLAMP: mest.conv2d @p({{.*}}tile_filters = 1, tile_vectors = 18,
+// CLAMP: mest.conv2d @u({{.*}}tile_filters = 1, tile_vectors = 5,
+// NEG: error: tile-vectors must be >= 0, got -1
+
+func.func @m(%x: tensor<2x8x16x16xf32>) -> tensor<2x3xf32> attributes {mest.model} {
+  %0 = mest.conv2d @d(%x) {out_channels = 16 : i64, kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>} : tensor<2x8x16x16xf32> -> tensor<2x16x16x16xf32>
+  %1 = mest.conv2d @c(%0) {out_channels = 6 : i64, kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>, sparsity = #mest.sparsity<channel, target = 0.5>} : tensor<2x16x16x16xf32> -> tensor<2x6x16x16xf32>
+  %2 = mest.conv2d @b(%1) {out_channels = 8 : i64, kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>, sparsity = #mest.sparsity<block, target = 0.5>} : tensor<2x6x16x16xf32> -> tensor<2x8x16x16xf32>
+  %3 = mest.conv2d @p(%2) {out_channels = 8 : i64, kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>, sparsity = #mest.sparsity<pattern, target = 0.8>} : tensor<2x8x16x16xf32> -> tensor<2x8x16x16xf32>
+  %4 = mest.conv2d @u(%3) {out_channels = 8 : i64, kernel = array<i64: 3, 3>, stride = array<i64: 2, 2>, padding = array<i64: 1, 1>, sparsity = #mest.sparsity<unstructured, target = 0.5>} : tensor<2x8x16x16xf32> -> tensor<2x8x8x8xf32>
+  %5 = mest.global_avg_pool2d %4 : tensor<2x8x8x8xf32> -> tensor<2x8xf32>
+  %6 = mest.linear @fc(%5) {out_features = 3 : i64} : tensor<2x8xf32> -> tensor<2x3xf32>
+  return %6 : tensor<2x3xf32>
+}
