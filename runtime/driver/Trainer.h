@@ -1,4 +1,9 @@
-//===- Trainer.h - MEST dynamic sparse training of a compiled model -------===//
+//===- Trainer.h - what a training binary runs -----------------------------===//
+//
+// The options choose one of the one-shot commands (OneShotCommands.h) or a
+// training run (EpochLoop.h); this sets the OpenMP threads once for either.
+//
+//===----------------------------------------------------------------------===//
 #ifndef MEST_RUNTIME_DRIVER_TRAINER_H
 #define MEST_RUNTIME_DRIVER_TRAINER_H
 
