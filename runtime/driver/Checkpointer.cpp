@@ -101,7 +101,7 @@ void Checkpointer::save(int nextEpoch, TrainingState &state) {
   if (std::string problem = model.checkState(); !problem.empty())
     diverged(fmt::format("after epoch {}, {}", nextEpoch, problem));
   // Replicas that stop agreeing on their state stop every rank.
-  if (!replicas_.alone() && !replicas_.agree(model.stateChecksum()))
+  if (!replicas_.alone() && !replicas_.agree(model.stateChecksum(), "the state check"))
     throw Error(fmt::format("after epoch {}, the ranks' model states differ (rank {} checksum "
                             "{:016x}): the replicas diverged",
                             nextEpoch, replicas_.rank(), model.stateChecksum()));

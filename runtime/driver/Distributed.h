@@ -10,9 +10,12 @@
 #define MEST_RUNTIME_DRIVER_DISTRIBUTED_H
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 namespace mest::rt {
+
+class RankWatchdog;
 
 class Replicas {
 public:
@@ -31,21 +34,35 @@ public:
   int localSize() const { return localSize_; }
 
   /// In place, the element-wise sum over every replica (MPI_Allreduce).
-  void sum(float *data, int64_t n);
-  void sum(double *data, int64_t n);
+  /// `what` names the collective in the watchdog's message ("the gradient
+  /// allreduce").
+  void sum(float *data, int64_t n, const char *what);
+  void sum(double *data, int64_t n, const char *what);
   /// Whether every replica passed the same value.
-  bool agree(uint64_t value);
+  bool agree(uint64_t value, const char *what);
+
+  /// From now on a collective waited in for longer than `timeoutSeconds` ends
+  /// the job, naming the ranks waited for (RankWatchdog.h); `where` starts the
+  /// message. 0, or alone: no watchdog.
+  void watch(int timeoutSeconds, const std::string &where);
+  bool watched() const { return watchdog_ != nullptr; }
+  /// Where the run is, for that message: "of step 12 (epoch 1)".
+  void setPlace(std::string place);
 
   /// Ends every replica's process with `code` (MPI_Abort): an error on one
   /// rank must not leave the others waiting in a collective.
   [[noreturn]] void abort(int code);
-  /// MPI_Finalize, after the last collective.
+  /// A watched barrier (a rank that hangs before the end is named, not
+  /// waited for in MPI_Finalize), then MPI_Finalize; after the last collective.
   void finish();
+
+  ~Replicas();
 
 private:
   Replicas() = default;
   int rank_ = 0, size_ = 1, localSize_ = 1;
-  bool mpi_ = false;
+  bool mpi_ = false, threadsMayCall_ = false;  // MPI_THREAD_MULTIPLE: the watchdog may call MPI
+  std::unique_ptr<RankWatchdog> watchdog_;
 };
 
 /// Makes the batch norms of a grad step compiled with mestc --data-parallel

@@ -45,6 +45,10 @@ public:
   EvalResult run(const LearningRate &lr);
 
 private:
+  /// Where the run is, for the rank watchdog's message (formatted only when watched).
+  template <typename... Args> void place(fmt::format_string<Args...> format, Args &&...args) {
+    if (replicas_.watched()) replicas_.setPlace(fmt::format(format, std::forward<Args>(args)...));
+  }
   /// Trains over the shuffled kept examples at `rate` (the last partial
   /// global batch is dropped) and records each example's result.
   void trainBatches(int epoch, float rate, EpochRecord &r);
@@ -69,12 +73,14 @@ EvalResult EpochLoop::run(const LearningRate &lr) {
     EpochRecord r;
     r.epoch = epoch, r.epochs = o_.epochs, r.validation = o_.valSplit > 0;
     // The epoch hooks, before any batch of the epoch.
+    place("at the start of epoch {}", epoch + 1);
     r.mutation = mutation_.atEpochStart(epoch, state_);
     removal_.atEpochStart(epoch, state_);
     r.rate = static_cast<float>(lr.at(epoch));
     runner_.resetExchangeSeconds();
     const BatchNormSyncCount bnSyncBefore = batchNormSyncCount();
     trainBatches(epoch, r.rate, r);
+    place("after epoch {}", epoch + 1);
     run.examplesProcessed += r.trained;
     // Per-rank batch norm: the replicas' running statistics averaged, so that
     // every rank evaluates and saves the same model.
@@ -115,8 +121,10 @@ void EpochLoop::trainBatches(int epoch, float rate, EpochRecord &r) {
   const int64_t batches = static_cast<int64_t>(order.size()) / GB;
   const std::vector<float> &loss = runner_.loss(), &margin = runner_.margin();
   const std::vector<uint8_t> &correct = runner_.correct();
+  const int64_t stepsBefore = state_.run.examplesProcessed / GB;
   const auto start = Clock::now();
   for (int64_t b = 0; b < batches; ++b) {
+    place("of step {} (epoch {})", stepsBefore + b + 1, epoch + 1);
     makeBatch(data_.train, data_.src, &order[b * GB], GB, data_.src.augment, state_.dataRng,
               runner_.images(), runner_.labels());
     runner_.step(rate);
@@ -163,7 +171,8 @@ int train(const Options &o, int threads) {
   lr.base = o.lr, lr.gamma = o.lrGamma, lr.epochs = o.epochs;
   lr.steps = o.lrStepList;
   const std::string config = runConfig(o, schedule, K);
-  if (K > 1 && !replicas.agree(std::hash<std::string>{}(config)))
+  replicas.setPlace("before training");
+  if (K > 1 && !replicas.agree(std::hash<std::string>{}(config), "the options check"))
     throw Error(fmt::format("the ranks were started with different options; every rank must "
                             "train the same run. This rank's: {}",
                             config));

@@ -27,7 +27,7 @@ EvalResult evaluate(Model &model, const Dataset &data, const DataSource &src,
   }
   if (!replicas.alone()) {
     double sums[2] = {r.accuracy, r.loss};
-    replicas.sum(sums, 2);
+    replicas.sum(sums, 2, "the evaluation sums");
     r.accuracy = sums[0], r.loss = sums[1];
   }
   r.accuracy /= double(data.count);

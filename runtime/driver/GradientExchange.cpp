@@ -46,7 +46,7 @@ void GradientExchange::exchange(Replicas &replicas) {
     at += p.size();
   }
   lastFloats_ = at - records_;
-  replicas.sum(buffer_.data(), at);
+  replicas.sum(buffer_.data(), at, "the gradient allreduce");
   const float scale = 1.0f / static_cast<float>(replicas.size());
   at = records_;
   for (const Piece &p : pieces_) {
@@ -69,7 +69,7 @@ void averageRunningStatistics(Model &model, Replicas &replicas) {
       all.insert(all.end(), p, p + l.out_channels);
     }
   }
-  replicas.sum(all.data(), static_cast<int64_t>(all.size()));
+  replicas.sum(all.data(), static_cast<int64_t>(all.size()), "the running-statistics average");
   const float scale = 1.0f / static_cast<float>(replicas.size());
   size_t k = 0;
   for (auto [p, n] : arrays)

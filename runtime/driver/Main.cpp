@@ -34,6 +34,8 @@ int main(int argc, char **argv) {
     const mest_model_desc *desc = mest_model_descriptor();
     mest::rt::Options options =
         mest::rt::parseOptions(argc, argv, desc->name, desc->batch, availableCores());
+    // A rank that hangs rather than fails: RankWatchdog.h.
+    replicas.watch(options.rankTimeout, where);
     int rc = mest::rt::runTrainingBinary(options);
     replicas.finish();
     return rc;

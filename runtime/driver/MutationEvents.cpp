@@ -78,7 +78,7 @@ MutationEvent MutationEvents::atEpochStart(int epoch, TrainingState &state) {
   ev.mutateMs =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   ev.regroupMs = model.afterMutation(threads_);
-  if (!replicas_.alone() && !replicas_.agree(model.maskChecksum()))
+  if (!replicas_.alone() && !replicas_.agree(model.maskChecksum(), "the mask check"))
     throw Error(fmt::format("epoch {}: after the mutation the ranks' masks differ (rank {} "
                             "checksum {:016x}); every rank must prune and grow the same "
                             "weights",

@@ -189,6 +189,9 @@ Options parseOptions(int argc, char **argv, const char *modelName, int64_t batch
            throw Error(fmt::format("--sync-bn: '{}', expected on or off", v));
          o.syncBatchNorm = v == "on";
        }},
+      {"rank-timeout", "SECONDS", "under mpirun: end the job when a rank has waited this long "
+                                  "in a collective for another (default 300; 0: wait for ever)",
+       [&](auto v) { o.rankTimeout = int(toInt(v, "rank-timeout", 0, kMaxRankTimeout)); }},
       {"threads", "N", "OpenMP threads (default: all cores; under mpirun, the cores divided "
                        "among the ranks of a machine)",
        [&](auto v) { o.threads = int(toInt(v, "threads", 1, kMaxInt)); }},

@@ -69,7 +69,12 @@ struct Options {
   bool quiet = false;
   // Data-parallel training (mpirun): batch norm over the global batch.
   bool syncBatchNorm = true;
+  // Seconds a rank waits in a collective before it ends the job (0: for ever).
+  int rankTimeout = 300;
 };
+
+/// Longest --rank-timeout: a day.
+constexpr int kMaxRankTimeout = 86400;
 
 /// Most epochs a run may ask for (the schedule checks are linear in it).
 constexpr int kMaxEpochs = 100000;

@@ -36,6 +36,9 @@ expect_error "--lr-gamma: nan is not a finite number" --lr-gamma nan
 expect_error "--epochs: 4294967297 is out of range [1, 100000]" --epochs 4294967297
 expect_error "--epochs: 2147483647 is out of range [1, 100000]" --epochs 2147483647
 expect_error "--threads 10000: this machine runs" --threads 10000
+expect_error "--rank-timeout: -1 is out of range [0, 86400]" --rank-timeout -1
+expect_error "--rank-timeout: 'soon' is not an integer" --rank-timeout soon
+expect_error "--rank-timeout: '1e3' is not an integer" --rank-timeout 1e3
 expect_error "--remove: '1.5' is neither a count" --remove-epoch 1 --remove 1.5
 expect_error "--remove: 'nan' is neither a count" --remove-epoch 1 --remove nan
 expect_error "--mutate-every: -2 is out of range" --mutate-every -2
