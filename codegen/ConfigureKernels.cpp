@@ -65,6 +65,37 @@ std::pair<int64_t, int64_t> forwardTile(const ConvKernelSpec &sp, int64_t regist
   return {filters, std::max<int64_t>(1, std::min(vectors, p.vecs))};
 }
 
+/// The padded backward-data's register tile (Passes.td's rule): at stride 1,
+/// input channels whose weights sit on the same output-gradient positions
+/// share every load, sized like the forward's tile: 4 or 2 consecutive
+/// channels of a dense layer (dividing them), 2 consecutive active slots of a
+/// channel layer (which keeps few channels; an odd one out runs alone). Other
+/// schemes and phase planes: one channel, half the budget. Never more vectors
+/// than the gradient plane has.
+std::pair<int64_t, int64_t> dataTile(const ConvKernelSpec &sp, int64_t registers,
+                                     int64_t tileVectors) {
+  const bool stride1 = sp.SH == 1 && sp.SW == 1;
+  int64_t channels = 1;
+  if (stride1 && sp.scheme == rt::Scheme::Dense) {
+    for (int64_t m : {4, 2})
+      if (sp.C % m == 0 && registers / m - sp.KW >= 2) {
+        channels = m;
+        break;
+      }
+  } else if (stride1 && sp.scheme == rt::Scheme::Channel && sp.layout.capacityUnits >= 2 &&
+             registers / 2 - sp.KW >= 2) {
+    channels = 2;
+  }
+  int64_t vectors = channels == 1 ? registers / 2 : registers / channels - sp.KW;
+  if (tileVectors > 0) vectors = std::min(tileVectors, registers / channels);
+  const int64_t kr = (sp.KH + 1) / 2, ks = (sp.KW + 1) / 2;
+  const conv::ConvGen::Padded q =
+      stride1 ? conv::ConvGen::paddedGeometry(sp, sp.O, sp.OH, sp.OW, sp.KH - 1 - sp.PH,
+                                              sp.KW - 1 - sp.PW, 1, 1)
+              : conv::ConvGen::paddedGeometry(sp, sp.O, sp.OH, sp.OW, kr - 1, ks - 1, 1, 1, kr, ks);
+  return {channels, std::max<int64_t>(1, std::min(vectors, q.vecs))};
+}
+
 /// The rules of Passes.td's description, on a layer's geometry and storage.
 KernelConfig chooseConfig(ConvKernelSpec sp, TargetAttr target, StringRef convKernels,
                           StringRef forwardOrder, StringRef weightSplit, int64_t tileVectors) {
@@ -81,6 +112,10 @@ KernelConfig chooseConfig(ConvKernelSpec sp, TargetAttr target, StringRef convKe
   c.paddedBackwardWeight = c.paddedForward;
   c.paddedBackwardData = c.paddedForward && paddedBackwardDataApplies(sp);
   if (!c.paddedForward) c.tileFilters = c.tileVectors = 1;  // a direct forward has no tile
+  if (c.paddedBackwardData)
+    std::tie(c.dataTileChannels, c.dataTileVectors) = dataTile(sp, c.registers, tileVectors);
+  else
+    c.dataTileChannels = c.dataTileVectors = 1;
   // Measured on ResNet-32 at 80-90% (docs/performance.md): output-stationary
   // wins where taps are decoded at run time (unstructured, block), a filter has
   // many weights to stream into its registers (>= 24 at capacity) and rows are
@@ -112,6 +147,7 @@ KernelConfigAttr toAttr(MLIRContext *ctx, const KernelConfig &c, int64_t vectorW
                                variant(c.paddedBackwardWeight),
                                c.outputStationary ? LoopOrder::output : LoopOrder::weight,
                                vectorWidth, c.registers, c.tileFilters, c.tileVectors,
+                               c.dataTileChannels, c.dataTileVectors,
                                c.gradientRegisters, c.scratchBytes,
                                c.imageGroups);
 }

@@ -20,6 +20,8 @@ struct KernelConfig {
   int64_t registers = 12;          // the accumulator vectors a register tile may hold
   int64_t tileFilters = 1;         // padded forward: filters sharing each input load
   int64_t tileVectors = 6;         // padded forward: output vectors per filter in registers
+  int64_t dataTileChannels = 1;    // padded stride-1 backward-data: channels sharing each load
+  int64_t dataTileVectors = 6;     // ... and gradient vectors per channel in registers
   int64_t gradientRegisters = 10;  // output-gradient vectors of a padded backward-weight chunk
   int64_t scratchBytes = 0;        // stack bytes per thread of the padded kernels
   int64_t imageGroups = 1;         // padded backward-weight: image groups with own partial sums
@@ -77,6 +79,9 @@ int64_t backwardWeightBatch(const ConvKernelSpec &spec);
 /// Whether a padded backward-data kernel exists for the geometry: stride 1
 /// with padding below the kernel, or stride 2 whose phase planes cover the input.
 bool paddedBackwardDataApplies(const ConvKernelSpec &spec);
+/// Whether a padded backward-data runs on compile-time taps (stride 1, dense
+/// or channel weights: emitPaddedBackwardDataOnTaps), tiled over channels.
+bool backwardDataOnTaps(const ConvKernelSpec &spec);
 
 /// fwd(state, in[N,C,H,W], out[N,O,OH,OW]): out = conv(in, active weights) + bias.
 mlir::func::FuncOp buildConvForward(mlir::OpBuilder &b, mlir::Location loc,

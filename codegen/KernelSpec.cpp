@@ -49,6 +49,8 @@ ConvKernelSpec mest::codegen::layerKernelSpec(Operation *layer, int64_t stateByt
     sp.config.registers = c.getRegisters();
     sp.config.tileFilters = c.getTileFilters();
     sp.config.tileVectors = c.getTileVectors();
+    sp.config.dataTileChannels = c.getDataTileChannels();
+    sp.config.dataTileVectors = c.getDataTileVectors();
     sp.config.gradientRegisters = c.getGradientRegisters();
     sp.config.scratchBytes = c.getScratchBytes();
     sp.config.imageGroups = c.getImageGroups();
@@ -67,7 +69,7 @@ std::string mest::codegen::kernelKey(const ConvKernelSpec &sp, StringRef dir) {
                     l.biasGrad, l.biasMomentum, l.index, l.groupPtr, l.patternCount, l.order,
                     l.patternId, l.total, l.capacityUnits, l.unitSize, l.capacityValues,
                     l.groups, l.workUnits, sp.vectorWidth, c.registers, c.tileFilters,
-                    c.tileVectors, c.gradientRegisters,
+                    c.tileVectors, c.dataTileChannels, c.dataTileVectors, c.gradientRegisters,
                     c.scratchBytes, c.imageGroups})
     os << ',' << v;
   for (bool v : {sp.bias, c.paddedForward, c.paddedBackwardData, c.paddedBackwardWeight,

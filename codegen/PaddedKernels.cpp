@@ -61,7 +61,10 @@ int64_t mest::codegen::paddedScratchBytes(const ConvKernelSpec &sp) {
   if (sp.SH == 1 && sp.SW == 1 && sp.KH - 1 >= sp.PH && sp.KW - 1 >= sp.PW) {
     const ConvGen::Padded q = ConvGen::paddedGeometry(sp, sp.O, sp.OH, sp.OW, sp.KH - 1 - sp.PH,
                                                       sp.KW - 1 - sp.PW, 1, 1);
-    bytes = std::max(bytes, lists(sp.C) + 4 * (q.size + q.vecs * vw));
+    if (backwardDataOnTaps(sp))  // no lists: the tile's planes
+      bytes = std::max(bytes, 4 * (q.size + sp.config.dataTileChannels * q.vecs * vw));
+    else
+      bytes = std::max(bytes, lists(sp.C) + 4 * (q.size + q.vecs * vw));
   } else if (paddedBackwardDataApplies(sp)) {
     const int64_t kr = (sp.KH + 1) / 2, ks = (sp.KW + 1) / 2;
     const ConvGen::Padded q =
@@ -241,6 +244,7 @@ void emitPaddedForward(ConvGen &g, Value in, Value out, Value stats) {
 void emitPaddedBackwardData(ConvGen &g, Value dout, Value din, Value addend) {
   KernelBuilder &kb = g.kb;
   const ConvKernelSpec &sp = g.spec();
+  if (backwardDataOnTaps(sp)) return emitPaddedBackwardDataOnTaps(g, dout, din, addend);
   const ConvGen::Padded p = g.paddedBackwardData();
   const auto byKey = weightsByKey(
       g, sp.C, [&](Tap &t) { return t.c; },
@@ -258,7 +262,7 @@ void emitPaddedBackwardData(ConvGen &g, Value dout, Value din, Value addend) {
     kb.forLoop(kb.idx(0), kb.idx(sp.C), 1, [&](Value c) {
       Value lo = kb.load(start, c), hi = kb.load(start, kb.add(c, kb.idx(1)));
       g.paddedPlanes(p, buf, flat, {g.splat(kb.f32(0.0), sp.vectorWidth)},
-                     sp.config.registers / 2,
+                     sp.config.dataTileVectors,
                      [&](ValueRange acc, const ConvGen::Accumulate &add,
                            const ConvGen::AccumulateTaps &) {
                        ValueRange r = kb.forLoop(lo, hi, 1, acc, [&](Value e, ValueRange a) {
@@ -268,6 +272,75 @@ void emitPaddedBackwardData(ConvGen &g, Value dout, Value din, Value addend) {
                      });
       g.storeValid(p, flat, din, n, c, addend);
     });
+  });
+}
+
+/// Stride-1 backward-data of dense and channel layers on register tiles of
+/// `data_tile_channels` input channels (dense: consecutive channels; channel:
+/// consecutive active slots, each holding every filter's taps): per image the
+/// output gradient is copied once, zero-bordered; per tile, every filter's
+/// kernel rows stream into the tile's planes, the taps of a row sharing
+/// aligned loads and shuffles (ConvGen::paddedPlanes), each load feeding all
+/// of the tile's channels. No weight lists: the taps are compile-time. A
+/// channel layer's inactive channels get zero (or the addend) first, so an
+/// addend that is the gradient itself stays right.
+void emitPaddedBackwardDataOnTaps(ConvGen &g, Value dout, Value din, Value addend) {
+  KernelBuilder &kb = g.kb;
+  OpBuilder &b = g.b;
+  const ConvKernelSpec &sp = g.spec();
+  const ConvGen::Padded p = g.paddedBackwardData();
+  const int64_t M = sp.config.dataTileChannels, kk = sp.KH * sp.KW;
+  const int64_t planeFloats = p.vecs * sp.vectorWidth;
+  const bool channel = sp.scheme == Scheme::Channel;
+  kb.parallelLoop(kb.idx(0), kb.idx(sp.N), [&](Value n) {
+    Value buf = g.scratch(p.size), flat = g.scratch(M * planeFloats);
+    g.fillPadded(p, dout, n, buf);
+    auto plane = [&](int64_t i) {
+      return b.create<memref::SubViewOp>(g.loc, flat, ArrayRef<int64_t>{i * planeFloats},
+                                         ArrayRef<int64_t>{planeFloats}, ArrayRef<int64_t>{1});
+    };
+    if (channel) {
+      g.zeroRange(flat, kb.idx(0), planeFloats);
+      kb.forLoop(kb.idx(0), kb.idx(sp.C), 1,
+                 [&](Value c) { g.storeValid(p, plane(0), din, n, c, addend); });
+    }
+    // Units u0 .. u0 + m - 1 (channels, or slots of active channels).
+    auto tile = [&](Value u0, int64_t m) {
+      SmallVector<Value> inits(m, g.splat(kb.f32(0.0), sp.vectorWidth));
+      // Tap (r, s) of filter o on unit u: its weight's index.
+      auto weight = [&](Value o, Value u, int64_t r, int64_t s) {
+        Value at = channel ? kb.add(kb.mul(u, kb.idx(sp.O * kk)), kb.mul(o, kb.idx(kk)))
+                           : kb.mul(kb.add(kb.mul(o, kb.idx(sp.C)), u), kb.idx(kk));
+        return kb.load(g.values, kb.add(at, kb.idx(r * sp.KW + s)));
+      };
+      g.paddedPlanes(p, buf, flat, inits, sp.config.dataTileVectors,
+                     [&](ValueRange acc, const ConvGen::Accumulate &,
+                         const ConvGen::AccumulateTaps &addTaps) {
+        ValueRange r = kb.forLoop(kb.idx(0), kb.idx(sp.O), 1, acc, [&](Value o, ValueRange a) {
+          ConvGen::Carried cur(a.begin(), a.end());
+          // Row q of the flipped kernel is row KH-1-q of the weights.
+          for (int64_t q = 0; q < sp.KH; ++q) {
+            SmallVector<Value> values;
+            SmallVector<int64_t> offsets;
+            for (int64_t i = 0; i < m; ++i)
+              for (int64_t t = 0; t < sp.KW; ++t)
+                values.push_back(weight(o, kb.add(u0, kb.idx(i)), sp.KH - 1 - q, sp.KW - 1 - t));
+            for (int64_t t = 0; t < sp.KW; ++t) offsets.push_back(q * p.Wp + t);
+            cur = addTaps(values, kb.mul(o, kb.idx(p.plane)), offsets, cur);
+          }
+          return cur;
+        });
+        return ConvGen::Carried(r.begin(), r.end());
+      });
+      for (int64_t i = 0; i < m; ++i) {
+        Value u = kb.add(u0, kb.idx(i));
+        g.storeValid(p, plane(i), din, n, channel ? kb.loadIndex(g.index, u) : u, addend);
+      }
+    };
+    Value units = channel ? kb.loadIndex(g.header, kb.idx(0)) : kb.idx(sp.C);
+    Value whole = kb.mul(kb.floorDiv(units, M), kb.idx(M));
+    kb.forLoop(kb.idx(0), whole, M, [&](Value u0) { tile(u0, M); });
+    if (M > 1) kb.forLoop(whole, units, 1, [&](Value u) { tile(u, 1); });
   });
 }
 
@@ -313,7 +386,7 @@ void emitPaddedBackwardDataStrided(ConvGen &g, Value dout, Value din, Value adde
         Value plane = b.create<memref::SubViewOp>(g.loc, flat, ArrayRef<int64_t>{phase * planeFloats},
                                                   ArrayRef<int64_t>{planeFloats},
                                                   ArrayRef<int64_t>{1});
-        g.paddedPlanes(q, buf, plane, {g.splat(kb.f32(0.0), vw)}, sp.config.registers / 2,
+        g.paddedPlanes(q, buf, plane, {g.splat(kb.f32(0.0), vw)}, sp.config.dataTileVectors,
                        [&](ValueRange acc, const ConvGen::Accumulate &add,
                            const ConvGen::AccumulateTaps &) {
                          ValueRange r = kb.forLoop(lo, hi, 1, acc, [&](Value e, ValueRange a) {
@@ -663,6 +736,11 @@ void emitPaddedBackwardWeightBlock(ConvGen &g, Value in, Value dout, Value lr, V
 }
 
 } // namespace mest::codegen::conv
+
+bool mest::codegen::backwardDataOnTaps(const ConvKernelSpec &sp) {
+  return sp.SH == 1 && sp.SW == 1 &&
+         (sp.scheme == rt::Scheme::Dense || sp.scheme == rt::Scheme::Channel);
+}
 
 bool mest::codegen::paddedBackwardDataApplies(const ConvKernelSpec &spec) {
   return (spec.SH == 1 && spec.SW == 1 && spec.KH - 1 >= spec.PH && spec.KW - 1 >= spec.PW) ||

@@ -15,6 +15,7 @@ namespace mest::codegen::conv {
 /// Each emits its kernel's body after ConvGen::begin, parallel loops included.
 void emitPaddedForward(ConvGen &g, Value in, Value out, Value stats);
 void emitPaddedBackwardData(ConvGen &g, Value dout, Value din, Value addend);
+void emitPaddedBackwardDataOnTaps(ConvGen &g, Value dout, Value din, Value addend);
 void emitPaddedBackwardDataStrided(ConvGen &g, Value dout, Value din, Value addend);
 void emitPaddedBackwardWeight(ConvGen &g, Value in, Value dout, Value lr, Value mu, Value wd);
 void emitPaddedBackwardWeightBlock(ConvGen &g, Value in, Value dout, Value lr, Value mu,

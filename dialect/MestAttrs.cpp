@@ -207,6 +207,7 @@ LogicalResult KernelConfigAttr::verify(function_ref<InFlightDiagnostic()> emitEr
                                        KernelVariant, KernelVariant, KernelVariant, LoopOrder,
                                        int64_t vectorWidth, int64_t registers,
                                        int64_t tileFilters, int64_t tileVectors,
+                                       int64_t dataTileChannels, int64_t dataTileVectors,
                                        int64_t gradientRegisters, int64_t scratchBytes,
                                        int64_t imageGroups) {
   if (!llvm::is_contained({4, 8, 16}, vectorWidth))
@@ -217,6 +218,11 @@ LogicalResult KernelConfigAttr::verify(function_ref<InFlightDiagnostic()> emitEr
     return emitError() << "the forward tile of " << tileFilters << " filters x " << tileVectors
                        << " vectors must be >= 1 x 1 and hold at most registers = " << registers
                        << " accumulators";
+  if (dataTileChannels < 1 || dataTileVectors < 1 ||
+      dataTileChannels * dataTileVectors > registers)
+    return emitError() << "the backward-data tile of " << dataTileChannels << " channels x "
+                       << dataTileVectors << " vectors must be >= 1 x 1 and hold at most "
+                       << "registers = " << registers << " accumulators";
   if (scratchBytes < 0) return emitError() << "scratch_bytes must be >= 0";
   if (imageGroups < 1) return emitError() << "image_groups must be >= 1, got " << imageGroups;
   return success();

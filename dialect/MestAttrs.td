@@ -147,6 +147,12 @@ def Mest_KernelConfigAttr : AttrDef<Mest_Dialect, "KernelConfig"> {
       accumulators. More than one filter needs filters whose weights sit on the
       same input positions: dense, channel (the compacted active channels) and
       block (its rows);
+    - `data_tile_channels`, `data_tile_vectors`: the register tile of a padded
+      stride-1 backward-data: `data_tile_channels` input channels (dense:
+      consecutive; channel: consecutive active slots) share every
+      output-gradient load and shuffle, each accumulating `data_tile_vectors`
+      vectors of its gradient plane; 1 x registers / 2 for the other schemes,
+      whose weights are listed by channel at run time;
     - `gradient_registers`: output-gradient vectors a padded backward-weight
       chunk holds;
     - `scratch_bytes`: stack bytes per thread the padded kernels need (0 when
@@ -159,8 +165,8 @@ def Mest_KernelConfigAttr : AttrDef<Mest_Dialect, "KernelConfig"> {
     ```mlir
     #mest.kernel<forward = padded, backward_data = padded, backward_weight = padded,
                  order = weight, vector_width = 16, registers = 24, tile_filters = 4,
-                 tile_vectors = 5, gradient_registers = 24, scratch_bytes = 87424,
-                 image_groups = 2>
+                 tile_vectors = 3, data_tile_channels = 4, data_tile_vectors = 3,
+                 gradient_registers = 24, scratch_bytes = 87424, image_groups = 2>
     ```
   }];
   let parameters = (ins
@@ -172,6 +178,8 @@ def Mest_KernelConfigAttr : AttrDef<Mest_Dialect, "KernelConfig"> {
     "int64_t":$registers,
     "int64_t":$tile_filters,
     "int64_t":$tile_vectors,
+    "int64_t":$data_tile_channels,
+    "int64_t":$data_tile_vectors,
     "int64_t":$gradient_registers,
     "int64_t":$scratch_bytes,
     DefaultValuedParameter<"int64_t", "1">:$image_groups

@@ -131,6 +131,22 @@ LogicalResult MestDialect::verifyOperationAttribute(Operation *op, NamedAttribut
         return op->emitError() << "tile_filters = " << config.getTileFilters()
                                << " must divide the " << filters << " filters";
     }
+    if (config.getDataTileChannels() > 1) {
+      SparsityAttr sparsity = isa<Conv2dOp>(op) ? cast<Conv2dOp>(op).getSparsityOrDense()
+                                                : cast<LinearOp>(op).getSparsityOrDense();
+      Scheme scheme = sparsity.getScheme();
+      auto conv = dyn_cast<Conv2dOp>(op);
+      if (scheme != Scheme::dense && scheme != Scheme::channel)
+        return op->emitError() << "data_tile_channels = " << config.getDataTileChannels()
+                               << ": only dense and channel weights share output-gradient "
+                                  "positions across input channels; it must be 1";
+      if (!conv || !padded(config.getBackwardData()) || conv.getStride()[0] != 1)
+        return op->emitError() << "data_tile_channels = " << config.getDataTileChannels()
+                               << " needs a padded stride-1 backward_data";
+      if (scheme == Scheme::dense && conv.getInChannels() % config.getDataTileChannels() != 0)
+        return op->emitError() << "data_tile_channels = " << config.getDataTileChannels()
+                               << " must divide the " << conv.getInChannels() << " input channels";
+    }
     if (!padded(config.getForward()) && !padded(config.getBackwardData()) &&
         config.getScratchBytes() != 0)
       return op->emitError() << "direct kernels use no scratch, got scratch_bytes = "

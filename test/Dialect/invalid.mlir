@@ -403,7 +403,7 @@ func.func @f() attributes {mest.target = #mest.target<isa = "avx2", vector_bits 
 
 func.func @f(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
   // expected-error @+1 {{vector_width must be 4, 8 or 16, got 5}}
-  %0 = mest.linear @fc(%x) {out_features = 8 : i64, mest.kernel = #mest.kernel<forward = direct, backward_data = direct, backward_weight = direct, order = weight, vector_width = 5, registers = 12, tile_filters = 1, tile_vectors = 1, gradient_registers = 10, scratch_bytes = 0>} : tensor<2x8xf32> -> tensor<2x8xf32>
+  %0 = mest.linear @fc(%x) {out_features = 8 : i64, mest.kernel = #mest.kernel<forward = direct, backward_data = direct, backward_weight = direct, order = weight, vector_width = 5, registers = 12, tile_filters = 1, tile_vectors = 1, data_tile_channels = 1, data_tile_vectors = 1, gradient_registers = 10, scratch_bytes = 0>} : tensor<2x8xf32> -> tensor<2x8xf32>
   return %0 : tensor<2x8xf32>
 }
 
@@ -411,7 +411,7 @@ func.func @f(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
 
 func.func @f(%x: tensor<1x1x9x9xf32>) -> tensor<1x1x3x3xf32> {
   // expected-error @+1 {{padded kernels need equal strides of 1 or 2, got [3, 3]}}
-  %0 = mest.conv2d @c(%x) {out_channels = 1 : i64, kernel = array<i64: 1, 1>, stride = array<i64: 3, 3>, mest.kernel = #mest.kernel<forward = padded, backward_data = direct, backward_weight = padded, order = weight, vector_width = 8, registers = 12, tile_filters = 1, tile_vectors = 1, gradient_registers = 10, scratch_bytes = 64>} : tensor<1x1x9x9xf32> -> tensor<1x1x3x3xf32>
+  %0 = mest.conv2d @c(%x) {out_channels = 1 : i64, kernel = array<i64: 1, 1>, stride = array<i64: 3, 3>, mest.kernel = #mest.kernel<forward = padded, backward_data = direct, backward_weight = padded, order = weight, vector_width = 8, registers = 12, tile_filters = 1, tile_vectors = 1, data_tile_channels = 1, data_tile_vectors = 1, gradient_registers = 10, scratch_bytes = 64>} : tensor<1x1x9x9xf32> -> tensor<1x1x3x3xf32>
   return %0 : tensor<1x1x3x3xf32>
 }
 
@@ -419,7 +419,7 @@ func.func @f(%x: tensor<1x1x9x9xf32>) -> tensor<1x1x3x3xf32> {
 
 func.func @f(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
   // expected-error @+1 {{forward and backward_weight share the padded input copy: both padded or both direct}}
-  %0 = mest.linear @fc(%x) {out_features = 8 : i64, mest.kernel = #mest.kernel<forward = padded, backward_data = direct, backward_weight = direct, order = weight, vector_width = 8, registers = 12, tile_filters = 1, tile_vectors = 1, gradient_registers = 10, scratch_bytes = 64>} : tensor<2x8xf32> -> tensor<2x8xf32>
+  %0 = mest.linear @fc(%x) {out_features = 8 : i64, mest.kernel = #mest.kernel<forward = padded, backward_data = direct, backward_weight = direct, order = weight, vector_width = 8, registers = 12, tile_filters = 1, tile_vectors = 1, data_tile_channels = 1, data_tile_vectors = 1, gradient_registers = 10, scratch_bytes = 64>} : tensor<2x8xf32> -> tensor<2x8xf32>
   return %0 : tensor<2x8xf32>
 }
 
@@ -427,7 +427,7 @@ func.func @f(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
 
 func.func @f(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
   // expected-error @+1 {{direct kernels use no scratch, got scratch_bytes = 64}}
-  %0 = mest.linear @fc(%x) {out_features = 8 : i64, mest.kernel = #mest.kernel<forward = direct, backward_data = direct, backward_weight = direct, order = weight, vector_width = 8, registers = 12, tile_filters = 1, tile_vectors = 1, gradient_registers = 10, scratch_bytes = 64>} : tensor<2x8xf32> -> tensor<2x8xf32>
+  %0 = mest.linear @fc(%x) {out_features = 8 : i64, mest.kernel = #mest.kernel<forward = direct, backward_data = direct, backward_weight = direct, order = weight, vector_width = 8, registers = 12, tile_filters = 1, tile_vectors = 1, data_tile_channels = 1, data_tile_vectors = 1, gradient_registers = 10, scratch_bytes = 64>} : tensor<2x8xf32> -> tensor<2x8xf32>
   return %0 : tensor<2x8xf32>
 }
 
@@ -436,7 +436,7 @@ func.func @f(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
 module attributes {mest.target = #mest.target<isa = "neon", vector_bits = 128, vector_registers = 32, l1_bytes = 65536, l2_bytes = 524288, stack_bytes = 1024>} {
 func.func @f(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
   // expected-error @+1 {{scratch_bytes 4096 exceed the target's stack budget of 1024}}
-  %0 = mest.linear @fc(%x) {out_features = 8 : i64, mest.kernel = #mest.kernel<forward = padded, backward_data = direct, backward_weight = padded, order = weight, vector_width = 4, registers = 24, tile_filters = 1, tile_vectors = 1, gradient_registers = 24, scratch_bytes = 4096>} : tensor<2x8xf32> -> tensor<2x8xf32>
+  %0 = mest.linear @fc(%x) {out_features = 8 : i64, mest.kernel = #mest.kernel<forward = padded, backward_data = direct, backward_weight = padded, order = weight, vector_width = 4, registers = 24, tile_filters = 1, tile_vectors = 1, data_tile_channels = 1, data_tile_vectors = 1, gradient_registers = 24, scratch_bytes = 4096>} : tensor<2x8xf32> -> tensor<2x8xf32>
   return %0 : tensor<2x8xf32>
 }
 }
@@ -445,7 +445,7 @@ func.func @f(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
 
 func.func @f(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
   // expected-error @+1 {{'mest.kernel' is a #mest.kernel<...> on conv2d or linear}}
-  %0 = mest.relu %x {mest.kernel = #mest.kernel<forward = direct, backward_data = direct, backward_weight = direct, order = weight, vector_width = 8, registers = 12, tile_filters = 1, tile_vectors = 1, gradient_registers = 10, scratch_bytes = 0>} : tensor<2x8xf32>
+  %0 = mest.relu %x {mest.kernel = #mest.kernel<forward = direct, backward_data = direct, backward_weight = direct, order = weight, vector_width = 8, registers = 12, tile_filters = 1, tile_vectors = 1, data_tile_channels = 1, data_tile_vectors = 1, gradient_registers = 10, scratch_bytes = 0>} : tensor<2x8xf32>
   return %0 : tensor<2x8xf32>
 }
 
@@ -492,7 +492,7 @@ func.func @bad_bn(%x: tensor<2x8x4x4xf16>, %r: tensor<2x8x4x5xf32>) {
 
 func.func @m(%x: tensor<3x1x8x8xf32>) -> tensor<3x1x8x8xf32> {
   // expected-error @+1 {{image_groups = 2 must divide the batch of 3}}
-  %0 = mest.conv2d @c(%x) {out_channels = 1 : i64, kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>, mest.kernel = #mest.kernel<forward = padded, backward_data = padded, backward_weight = padded, order = weight, vector_width = 8, registers = 12, tile_filters = 1, tile_vectors = 1, gradient_registers = 10, scratch_bytes = 4096, image_groups = 2>} : tensor<3x1x8x8xf32> -> tensor<3x1x8x8xf32>
+  %0 = mest.conv2d @c(%x) {out_channels = 1 : i64, kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>, mest.kernel = #mest.kernel<forward = padded, backward_data = padded, backward_weight = padded, order = weight, vector_width = 8, registers = 12, tile_filters = 1, tile_vectors = 1, data_tile_channels = 1, data_tile_vectors = 1, gradient_registers = 10, scratch_bytes = 4096, image_groups = 2>} : tensor<3x1x8x8xf32> -> tensor<3x1x8x8xf32>
   return %0 : tensor<3x1x8x8xf32>
 }
 
@@ -500,7 +500,7 @@ func.func @m(%x: tensor<3x1x8x8xf32>) -> tensor<3x1x8x8xf32> {
 
 func.func @m(%x: tensor<2x1x8x8xf32>) -> tensor<2x1x8x8xf32> {
   // expected-error @+1 {{image_groups = 2 needs a padded backward_weight}}
-  %0 = mest.conv2d @c(%x) {out_channels = 1 : i64, kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>, mest.kernel = #mest.kernel<forward = direct, backward_data = direct, backward_weight = direct, order = weight, vector_width = 8, registers = 12, tile_filters = 1, tile_vectors = 1, gradient_registers = 10, scratch_bytes = 0, image_groups = 2>} : tensor<2x1x8x8xf32> -> tensor<2x1x8x8xf32>
+  %0 = mest.conv2d @c(%x) {out_channels = 1 : i64, kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>, mest.kernel = #mest.kernel<forward = direct, backward_data = direct, backward_weight = direct, order = weight, vector_width = 8, registers = 12, tile_filters = 1, tile_vectors = 1, data_tile_channels = 1, data_tile_vectors = 1, gradient_registers = 10, scratch_bytes = 0, image_groups = 2>} : tensor<2x1x8x8xf32> -> tensor<2x1x8x8xf32>
   return %0 : tensor<2x1x8x8xf32>
 }
 
@@ -508,7 +508,7 @@ func.func @m(%x: tensor<2x1x8x8xf32>) -> tensor<2x1x8x8xf32> {
 
 func.func @m(%x: tensor<2x1x8x8xf32>) -> tensor<2x1x8x8xf32> {
   // expected-error @+1 {{image_groups must be >= 1, got 0}}
-  %0 = mest.conv2d @c(%x) {out_channels = 1 : i64, kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>, mest.kernel = #mest.kernel<forward = padded, backward_data = padded, backward_weight = padded, order = weight, vector_width = 8, registers = 12, tile_filters = 1, tile_vectors = 1, gradient_registers = 10, scratch_bytes = 4096, image_groups = 0>} : tensor<2x1x8x8xf32> -> tensor<2x1x8x8xf32>
+  %0 = mest.conv2d @c(%x) {out_channels = 1 : i64, kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>, mest.kernel = #mest.kernel<forward = padded, backward_data = padded, backward_weight = padded, order = weight, vector_width = 8, registers = 12, tile_filters = 1, tile_vectors = 1, data_tile_channels = 1, data_tile_vectors = 1, gradient_registers = 10, scratch_bytes = 4096, image_groups = 0>} : tensor<2x1x8x8xf32> -> tensor<2x1x8x8xf32>
   return %0 : tensor<2x1x8x8xf32>
 }
 
@@ -516,7 +516,7 @@ func.func @m(%x: tensor<2x1x8x8xf32>) -> tensor<2x1x8x8xf32> {
 
 func.func @m(%x: tensor<2x4x8x8xf32>) -> tensor<2x8x8x8xf32> {
   // expected-error @+1 {{tile_filters = 4: the filters of pattern weights do not share input positions; it must be 1}}
-  %0 = mest.conv2d @c(%x) {out_channels = 8 : i64, kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>, sparsity = #mest.sparsity<pattern, target = 0.8>, mest.kernel = #mest.kernel<forward = padded, backward_data = padded, backward_weight = padded, order = weight, vector_width = 8, registers = 12, tile_filters = 4, tile_vectors = 2, gradient_registers = 10, scratch_bytes = 4096>} : tensor<2x4x8x8xf32> -> tensor<2x8x8x8xf32>
+  %0 = mest.conv2d @c(%x) {out_channels = 8 : i64, kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>, sparsity = #mest.sparsity<pattern, target = 0.8>, mest.kernel = #mest.kernel<forward = padded, backward_data = padded, backward_weight = padded, order = weight, vector_width = 8, registers = 12, tile_filters = 4, tile_vectors = 2, data_tile_channels = 1, data_tile_vectors = 1, gradient_registers = 10, scratch_bytes = 4096>} : tensor<2x4x8x8xf32> -> tensor<2x8x8x8xf32>
   return %0 : tensor<2x8x8x8xf32>
 }
 
@@ -524,7 +524,7 @@ func.func @m(%x: tensor<2x4x8x8xf32>) -> tensor<2x8x8x8xf32> {
 
 func.func @m(%x: tensor<2x4x8x8xf32>) -> tensor<2x8x8x8xf32> {
   // expected-error @+1 {{tile_filters = 2 must be the block rows (4)}}
-  %0 = mest.conv2d @c(%x) {out_channels = 8 : i64, kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>, sparsity = #mest.sparsity<block, target = 0.5>, mest.kernel = #mest.kernel<forward = padded, backward_data = padded, backward_weight = padded, order = weight, vector_width = 8, registers = 12, tile_filters = 2, tile_vectors = 2, gradient_registers = 10, scratch_bytes = 4096>} : tensor<2x4x8x8xf32> -> tensor<2x8x8x8xf32>
+  %0 = mest.conv2d @c(%x) {out_channels = 8 : i64, kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>, sparsity = #mest.sparsity<block, target = 0.5>, mest.kernel = #mest.kernel<forward = padded, backward_data = padded, backward_weight = padded, order = weight, vector_width = 8, registers = 12, tile_filters = 2, tile_vectors = 2, data_tile_channels = 1, data_tile_vectors = 1, gradient_registers = 10, scratch_bytes = 4096>} : tensor<2x4x8x8xf32> -> tensor<2x8x8x8xf32>
   return %0 : tensor<2x8x8x8xf32>
 }
 
@@ -532,7 +532,7 @@ func.func @m(%x: tensor<2x4x8x8xf32>) -> tensor<2x8x8x8xf32> {
 
 func.func @m(%x: tensor<2x4x8x8xf32>) -> tensor<2x6x8x8xf32> {
   // expected-error @+1 {{tile_filters = 4 must divide the 6 filters}}
-  %0 = mest.conv2d @c(%x) {out_channels = 6 : i64, kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>, mest.kernel = #mest.kernel<forward = padded, backward_data = padded, backward_weight = padded, order = weight, vector_width = 8, registers = 12, tile_filters = 4, tile_vectors = 2, gradient_registers = 10, scratch_bytes = 4096>} : tensor<2x4x8x8xf32> -> tensor<2x6x8x8xf32>
+  %0 = mest.conv2d @c(%x) {out_channels = 6 : i64, kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>, mest.kernel = #mest.kernel<forward = padded, backward_data = padded, backward_weight = padded, order = weight, vector_width = 8, registers = 12, tile_filters = 4, tile_vectors = 2, data_tile_channels = 1, data_tile_vectors = 1, gradient_registers = 10, scratch_bytes = 4096>} : tensor<2x4x8x8xf32> -> tensor<2x6x8x8xf32>
   return %0 : tensor<2x6x8x8xf32>
 }
 
@@ -540,6 +540,38 @@ func.func @m(%x: tensor<2x4x8x8xf32>) -> tensor<2x6x8x8xf32> {
 
 func.func @m(%x: tensor<2x4x8x8xf32>) -> tensor<2x8x8x8xf32> {
   // expected-error @+1 {{the forward tile of 4 filters x 4 vectors must be >= 1 x 1 and hold at most registers = 12 accumulators}}
-  %0 = mest.conv2d @c(%x) {out_channels = 8 : i64, kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>, mest.kernel = #mest.kernel<forward = padded, backward_data = padded, backward_weight = padded, order = weight, vector_width = 8, registers = 12, tile_filters = 4, tile_vectors = 4, gradient_registers = 10, scratch_bytes = 4096>} : tensor<2x4x8x8xf32> -> tensor<2x8x8x8xf32>
+  %0 = mest.conv2d @c(%x) {out_channels = 8 : i64, kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>, mest.kernel = #mest.kernel<forward = padded, backward_data = padded, backward_weight = padded, order = weight, vector_width = 8, registers = 12, tile_filters = 4, tile_vectors = 4, data_tile_channels = 1, data_tile_vectors = 1, gradient_registers = 10, scratch_bytes = 4096>} : tensor<2x4x8x8xf32> -> tensor<2x8x8x8xf32>
+  return %0 : tensor<2x8x8x8xf32>
+}
+
+// -----
+
+func.func @m(%x: tensor<2x4x8x8xf32>) -> tensor<2x8x8x8xf32> {
+  // expected-error @+1 {{data_tile_channels = 2: only dense and channel weights share output-gradient positions across input channels; it must be 1}}
+  %0 = mest.conv2d @c(%x) {out_channels = 8 : i64, kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>, sparsity = #mest.sparsity<unstructured, target = 0.5>, mest.kernel = #mest.kernel<forward = padded, backward_data = padded, backward_weight = padded, order = weight, vector_width = 8, registers = 12, tile_filters = 1, tile_vectors = 2, data_tile_channels = 2, data_tile_vectors = 2, gradient_registers = 10, scratch_bytes = 4096>} : tensor<2x4x8x8xf32> -> tensor<2x8x8x8xf32>
+  return %0 : tensor<2x8x8x8xf32>
+}
+
+// -----
+
+func.func @m(%x: tensor<2x4x8x8xf32>) -> tensor<2x8x4x4xf32> {
+  // expected-error @+1 {{data_tile_channels = 2 needs a padded stride-1 backward_data}}
+  %0 = mest.conv2d @c(%x) {out_channels = 8 : i64, kernel = array<i64: 3, 3>, stride = array<i64: 2, 2>, padding = array<i64: 1, 1>, mest.kernel = #mest.kernel<forward = padded, backward_data = padded, backward_weight = padded, order = weight, vector_width = 8, registers = 12, tile_filters = 1, tile_vectors = 2, data_tile_channels = 2, data_tile_vectors = 2, gradient_registers = 10, scratch_bytes = 4096>} : tensor<2x4x8x8xf32> -> tensor<2x8x4x4xf32>
+  return %0 : tensor<2x8x4x4xf32>
+}
+
+// -----
+
+func.func @m(%x: tensor<2x6x8x8xf32>) -> tensor<2x8x8x8xf32> {
+  // expected-error @+1 {{data_tile_channels = 4 must divide the 6 input channels}}
+  %0 = mest.conv2d @c(%x) {out_channels = 8 : i64, kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>, mest.kernel = #mest.kernel<forward = padded, backward_data = padded, backward_weight = padded, order = weight, vector_width = 8, registers = 12, tile_filters = 1, tile_vectors = 2, data_tile_channels = 4, data_tile_vectors = 2, gradient_registers = 10, scratch_bytes = 4096>} : tensor<2x6x8x8xf32> -> tensor<2x8x8x8xf32>
+  return %0 : tensor<2x8x8x8xf32>
+}
+
+// -----
+
+func.func @m(%x: tensor<2x4x8x8xf32>) -> tensor<2x8x8x8xf32> {
+  // expected-error @+1 {{the backward-data tile of 4 channels x 4 vectors must be >= 1 x 1 and hold at most registers = 12 accumulators}}
+  %0 = mest.conv2d @c(%x) {out_channels = 8 : i64, kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>, mest.kernel = #mest.kernel<forward = padded, backward_data = padded, backward_weight = padded, order = weight, vector_width = 8, registers = 12, tile_filters = 1, tile_vectors = 2, data_tile_channels = 4, data_tile_vectors = 4, gradient_registers = 10, scratch_bytes = 4096>} : tensor<2x4x8x8xf32> -> tensor<2x8x8x8xf32>
   return %0 : tensor<2x8x8x8xf32>
 }

@@ -1,6 +1,9 @@
 // RUN: mest-opt %s --mest-plan-storage --mest-configure-kernels=isa=avx2 | FileCheck %s --check-prefix=AVX2
 // RUN: mest-opt %s --mest-plan-storage --mest-configure-kernels=isa=avx512 | FileCheck %s --check-prefix=AVX512
 // RUN: mest-opt %s --mest-plan-storage --mest-configure-kernels=isa=neon | FileCheck %s --check-prefix=NEON
+// RUN: mest-opt %s --mest-plan-storage --mest-configure-kernels=isa=avx2 | FileCheck %s --check-prefix=DAVX2
+// RUN: mest-opt %s --mest-plan-storage --mest-configure-kernels=isa=avx512 | FileCheck %s --check-prefix=DAVX512
+// RUN: mest-opt %s --mest-plan-storage --mest-configure-kernels=isa=neon | FileCheck %s --check-prefix=DNEON
 // RUN: mest-opt %s --mest-plan-storage "--mest-configure-kernels=isa=avx512 tile-vectors=3" | FileCheck %s --check-prefix=THREE
 // RUN: mest-opt %s --mest-plan-storage "--mest-configure-kernels=isa=avx512 tile-vectors=100" | FileCheck %s --check-prefix=CLAMP
 // RUN: not mest-opt %s --mest-plan-storage "--mest-configure-kernels=tile-vectors=-1" 2>&1 | FileCheck %s --check-prefix=NEG
@@ -32,8 +35,22 @@
 // AVX2: mest.conv2d @u({{.*}}tile_filters = 1, tile_vectors = 6,
 // AVX512: mest.conv2d @u({{.*}}tile_filters = 1, tile_vectors = 5,
 // NEON: mest.conv2d @u({{.*}}tile_filters = 1, tile_vectors = 12,
+// Backward-data at stride 1: dense and channel tile their input channels
+// (weights on the same output-gradient positions) like the forward its
+// filters; the 8 input channels of @d take 4 x 3 (2 x 3 on AVX2), channel 2 active
+// slots x 9 (AVX2 3); the others one channel x half the budget, and stride 2's
+// phase planes (8 + 1 rows on the pitch 10: 90 floats) at most 6 (AVX-512) vectors.
+// DAVX2: mest.conv2d @d({{.*}}data_tile_channels = 2, data_tile_vectors = 3,
+// DAVX512: mest.conv2d @d({{.*}}data_tile_channels = 4, data_tile_vectors = 3,
+// DNEON: mest.conv2d @d({{.*}}data_tile_channels = 4, data_tile_vectors = 3,
+// DAVX2: mest.conv2d @c({{.*}}data_tile_channels = 2, data_tile_vectors = 3,
+// DAVX512: mest.conv2d @c({{.*}}data_tile_channels = 2, data_tile_vectors = 9,
+// DAVX512: mest.conv2d @b({{.*}}data_tile_channels = 1, data_tile_vectors = 12,
+// DAVX512: mest.conv2d @p({{.*}}data_tile_channels = 1, data_tile_vectors = 12,
+// DAVX512: mest.conv2d @u({{.*}}data_tile_channels = 1, data_tile_vectors = 6,
+// DAVX2: mest.conv2d @u({{.*}}data_tile_channels = 1, data_tile_vectors = 6,
 // The linear layer runs direct: no tile.
-// AVX512: mest.linear @fc({{.*}}tile_filters = 1, tile_vectors = 1,
+// AVX512: mest.linear @fc({{.*}}tile_filters = 1, tile_vectors = 1, data_tile_channels = 1, data_tile_vectors = 1,
 
 // tile-vectors sets the vectors, within the budget and the plane.
 // THREE: mest.conv2d @d({{.*}}tile_filters = 4, tile_vectors = 3,

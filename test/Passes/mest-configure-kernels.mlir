@@ -14,17 +14,17 @@
 // hold a forward chunk's accumulators (AVX2 16 -> 12; AVX-512 and NEON 32 -> 24),
 // backward-weight keeps 6 of them free, at most 24 (10, 24, 24). A pattern
 // filter's tile is 1 filter x half the budget, at most the plane's vectors
-// (8x8 on the padded pitch 10: 80 floats, 10 / 5 / 20 vectors); a direct
-// forward has none (1 x 1). The tiles: mest-configure-kernels-tile.mlir.
+// (8x8 on the padded pitch 10: 80 floats, 10 / 5 / 20 vectors), and so is its
+// backward-data's (the gradient is padded alike); a direct kernel has none (1 x 1). The tiles: mest-configure-kernels-tile.mlir.
 // AVX2: module attributes {mest.target = #mest.target<isa = "avx2", vector_bits = 256, vector_registers = 16
 // AVX512: module attributes {mest.target = #mest.target<isa = "avx512", vector_bits = 512, vector_registers = 32
 // NEON: module attributes {mest.target = #mest.target<isa = "neon", vector_bits = 128, vector_registers = 32
 
 // A stride-1 conv on 8x8 planes (64 >= 16 positions): padded in all three
 // directions, with the scratch that implies.
-// AVX2: mest.conv2d @s1({{.*}}mest.kernel = #mest.kernel<forward = padded, backward_data = padded, backward_weight = padded, order = weight, vector_width = 8, registers = 12, tile_filters = 1, tile_vectors = 6, gradient_registers = 10, scratch_bytes = {{[1-9][0-9]*}}, image_groups = 2>
-// AVX512: mest.conv2d @s1({{.*}}mest.kernel = #mest.kernel<forward = padded, backward_data = padded, backward_weight = padded, order = weight, vector_width = 16, registers = 24, tile_filters = 1, tile_vectors = 5, gradient_registers = 24, scratch_bytes = {{[1-9][0-9]*}}, image_groups = 2>
-// NEON: mest.conv2d @s1({{.*}}mest.kernel = #mest.kernel<forward = padded, backward_data = padded, backward_weight = padded, order = weight, vector_width = 4, registers = 24, tile_filters = 1, tile_vectors = 12, gradient_registers = 24, scratch_bytes = {{[1-9][0-9]*}}, image_groups = 2>
+// AVX2: mest.conv2d @s1({{.*}}mest.kernel = #mest.kernel<forward = padded, backward_data = padded, backward_weight = padded, order = weight, vector_width = 8, registers = 12, tile_filters = 1, tile_vectors = 6, data_tile_channels = 1, data_tile_vectors = 6, gradient_registers = 10, scratch_bytes = {{[1-9][0-9]*}}, image_groups = 2>
+// AVX512: mest.conv2d @s1({{.*}}mest.kernel = #mest.kernel<forward = padded, backward_data = padded, backward_weight = padded, order = weight, vector_width = 16, registers = 24, tile_filters = 1, tile_vectors = 5, data_tile_channels = 1, data_tile_vectors = 5, gradient_registers = 24, scratch_bytes = {{[1-9][0-9]*}}, image_groups = 2>
+// NEON: mest.conv2d @s1({{.*}}mest.kernel = #mest.kernel<forward = padded, backward_data = padded, backward_weight = padded, order = weight, vector_width = 4, registers = 24, tile_filters = 1, tile_vectors = 12, data_tile_channels = 1, data_tile_vectors = 12, gradient_registers = 24, scratch_bytes = {{[1-9][0-9]*}}, image_groups = 2>
 // Pattern decodes its taps at compile time: weight-stationary when direct.
 // DIRECT: mest.conv2d @s1({{.*}}#mest.kernel<forward = direct, backward_data = direct, backward_weight = direct, order = weight,
 // Unstructured at stride 1 with 8-wide rows and (576 - round(0.5 * 576)) / 8 =
@@ -34,9 +34,9 @@
 // Stride 2: padded too, backward-data on phase planes (they cover the 8x8 input).
 // AVX512: mest.conv2d @s2({{.*}}#mest.kernel<forward = padded, backward_data = padded, backward_weight = padded{{.*}}scratch_bytes = {{[0-9]+}}>
 // Stride 3: no padded kernel exists.
-// AVX512: mest.conv2d @s3({{.*}}#mest.kernel<forward = direct, backward_data = direct, backward_weight = direct, order = weight, vector_width = 16, registers = 24, tile_filters = 1, tile_vectors = 1, gradient_registers = 24, scratch_bytes = 0>
+// AVX512: mest.conv2d @s3({{.*}}#mest.kernel<forward = direct, backward_data = direct, backward_weight = direct, order = weight, vector_width = 16, registers = 24, tile_filters = 1, tile_vectors = 1, data_tile_channels = 1, data_tile_vectors = 1, gradient_registers = 24, scratch_bytes = 0>
 // A linear layer is a 1x1 conv on a 1x1 plane: too small for the padded kernels.
-// AVX512: mest.linear @fc({{.*}}#mest.kernel<forward = direct, backward_data = direct, backward_weight = direct, order = weight, vector_width = 16, registers = 24, tile_filters = 1, tile_vectors = 1, gradient_registers = 24, scratch_bytes = 0>
+// AVX512: mest.linear @fc({{.*}}#mest.kernel<forward = direct, backward_data = direct, backward_weight = direct, order = weight, vector_width = 16, registers = 24, tile_filters = 1, tile_vectors = 1, data_tile_channels = 1, data_tile_vectors = 1, gradient_registers = 24, scratch_bytes = 0>
 // Backward-weight over image groups (the smallest divisor of the batch, 2)
 // where the groups' partial gradients are fewer bytes than one more read of
 // the input: pattern 0.8 (2 x 2 x 58 weights x 4 bytes < 2 x 4 x 8 x 8 x 4),

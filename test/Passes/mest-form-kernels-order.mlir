@@ -11,7 +11,7 @@
 // CHECK-NEXT: %[[SB:.*]] = mest.grad_input @b(%[[S]], add %arg1) :
 // CHECK-NEXT: mest.grad_weight_sgd @b(
 // CHECK-NEXT: return %[[SB]]
-#k = #mest.kernel<forward = padded, backward_data = padded, backward_weight = padded, order = weight, vector_width = 8, registers = 12, tile_filters = 1, tile_vectors = 1, gradient_registers = 12, scratch_bytes = 4096>
+#k = #mest.kernel<forward = padded, backward_data = padded, backward_weight = padded, order = weight, vector_width = 8, registers = 12, tile_filters = 1, tile_vectors = 1, data_tile_channels = 1, data_tile_vectors = 1, gradient_registers = 12, scratch_bytes = 4096>
 func.func @m(%x: tensor<2x4x4x4xf32>) -> tensor<2x4xf32> attributes {mest.model} {
   %0 = mest.conv2d @a(%x) {out_channels = 4 : i64, kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>, mest.kernel = #k} : tensor<2x4x4x4xf32> -> tensor<2x4x4x4xf32>
   %1 = mest.conv2d @b(%0) {out_channels = 4 : i64, kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>, mest.kernel = #k} : tensor<2x4x4x4xf32> -> tensor<2x4x4x4xf32>

@@ -26,6 +26,7 @@ extern "C" {
   void mest_kernel_##layer##_bwd_weight(uint8_t *, const float *, const float *, float, float, \
                                         float);
 MEST_KERNELS(dense3x3)
+MEST_KERNELS(dense_tiles)
 MEST_KERNELS(pattern_s1)
 MEST_KERNELS(unstructured_s2)
 MEST_KERNELS(block_p0)
@@ -49,7 +50,7 @@ struct Kernels {
   {#layer, {mest_kernel_##layer##_fwd, mest_kernel_##layer##_bwd_data,                         \
             mest_kernel_##layer##_bwd_weight}}
 const std::map<std::string, Kernels> kKernels = {
-    ENTRY(dense3x3),         ENTRY(pattern_s1),  ENTRY(unstructured_s2), ENTRY(block_p0),
+    ENTRY(dense3x3),         ENTRY(dense_tiles), ENTRY(pattern_s1),  ENTRY(unstructured_s2), ENTRY(block_p0),
     ENTRY(channel_5x5),      ENTRY(pattern_s2),  ENTRY(unstructured_1x1), ENTRY(block_5x5),
     ENTRY(fc_block),         ENTRY(fc_unstructured), ENTRY(fc_dense)};
 
@@ -62,7 +63,8 @@ ConvGeom geometry(const std::string &name) {
     return c;
   };
   static const std::map<std::string, ConvGeom> table = {
-      {"dense3x3", g(5, 9, 37, 8, 3, 1, 1)},        {"pattern_s1", g(8, 9, 37, 12, 3, 1, 1)},
+      {"dense3x3", g(5, 9, 37, 8, 3, 1, 1)},        {"dense_tiles", g(8, 9, 37, 8, 3, 1, 1)},
+      {"pattern_s1", g(8, 9, 37, 12, 3, 1, 1)},
       {"unstructured_s2", g(12, 9, 37, 8, 3, 2, 1)}, {"block_p0", g(8, 5, 19, 8, 3, 1, 0)},
       {"channel_5x5", g(8, 3, 17, 12, 5, 1, 2)},    {"pattern_s2", g(12, 3, 17, 16, 3, 2, 1)},
       {"unstructured_1x1", g(16, 2, 9, 20, 1, 1, 0)}, {"block_5x5", g(20, 2, 9, 8, 5, 1, 2)},
@@ -97,7 +99,7 @@ TEST_CASE("generated kernels equal the reference kernels", "[codegen]") {
   StateBlock state;
   const mest_model_desc *desc = state.desc;
   REQUIRE(desc->abi_version == MEST_ABI_VERSION);
-  REQUIRE(desc->num_layers == 11);
+  REQUIRE(desc->num_layers == 12);
   Rng rng(2024);
   for (int seed = 0; seed < 3; ++seed) {  // three random masks per layer
     for (int i = 0; i < desc->num_layers; ++i) {

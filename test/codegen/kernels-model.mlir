@@ -10,10 +10,12 @@
 // that are not multiples of 8, biases, linear layers; rows wide enough for
 // 16-, 8- and 4-wide vectors, strided or not, plus scalar remainders. Compiled with
 // --export-kernels by test/codegen/CMakeLists.txt; GeneratedKernelTest.cpp checks
-// each kernel against the runtime's reference kernels.
+// each kernel against the runtime's reference kernels. dense_tiles has channel
+// counts that register tiles of 4 (or 2) filters and input channels divide.
 func.func @kernels(%x: tensor<3x5x9x37xf32>) -> tensor<3x5xf32> attributes {mest.model} {
   %0 = mest.conv2d @dense3x3(%x) {out_channels = 8 : i64, kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>, bias = true} : tensor<3x5x9x37xf32> -> tensor<3x8x9x37xf32>
-  %1 = mest.conv2d @pattern_s1(%0) {out_channels = 12 : i64, kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>, sparsity = #mest.sparsity<pattern, target = 0.7>} : tensor<3x8x9x37xf32> -> tensor<3x12x9x37xf32>
+  %t = mest.conv2d @dense_tiles(%0) {out_channels = 8 : i64, kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>} : tensor<3x8x9x37xf32> -> tensor<3x8x9x37xf32>
+  %1 = mest.conv2d @pattern_s1(%t) {out_channels = 12 : i64, kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>, sparsity = #mest.sparsity<pattern, target = 0.7>} : tensor<3x8x9x37xf32> -> tensor<3x12x9x37xf32>
   %2 = mest.conv2d @unstructured_s2(%1) {out_channels = 8 : i64, kernel = array<i64: 3, 3>, stride = array<i64: 2, 2>, padding = array<i64: 1, 1>, sparsity = #mest.sparsity<unstructured, target = 0.8>} : tensor<3x12x9x37xf32> -> tensor<3x8x5x19xf32>
   %3 = mest.conv2d @block_p0(%2) {out_channels = 8 : i64, kernel = array<i64: 3, 3>, sparsity = #mest.sparsity<block, target = 0.75>} : tensor<3x8x5x19xf32> -> tensor<3x8x3x17xf32>
   %4 = mest.conv2d @channel_5x5(%3) {out_channels = 12 : i64, kernel = array<i64: 5, 5>, padding = array<i64: 2, 2>, sparsity = #mest.sparsity<channel, target = 0.5>} : tensor<3x8x3x17xf32> -> tensor<3x12x3x17xf32>
