@@ -17,7 +17,7 @@ deps:
 $(BUILD)/build.ninja: | deps
 	cmake -G Ninja -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release \
 	  -DCMAKE_C_COMPILER=clang-19 -DCMAKE_CXX_COMPILER=clang++-19 \
-	  -DLLVM_USE_LINKER=lld $(CMAKE_FLAGS)
+	  -DLLVM_USE_LINKER=lld -DMEST_WERROR=ON $(CMAKE_FLAGS)
 
 configure: $(BUILD)/build.ninja
 

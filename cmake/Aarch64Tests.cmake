@@ -35,6 +35,7 @@ ExternalProject_Add(mest-aarch64
              -DMEST_AARCH64_LIBS=${MEST_AARCH64_LIBS}
              -DMEST_HOST_MESTC=$<TARGET_FILE:mestc>
              -DCMAKE_BUILD_TYPE=Release
+             -DMEST_WERROR=${MEST_WERROR}
   BUILD_ALWAYS ON
   INSTALL_COMMAND ""
   DEPENDS mestc

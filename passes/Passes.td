@@ -259,6 +259,13 @@ def MestConfigureKernels : Pass<"mest-configure-kernels", "::mlir::ModuleOp"> {
       filter takes half the budget; never more vectors than the output plane
       has. (ResNet-32 channel 0.9, AVX-512, forward per step: 1 x 12 6.2 ms,
       4 x 5 5.3, 4 x 4 4.8, 4 x 3 4.3, 4 x 2 4.5-5.3);
+    - the padded backward-data's register tile (`data_tile_channels` x
+      `data_tile_vectors`): at stride 1, input channels whose weights sit on
+      the same output-gradient positions share every load, sized as the
+      forward's: 4 or 2 consecutive channels of a dense layer (dividing them),
+      2 consecutive active slots of a channel layer (which keeps few channels);
+      other schemes and stride-2 phase planes one channel x half the budget,
+      at most the gradient plane's vectors;
     - a padded backward-weight splits the batch into `image_groups` groups
       (the smallest divisor >= 2 of the batch, at most 8) where the partial
       gradients (groups x capacity floats on the calling thread's stack, written

@@ -65,8 +65,11 @@ struct PlanMemoryPass : public mest::impl::MestPlanMemoryBase<PlanMemoryPass> {
       }
       std::vector<Buffer *> bySize;
       for (Buffer &b : buffers) bySize.push_back(&b);
-      std::stable_sort(bySize.begin(), bySize.end(),
-                       [](Buffer *a, Buffer *b) { return a->bytes > b->bytes; });
+      // Largest first, ties in program order (pointers into `buffers`): a
+      // stable sort without std::stable_sort's deprecated temporary buffer.
+      std::sort(bySize.begin(), bySize.end(), [](Buffer *a, Buffer *b) {
+        return a->bytes != b->bytes ? a->bytes > b->bytes : a < b;
+      });
       int64_t arena = 0, total = 0;
       std::vector<Buffer *> placed;
       for (Buffer *b : bySize) {

@@ -28,8 +28,11 @@ std::vector<int64_t> Forgetting::removalOrder() const {
   auto key = [&](int64_t i) {
     return stats_[i].learned ? int64_t(stats_[i].forgets) : std::numeric_limits<int64_t>::max();
   };
-  std::stable_sort(order.begin(), order.end(),
-                   [&](int64_t a, int64_t b) { return key(a) < key(b); });
+  // Ties in example order: a stable sort, without std::stable_sort's
+  // temporary buffer (deprecated in libstdc++ 12 under clang 19).
+  std::sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+    return std::pair(key(a), a) < std::pair(key(b), b);
+  });
   return order;
 }
 

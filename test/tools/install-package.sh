@@ -25,7 +25,8 @@ if grep -q "$src\|$build" "$tmp/out/build.ninja"; then
   grep -o "$src[^ ]*\|$build[^ ]*" "$tmp/out/build.ninja" | sort -u | head
   exit 1
 fi
-"$tmp/out/my-train" --help | grep -q -- "--epochs" || { echo "FAIL: my-train --help"; exit 1; }
+"$tmp/out/my-train" --help > "$tmp/help.txt"  # not a pipe: grep -q would end it early
+grep -q -- "--epochs" "$tmp/help.txt" || { echo "FAIL: my-train --help"; exit 1; }
 args=(--epochs 2 --train-limit 512 --test-limit 256 --threads 1 --seed 5)
 "$tmp/out/my-train" "${args[@]}" --out "$tmp/run-out" > "$tmp/out.log"
 "$intree" "${args[@]}" --out "$tmp/run-in" > "$tmp/in.log"
