@@ -28,7 +28,9 @@ def mest_jobs(build, threads, pattern):
     """(binary, arguments, OMP threads) for every model's step, as bench.sh names them."""
     jobs = []
     bench = os.path.join(build, "bench")
-    for name in sorted(os.listdir(bench)):
+    with open(os.path.join(bench, "models.txt")) as f:  # this configuration's (bench/CMakeLists.txt)
+        names = sorted(l.strip() for l in f if l.strip())
+    for name in names:
         path = os.path.join(bench, name)
         if not name.startswith("bench-resnet32") or not fnmatch.fnmatch(name, pattern) or \
                 not os.access(path, os.X_OK) or not os.path.isfile(path):
@@ -93,6 +95,8 @@ def main():
                 if r is None:
                     continue
                 r["pair"] = pair
+                r["binary"] = ("sparseprop" if r["kind"] == "sparseprop_step"
+                               else os.path.basename(cmd[0]))
                 r["torch_ms"] = torch_ms(r.get("batch", 64), r.get("width", 16), threads)
                 r["torch_layout"] = "channels_last"
                 r["torch"] = torch.__version__

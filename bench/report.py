@@ -14,6 +14,7 @@ for name in sorted(os.listdir(out)):
             rows += [json.loads(line) for line in f if line.strip().startswith("{")]
 with open(os.path.join(out, "bench.json"), "w") as f:
     json.dump(rows, f, indent=1)
+rows = [r for r in rows if "kind" in r]  # the data-parallel lines have their own report
 
 def median(values):
     v = sorted(values)
@@ -50,8 +51,9 @@ def x_torch(r):
     return f"{r['x_torch']:.2f} ({r['x_torch_lo']:.2f}-{r['x_torch_hi']:.2f}, {r['pairs']} pairs)"
 
 
-model_key = lambda r: (r["scheme"], r["target"], r.get("width", 16), r.get("batch", 64),
-                       r["threads"], r.get("storage", "f32"), r.get("kernels", "auto"))
+model_key = lambda r: (r.get("binary", ""), r["scheme"], r["target"], r.get("width", 16),
+                       r.get("batch", 64), r["threads"], r.get("storage", "f32"),
+                       r.get("kernels", "auto"))
 sparseprop = paired([r for r in rows if r["kind"] == "sparseprop_step"],
                     lambda r: (r["sparsity"], r.get("width", 16), r["threads"]))
 peaks = {r["threads"]: r for r in rows if r["kind"] == "peak"}

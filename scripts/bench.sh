@@ -37,9 +37,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 export OMP_NUM_THREADS=$threads
 # Kernels and mutation, each model on its own (the step is timed in pairs below).
-for b in "$build"/bench/bench-resnet32*; do
-  [ -f "$b" ] && [ -x "$b" ] || continue
-  name=$(basename "$b")
+for name in $(cat "$build/bench/models.txt"); do
+  b=$build/bench/$name
   # Other batches and compact storage: the step only.
   [[ $name == *-b16 || $name == *-b32 || $name == *f16 ]] && continue
   echo "== $name: kernels"
@@ -76,8 +75,8 @@ if /usr/bin/python3 -c "import torch" 2>/dev/null; then
     --pairs "${MEST_BENCH_PAIRS:-5}" "${sp[@]}"
 else
   echo "python3-torch is missing (scripts/install-deps.sh --bench installs it): no PyTorch baseline"
-  for b in "$build"/bench/bench-resnet32*; do
-    [ -f "$b" ] && [ -x "$b" ] && "$b" step --steps 15 --warmup 3 >> "$out/steps.jsonl"
+  for name in $(cat "$build/bench/models.txt"); do
+    "$build/bench/$name" step --steps 15 --warmup 3 >> "$out/steps.jsonl"
   done
 fi
 /usr/bin/python3 bench/report.py "$out"
