@@ -41,7 +41,8 @@ def mest_jobs(build, threads, pattern):
             if name.endswith("-" + storage):
                 args += ["--storage", storage]
         jobs.append((path, args, threads))
-        if name in ("bench-resnet32-pattern-90", "bench-resnet32-block-90") and threads > 1:
+        if threads > 1 and name in ("bench-resnet32-pattern-90", "bench-resnet32-block-90",
+                                    "bench-resnet32-pattern-90-b16", "bench-resnet32-block-90-b16"):
             jobs.append((path, args, 1))  # one thread, against PyTorch on one thread
     return jobs
 
