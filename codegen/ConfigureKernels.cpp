@@ -35,65 +35,60 @@ int64_t imageGroups(const ConvKernelSpec &sp, StringRef weightSplit) {
   return weightSplit == "images" || partialBytes < inputBytes ? groups : 1;
 }
 
+/// How many of n units (filters or channels) share each load: 4, else 2, where
+/// they divide n and each keeps >= 2 vectors beside its `broadcasts`; else 1.
+int64_t sharingUnits(int64_t n, int64_t broadcasts, int64_t registers) {
+  for (int64_t m : {4, 2})
+    if (n % m == 0 && registers / m - broadcasts >= 2) return m;
+  return 1;
+}
+
+/// A tile of `units` and the vectors each keeps: one unit half the budget,
+/// several the budget's share less their `broadcasts` (the weights live per
+/// load); tile-vectors sets them within the budget; never more than the plane's.
+std::pair<int64_t, int64_t> sizedTile(int64_t units, int64_t broadcasts, int64_t registers,
+                                      int64_t tileVectors, int64_t planeVectors) {
+  int64_t vectors = units == 1 ? registers / 2 : registers / units - broadcasts;
+  if (tileVectors > 0) vectors = std::min(tileVectors, registers / units);
+  return {units, std::max<int64_t>(1, std::min(vectors, planeVectors))};
+}
+
 /// The padded forward's register tile (Passes.td's rule): filters whose
 /// weights sit on the same input positions share every input load: a block's
-/// rows; 4 (else 2) consecutive filters of dense and channel layers, as long as
-/// each keeps >= 2 vectors. A tile of M filters holds M x (vectors +
-/// broadcasts) registers, the broadcasts being the weights live per input
-/// load: a row of KW taps for dense and channel, one for block. A single
-/// filter takes half the budget. Never more vectors than the output plane has.
+/// rows (one broadcast each); 4 or 2 consecutive filters of dense and channel
+/// layers (a row of KW taps live per load).
 std::pair<int64_t, int64_t> forwardTile(const ConvKernelSpec &sp, int64_t registers,
                                         int64_t tileVectors) {
   const bool taps = sp.scheme == rt::Scheme::Dense || sp.scheme == rt::Scheme::Channel;
   const int64_t broadcasts = taps ? sp.KW : 1;
-  auto vectorsOf = [&](int64_t filters) {
-    return filters == 1 ? registers / 2 : registers / filters - broadcasts;
-  };
-  int64_t filters = 1;
-  if (sp.scheme == rt::Scheme::Block)
-    filters = sp.blockRows;
-  else if (taps)
-    for (int64_t m : {4, 2})
-      if (sp.O % m == 0 && vectorsOf(m) >= 2) {
-        filters = m;
-        break;
-      }
-  int64_t vectors = std::max<int64_t>(1, vectorsOf(filters));
-  if (tileVectors > 0) vectors = std::min(tileVectors, registers / filters);
+  const int64_t filters = sp.scheme == rt::Scheme::Block ? sp.blockRows
+                          : taps ? sharingUnits(sp.O, broadcasts, registers)
+                                 : 1;
   const conv::ConvGen::Padded p =
       conv::ConvGen::paddedGeometry(sp, sp.C, sp.H, sp.W, sp.PH, sp.PW, sp.SH, sp.SW);
-  return {filters, std::max<int64_t>(1, std::min(vectors, p.vecs))};
+  return sizedTile(filters, broadcasts, registers, tileVectors, p.vecs);
 }
 
 /// The padded backward-data's register tile (Passes.td's rule): at stride 1,
 /// input channels whose weights sit on the same output-gradient positions
-/// share every load, sized like the forward's tile: 4 or 2 consecutive
-/// channels of a dense layer (dividing them), 2 consecutive active slots of a
-/// channel layer (which keeps few channels; an odd one out runs alone). Other
-/// schemes and phase planes: one channel, half the budget. Never more vectors
-/// than the gradient plane has.
+/// share every load: 4 or 2 consecutive channels of a dense layer, 2
+/// consecutive active slots of a channel layer (which keeps few channels; an
+/// odd one out runs alone). Other schemes and phase planes: one channel.
 std::pair<int64_t, int64_t> dataTile(const ConvKernelSpec &sp, int64_t registers,
                                      int64_t tileVectors) {
   const bool stride1 = sp.SH == 1 && sp.SW == 1;
   int64_t channels = 1;
-  if (stride1 && sp.scheme == rt::Scheme::Dense) {
-    for (int64_t m : {4, 2})
-      if (sp.C % m == 0 && registers / m - sp.KW >= 2) {
-        channels = m;
-        break;
-      }
-  } else if (stride1 && sp.scheme == rt::Scheme::Channel && sp.layout.capacityUnits >= 2 &&
-             registers / 2 - sp.KW >= 2) {
+  if (stride1 && sp.scheme == rt::Scheme::Dense)
+    channels = sharingUnits(sp.C, sp.KW, registers);
+  else if (stride1 && sp.scheme == rt::Scheme::Channel && sp.layout.capacityUnits >= 2 &&
+           registers / 2 - sp.KW >= 2)
     channels = 2;
-  }
-  int64_t vectors = channels == 1 ? registers / 2 : registers / channels - sp.KW;
-  if (tileVectors > 0) vectors = std::min(tileVectors, registers / channels);
   const int64_t kr = (sp.KH + 1) / 2, ks = (sp.KW + 1) / 2;
   const conv::ConvGen::Padded q =
       stride1 ? conv::ConvGen::paddedGeometry(sp, sp.O, sp.OH, sp.OW, sp.KH - 1 - sp.PH,
                                               sp.KW - 1 - sp.PW, 1, 1)
               : conv::ConvGen::paddedGeometry(sp, sp.O, sp.OH, sp.OW, kr - 1, ks - 1, 1, 1, kr, ks);
-  return {channels, std::max<int64_t>(1, std::min(vectors, q.vecs))};
+  return sizedTile(channels, sp.KW, registers, tileVectors, q.vecs);
 }
 
 /// The rules of Passes.td's description, on a layer's geometry and storage.
