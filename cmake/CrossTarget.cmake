@@ -29,7 +29,6 @@ add_subdirectory(test/unit)
 add_subdirectory(test/codegen)
 # A training binary for the emulated end-to-end run (test/CMakeLists.txt, host side).
 mest_add_training_binary(mest-train-test-cnn MODEL ${PROJECT_SOURCE_DIR}/test/driver/small-cnn.mlir)
-add_subdirectory(examples)
 option(MEST_CROSS_BENCH "Also build the ResNet-32 benchmark binaries (scripts/bench-aarch64.sh)" OFF)
 if(MEST_CROSS_BENCH)
   add_subdirectory(bench/qemu)
