@@ -49,9 +49,9 @@ add_test(NAME aarch64-vs-host
           ${CMAKE_CURRENT_BINARY_DIR}/aarch64-vs-host
           ${MEST_QEMU_AARCH64} -L /usr/aarch64-linux-gnu
           -E LD_LIBRARY_PATH=${MEST_AARCH64_LIBS}:/usr/lib/aarch64-linux-gnu)
-set_tests_properties(aarch64-vs-host PROPERTIES RUN_SERIAL TRUE TIMEOUT 300)
+set_tests_properties(aarch64-vs-host PROPERTIES TIMEOUT 300)
 # The documented command for a board's training binary (docs/aarch64.md).
 add_test(NAME aarch64-train-binary
   COMMAND ${PROJECT_SOURCE_DIR}/test/tools/train-binary.sh ${PROJECT_SOURCE_DIR}
           ${CMAKE_BINARY_DIR} ${CMAKE_CURRENT_BINARY_DIR}/train-binary)
-set_tests_properties(aarch64-train-binary PROPERTIES RUN_SERIAL TRUE TIMEOUT 600)
+set_tests_properties(aarch64-train-binary PROPERTIES TIMEOUT 600)
