@@ -14,7 +14,7 @@ mpi=(mpirun -np 2 --oversubscribe --bind-to none --mca btl self,vader)
 # --sync-bn off: the only collective of a step is the gradient allreduce.
 run=(--epochs 2 --train-limit 19200 --test-limit 64 --threads 1 --checkpoint-every 0
      --sync-bn off --mutation none)
-timeout=5
+timeout=2
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 job="" victim=""
