@@ -91,9 +91,31 @@ std::pair<int64_t, int64_t> dataTile(const ConvKernelSpec &sp, int64_t registers
   return sizedTile(channels, sp.KW, registers, tileVectors, q.vecs);
 }
 
+/// The padded backward-weight's register tile (Passes.td's rule): where one
+/// filter's output-gradient plane takes more than the gradient registers (so
+/// it is summed over several passes anyway), 4 (or 2) consecutive filters of
+/// a dense or channel layer, dividing them and keeping >= 2 gradient vectors
+/// each, share the registers and every input load. Smaller planes keep one
+/// filter, whose registers then hold several images' planes and are reduced
+/// once per pass. `override` (> 0) sets it where the scheme and filters allow.
+int64_t weightTile(const ConvKernelSpec &sp, int64_t gradientRegisters, int64_t override) {
+  if (!sp.config.paddedBackwardWeight ||
+      (sp.scheme != rt::Scheme::Dense && sp.scheme != rt::Scheme::Channel))
+    return 1;
+  if (override > 0)
+    return sp.O % override == 0 && override <= gradientRegisters ? override : 1;
+  const conv::ConvGen::Padded p =
+      conv::ConvGen::paddedGeometry(sp, sp.C, sp.H, sp.W, sp.PH, sp.PW, sp.SH, sp.SW);
+  if (p.vecs <= gradientRegisters) return 1;
+  for (int64_t m : {4, 2})
+    if (sp.O % m == 0 && gradientRegisters / m >= 2) return m;
+  return 1;
+}
+
 /// The rules of Passes.td's description, on a layer's geometry and storage.
 KernelConfig chooseConfig(ConvKernelSpec sp, TargetAttr target, StringRef convKernels,
-                          StringRef forwardOrder, StringRef weightSplit, int64_t tileVectors) {
+                          StringRef forwardOrder, StringRef weightSplit, int64_t tileVectors,
+                          int64_t weightTileFilters) {
   KernelConfig c;
   const int64_t regs = target.getVectorRegisters();
   c.registers = regs * 3 / 4;
@@ -107,6 +129,8 @@ KernelConfig chooseConfig(ConvKernelSpec sp, TargetAttr target, StringRef convKe
   c.paddedBackwardWeight = c.paddedForward;
   c.paddedBackwardData = c.paddedForward && paddedBackwardDataApplies(sp);
   if (!c.paddedForward) c.tileFilters = c.tileVectors = 1;  // a direct forward has no tile
+  sp.config = c;
+  c.weightTileFilters = weightTile(sp, c.gradientRegisters, weightTileFilters);
   if (c.paddedBackwardData)
     std::tie(c.dataTileChannels, c.dataTileVectors) = dataTile(sp, c.registers, tileVectors);
   else
@@ -143,7 +167,7 @@ KernelConfigAttr toAttr(MLIRContext *ctx, const KernelConfig &c, int64_t vectorW
                                c.outputStationary ? LoopOrder::output : LoopOrder::weight,
                                vectorWidth, c.registers, c.tileFilters, c.tileVectors,
                                c.dataTileChannels, c.dataTileVectors,
-                               c.gradientRegisters, c.scratchBytes,
+                               c.gradientRegisters, c.weightTileFilters, c.scratchBytes,
                                c.imageGroups);
 }
 
@@ -187,6 +211,11 @@ struct ConfigureKernelsPass
       emitError(module.getLoc()) << "tile-vectors must be >= 0, got " << int64_t(tileVectors);
       return signalPassFailure();
     }
+    if (weightTileFilters < 0) {
+      emitError(module.getLoc()) << "weight-tile-filters must be >= 0, got "
+                                 << int64_t(weightTileFilters);
+      return signalPassFailure();
+    }
     for (auto model : module.getOps<func::FuncOp>()) {
       auto state = model->getAttrOfType<IntegerAttr>(MestDialect::getStateBytesAttrName());
       if (!model->hasAttr(MestDialect::getModelAttrName())) continue;
@@ -199,7 +228,8 @@ struct ConfigureKernelsPass
         ConvKernelSpec sp = layerKernelSpec(op, state.getInt());
         sp.vectorWidth = vw;
         KernelConfig c =
-            chooseConfig(sp, target, convKernels, forwardOrder, weightSplit, tileVectors);
+            chooseConfig(sp, target, convKernels, forwardOrder, weightSplit, tileVectors,
+                         weightTileFilters);
         op->setAttr(MestDialect::getKernelConfigAttrName(), toAttr(ctx, c, vw));
       });
     }

@@ -23,6 +23,7 @@ struct KernelConfig {
   int64_t dataTileChannels = 1;    // padded stride-1 backward-data: channels sharing each load
   int64_t dataTileVectors = 6;     // ... and gradient vectors per channel in registers
   int64_t gradientRegisters = 10;  // output-gradient vectors of a padded backward-weight chunk
+  int64_t weightTileFilters = 1;   // ... shared by this many filters, each input load feeding all
   int64_t scratchBytes = 0;        // stack bytes per thread of the padded kernels
   int64_t imageGroups = 1;         // padded backward-weight: image groups with own partial sums
 };

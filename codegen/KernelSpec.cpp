@@ -52,6 +52,7 @@ ConvKernelSpec mest::codegen::layerKernelSpec(Operation *layer, int64_t stateByt
     sp.config.dataTileChannels = c.getDataTileChannels();
     sp.config.dataTileVectors = c.getDataTileVectors();
     sp.config.gradientRegisters = c.getGradientRegisters();
+    sp.config.weightTileFilters = c.getWeightTileFilters();
     sp.config.scratchBytes = c.getScratchBytes();
     sp.config.imageGroups = c.getImageGroups();
   }
@@ -70,7 +71,7 @@ std::string mest::codegen::kernelKey(const ConvKernelSpec &sp, StringRef dir) {
                     l.patternId, l.total, l.capacityUnits, l.unitSize, l.capacityValues,
                     l.groups, l.workUnits, sp.vectorWidth, c.registers, c.tileFilters,
                     c.tileVectors, c.dataTileChannels, c.dataTileVectors, c.gradientRegisters,
-                    c.scratchBytes, c.imageGroups})
+                    c.weightTileFilters, c.scratchBytes, c.imageGroups})
     os << ',' << v;
   for (bool v : {sp.bias, c.paddedForward, c.paddedBackwardData, c.paddedBackwardWeight,
                  c.outputStationary, sp.outputStats, sp.addToInputGrad, sp.fuseUpdate,

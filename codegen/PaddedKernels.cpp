@@ -18,7 +18,9 @@ int64_t mest::codegen::backwardWeightBatch(const ConvKernelSpec &sp) {
   const conv::ConvGen::Padded p =
       conv::ConvGen::paddedGeometry(sp, sp.C, sp.H, sp.W, sp.PH, sp.PW, sp.SH, sp.SW);
   const int64_t images = sp.N / sp.config.imageGroups;
-  int64_t B = std::max<int64_t>(1, sp.config.gradientRegisters / p.vecs);
+  // The tile's filters share the gradient registers.
+  const int64_t perFilter = sp.config.gradientRegisters / sp.config.weightTileFilters;
+  int64_t B = std::max<int64_t>(1, perFilter / p.vecs);
   while (images % B) --B;
   return B;
 }
@@ -47,13 +49,14 @@ int64_t mest::codegen::paddedScratchBytes(const ConvKernelSpec &sp) {
   if (block) {
     bytes = std::max(bytes, groupSums + 4 * (p.size + M * planeFloats + cap * vw));
   } else {
-    const int64_t R = sp.config.gradientRegisters, B = backwardWeightBatch(sp);
+    const int64_t T = sp.config.weightTileFilters;  // filters per tile
+    const int64_t R = sp.config.gradientRegisters / T, B = backwardWeightBatch(sp);
     const int64_t chunkVecs = std::min(p.vecs, R);
     const bool onePass = p.vecs / chunkVecs + (p.vecs % chunkVecs ? 1 : 0) == 1;
     const int64_t maxWeights = channel ? kk : std::min(sp.C * kk, cap);
     bytes = std::max(bytes, groupSums + offsetTable +
-                                4 * (B * p.size + (channel ? sp.O : 1) * B * planeFloats +
-                                     (onePass ? 0 : maxWeights * vw)));
+                                4 * (B * p.size + (channel ? sp.O : T) * B * planeFloats +
+                                     (onePass ? 0 : T * maxWeights * vw)));
   }
   // Backward-data: the weights listed by key (start and cursor are index
   // arrays, 8 bytes), the padded output gradient and its planes.
@@ -473,16 +476,18 @@ static void reduceGroupsAndUpdate(
 /// Backward-weight on padded inputs: the gradient of weight (c, r, s) of
 /// filter o is the dot product of the output gradient plane, on the flattened
 /// grid with zeros in the junk columns, with the input's phase plane at
-/// tapOffset(c, r, s). The work units (filters; block: groups of filters;
-/// channel: active channels) are split into one chunk per thread, in the
-/// regrouping's order where there is one (libomp's static chunks, which the
-/// regrouping balanced). Each thread copies every image's padded input once
-/// and, per (filter, unit), keeps chunks of the output gradient in registers
-/// while each weight dots them with its input ranges. Small planes take B
-/// images per pass so a pass fills the registers; when one pass covers the
-/// plane the dot product is reduced straight into the gradient, else through
-/// per-weight vector partial sums (per-thread scratch). SGD follows per unit,
-/// by the thread that owns it.
+/// tapOffset(c, r, s). The work units (filters; channel: active channels) are
+/// split into one chunk per thread, in the regrouping's order where there is
+/// one (libomp's static chunks, which the regrouping balanced). Each thread
+/// copies every image's padded input once and, per tile of M =
+/// `weight_tile_filters` filters (dense: consecutive filters; channel: of a
+/// slot; others: one), keeps chunks of the tile's output gradients in
+/// registers while each weight position dots them with its input ranges: one
+/// input load feeds the M filters. Small planes take B images per pass so a
+/// pass fills the registers; when one pass covers the plane the dot products
+/// are reduced straight into the gradients, else through per-weight vector
+/// partial sums (per-thread scratch). SGD follows per unit, by the thread that
+/// owns it.
 void emitPaddedBackwardWeight(ConvGen &g, Value in, Value dout, Value lr, Value mu, Value wd) {
   KernelBuilder &kb = g.kb;
   OpBuilder &b = g.b;
@@ -490,48 +495,54 @@ void emitPaddedBackwardWeight(ConvGen &g, Value in, Value dout, Value lr, Value 
   const ConvGen::Padded p = g.paddedForward();
   const int64_t vw = sp.vectorWidth, kk = sp.KH * sp.KW;
   const bool channel = sp.scheme == Scheme::Channel;
-  const int64_t rows = sp.scheme == Scheme::Block ? sp.blockRows : 1;
+  const int64_t M = sp.config.weightTileFilters;
+  // A tile's filters' weights of one position lie `filterStride` apart.
+  const int64_t filterStride = channel ? kk : sp.C * kk;
   const int64_t maxWeights =
       channel ? kk : std::min(sp.C * kk, std::max<int64_t>(sp.layout.capacityValues, 1));
-  // Output-gradient vectors held in registers: all but a load and four sums.
-  const int64_t R = sp.config.gradientRegisters, B = backwardWeightBatch(sp);
+  // Output-gradient vectors held in registers, shared by the tile's filters.
+  const int64_t R = sp.config.gradientRegisters / M, B = backwardWeightBatch(sp);
   const int64_t G = sp.config.imageGroups, groupImages = sp.N / G;
   const int64_t cap = std::max<int64_t>(sp.layout.capacityValues, 1);
   const int64_t chunkVecs = std::min(p.vecs, R), full = p.vecs / chunkVecs;
   const int64_t rest = p.vecs % chunkVecs;
   const bool onePass = full + (rest ? 1 : 0) == 1;
   const int64_t gradPlanes = B * p.vecs * vw;  // one filter's output gradients
-  Value units = channel ? kb.loadIndex(g.header, kb.idx(0)) : kb.idx(sp.O / rows);
+  // Four independent FMA chains per position (an FMA's latency is four times
+  // its issue interval): the tile's filters, each with 4 / M chains.
+  const int64_t chains = std::max<int64_t>(1, 4 / M);
+  Value units = channel ? kb.loadIndex(g.header, kb.idx(0)) : kb.idx(sp.O / M);
   // Each task sums into its image group's partial gradients (G = 1: straight
   // into the gradients).
   Value chunks, per;
   std::tie(chunks, per) = unitChunks(g, units);
   Value sums = G > 1 ? g.scratch(G * cap) : g.grads;
-  // The (filter, weights) items of units [u0, u1).
+  // The (first filter, its weights) of every tile of units [u0, u1); the
+  // tile's filter f has weight w.v + f * filterStride.
   using Weights = std::function<ConvGen::Carried(ValueRange, const ConvGen::TapFn &)>;
-  auto forEachItem = [&](Value u0, Value u1, const std::function<void(Value, const Weights &)> &fn) {
+  auto forEachTile = [&](Value u0, Value u1, const std::function<void(Value, const Weights &)> &fn) {
     kb.forLoop(u0, u1, 1, [&](Value i) {
       if (channel) {
-        kb.forLoop(kb.idx(0), kb.idx(sp.O), 1, [&](Value o) {
+        kb.forLoop(kb.idx(0), kb.idx(sp.O), M, [&](Value o) {
           fn(o, [&](ValueRange init, const ConvGen::TapFn &tap) {
             return g.forEachWeightOfChannelSlot(i, o, init, tap);
           });
         });
         return;
       }
-      Value unit = sp.scheme == Scheme::Dense ? i : kb.loadIndex(g.order, i);
-      for (int64_t r = 0; r < rows; ++r) {
-        Value o = kb.add(kb.mul(unit, kb.idx(rows)), kb.idx(r));
-        fn(o, [&, o](ValueRange init, const ConvGen::TapFn &tap) {
-          return g.forEachWeightOfFilter(o, init, tap);
-        });
-      }
+      Value o = sp.scheme == Scheme::Dense ? kb.mul(i, kb.idx(M)) : kb.loadIndex(g.order, i);
+      fn(o, [&, o](ValueRange init, const ConvGen::TapFn &tap) {
+        return g.forEachWeightOfFilter(o, init, tap);
+      });
     });
   };
-  auto eachWeight = [&](const Weights &weights, const std::function<void(Tap &)> &fn) {
-    weights({}, [&](Tap &w, ValueRange) {
-      fn(w);
-      return ConvGen::Carried{};
+  // fn(value index) for every weight of the tiles of units [u0, u1).
+  auto forEachWeight = [&](Value u0, Value u1, const std::function<void(Value)> &fn) {
+    forEachTile(u0, u1, [&](Value, const Weights &weights) {
+      weights({}, [&](Tap &w, ValueRange) {
+        for (int64_t f = 0; f < M; ++f) fn(kb.add(w.v, kb.idx(f * filterStride)));
+        return ConvGen::Carried{};
+      });
     });
   };
   Value colOffset =
@@ -542,9 +553,10 @@ void emitPaddedBackwardWeight(ConvGen &g, Value in, Value dout, Value lr, Value 
     Value sumBase = kb.mul(group, kb.idx(cap));
     auto sumAt = [&](Value v) { return G > 1 ? kb.add(sumBase, v) : v; };
     Value buf = g.scratch(B * p.size);
-    // Channel: every filter's output gradients, copied once per image batch.
-    Value grad = g.scratch((channel ? sp.O : 1) * gradPlanes);
-    Value partial = onePass ? Value() : g.scratch(maxWeights * vw);
+    // Channel: every filter's output gradients, copied once per image batch;
+    // else the tile's.
+    Value grad = g.scratch((channel ? sp.O : M) * gradPlanes);
+    Value partial = onePass ? Value() : g.scratch(M * maxWeights * vw);
     auto image = [&](Value mem, int64_t i, int64_t size) -> Value {
       return b.create<memref::SubViewOp>(g.loc, mem, ArrayRef<int64_t>{i * size},
                                          ArrayRef<int64_t>{size}, ArrayRef<int64_t>{1});
@@ -555,9 +567,7 @@ void emitPaddedBackwardWeight(ConvGen &g, Value in, Value dout, Value lr, Value 
         g.loadFlat(p, dout, kb.add(n0, kb.idx(i)), o, grad, kb.add(at, kb.idx(i * p.vecs * vw)));
     };
     Value zeroVec = g.splat(kb.f32(0.0), vw);
-    forEachItem(u0, u1, [&](Value, const Weights &weights) {
-      eachWeight(weights, [&](Tap &w) { kb.store(kb.f32(0.0), sums, sumAt(w.v)); });
-    });
+    forEachWeight(u0, u1, [&](Value v) { kb.store(kb.f32(0.0), sums, sumAt(v)); });
     Value firstImage = kb.mul(group, kb.idx(groupImages));
     kb.forLoop(firstImage, kb.add(firstImage, kb.idx(groupImages)), B, [&](Value n0) {
       for (int64_t i = 0; i < B; ++i)
@@ -565,41 +575,49 @@ void emitPaddedBackwardWeight(ConvGen &g, Value in, Value dout, Value lr, Value 
       if (channel)
         kb.forLoop(kb.idx(0), kb.idx(sp.O), 1,
                    [&](Value o) { copyGrad(n0, o, kb.mul(o, kb.idx(gradPlanes))); });
-      forEachItem(u0, u1, [&](Value o, const Weights &weights) {
-        Value gradAt = channel ? kb.mul(o, kb.idx(gradPlanes)) : kb.idx(0);
-        if (!channel) copyGrad(n0, o, gradAt);
-        // Dots `count` vectors from `at` of each of the B images with every weight.
+      forEachTile(u0, u1, [&](Value o0, const Weights &weights) {
+        Value gradAt = channel ? kb.mul(o0, kb.idx(gradPlanes)) : kb.idx(0);
+        if (!channel)
+          for (int64_t f = 0; f < M; ++f)
+            copyGrad(n0, kb.add(o0, kb.idx(f)), kb.idx(f * gradPlanes));
+        // Dots `count` vectors from `at` of each of the B images of the
+        // tile's filters with every weight position.
         auto pass = [&](Value at, int64_t count, bool first) {
-          SmallVector<Value> d;
+          SmallVector<Value> d;  // [filter][image][vector]
           Value from = kb.add(gradAt, at);
-          for (int64_t i = 0; i < B; ++i)
-            for (int64_t j = 0; j < count; ++j)
-              d.push_back(g.loadVec(grad, {kb.add(from, kb.idx(i * p.vecs * vw + j * vw))}, vw));
+          for (int64_t f = 0; f < M; ++f)
+            for (int64_t i = 0; i < B; ++i)
+              for (int64_t j = 0; j < count; ++j)
+                d.push_back(g.loadVec(
+                    grad, {kb.add(from, kb.idx(f * gradPlanes + i * p.vecs * vw + j * vw))}, vw));
           weights({kb.idx(0)}, [&](Tap &w, ValueRange k) {
             Value base = kb.add(colOffset ? kb.loadIndex(colOffset, w.v)
                                           : g.tapOffset(p, w.c, w.r, w.s),
                                 at);
-            // Four independent chains: an FMA's latency is four times its
-            // issue interval, so one chain would run at a quarter of the rate.
-            Value sum[4] = {zeroVec, zeroVec, zeroVec, zeroVec};
+            SmallVector<Value> sum(M * chains, zeroVec);
             for (int64_t i = 0; i < B; ++i)
               for (int64_t j = 0; j < count; ++j) {
                 Value x = g.loadVec(buf, {kb.add(base, kb.idx(i * p.size + j * vw))}, vw);
-                int64_t chain = (i * count + j) % 4;
-                sum[chain] = g.fma(d[i * count + j], x, sum[chain]);
+                const int64_t chain = (i * count + j) % chains;
+                for (int64_t f = 0; f < M; ++f)
+                  sum[f * chains + chain] =
+                      g.fma(d[(f * B + i) * count + j], x, sum[f * chains + chain]);
               }
-            Value total = b.create<arith::AddFOp>(
-                g.loc, b.create<arith::AddFOp>(g.loc, sum[0], sum[1]),
-                b.create<arith::AddFOp>(g.loc, sum[2], sum[3]));
-            if (onePass) {
-              kb.store(b.create<vector::ReductionOp>(g.loc, vector::CombiningKind::ADD, total,
-                                                     kb.load(sums, sumAt(w.v))),
-                       sums, sumAt(w.v));
-            } else {
-              Value slot = kb.mul(k[0], kb.idx(vw));
-              if (!first)
-                total = b.create<arith::AddFOp>(g.loc, total, g.loadVec(partial, {slot}, vw));
-              g.storeVec(total, partial, {slot}, vw);
+            for (int64_t f = 0; f < M; ++f) {
+              Value total = sum[f * chains];
+              for (int64_t c = 1; c < chains; ++c)
+                total = b.create<arith::AddFOp>(g.loc, total, sum[f * chains + c]);
+              Value v = sumAt(kb.add(w.v, kb.idx(f * filterStride)));
+              if (onePass) {
+                kb.store(b.create<vector::ReductionOp>(g.loc, vector::CombiningKind::ADD, total,
+                                                       kb.load(sums, v)),
+                         sums, v);
+              } else {
+                Value slot = kb.mul(kb.add(kb.mul(k[0], kb.idx(M)), kb.idx(f)), kb.idx(vw));
+                if (!first)
+                  total = b.create<arith::AddFOp>(g.loc, total, g.loadVec(partial, {slot}, vw));
+                g.storeVec(total, partial, {slot}, vw);
+              }
             }
             return ConvGen::Carried{kb.add(k[0], kb.idx(1))};
           });
@@ -612,23 +630,29 @@ void emitPaddedBackwardWeight(ConvGen &g, Value in, Value dout, Value lr, Value 
         if (rest) pass(kb.idx(full * chunkVecs * vw), rest, full == 0);
         if (onePass) return;
         weights({kb.idx(0)}, [&](Tap &w, ValueRange k) {
-          Value sum = b.create<vector::ReductionOp>(
-              g.loc, vector::CombiningKind::ADD,
-              g.loadVec(partial, {kb.mul(k[0], kb.idx(vw))}, vw), kb.load(sums, sumAt(w.v)));
-          kb.store(sum, sums, sumAt(w.v));
+          for (int64_t f = 0; f < M; ++f) {
+            Value v = sumAt(kb.add(w.v, kb.idx(f * filterStride)));
+            Value slot = kb.mul(kb.add(kb.mul(k[0], kb.idx(M)), kb.idx(f)), kb.idx(vw));
+            kb.store(b.create<vector::ReductionOp>(g.loc, vector::CombiningKind::ADD,
+                                                   g.loadVec(partial, {slot}, vw),
+                                                   kb.load(sums, v)),
+                     sums, v);
+          }
           return ConvGen::Carried{kb.add(k[0], kb.idx(1))};
         });
       });
     });
     if (G > 1) return;
-    forEachItem(u0, u1, [&](Value, const Weights &weights) {
-      eachWeight(weights, [&](Tap &w) {
-        sgdAt(g, g.values, g.grads, g.momentum, w.v, kb.load(g.grads, w.v), lr, mu, wd);
-      });
+    forEachWeight(u0, u1, [&](Value v) {
+      sgdAt(g, g.values, g.grads, g.momentum, v, kb.load(g.grads, v), lr, mu, wd);
     });
   });
   if (G > 1) reduceGroupsAndUpdate(g, sums, [&](const std::function<void(Tap &)> &fn) {
-    forEachItem(kb.idx(0), units, [&](Value, const Weights &weights) { eachWeight(weights, fn); });
+    forEachWeight(kb.idx(0), units, [&](Value v) {
+      Tap w;
+      w.v = v;
+      fn(w);
+    });
   }, lr, mu, wd);
 }
 

@@ -61,6 +61,7 @@ void mest::buildPlanPipeline(OpPassManager &pm, const CompileOptions &options) {
   configure.convKernels = options.convKernels;
   configure.weightSplit = options.weightSplit;
   configure.tileVectors = options.tileVectors;
+  configure.weightTileFilters = options.weightTileFilters;
   pm.addPass(createMestConfigureKernels(configure));
   pm.addPass(createMestGenerateBackward());
   if (options.splitUpdates)
@@ -140,9 +141,12 @@ struct PipelineOptions : public PassPipelineOptions<PipelineOptions> {
       *this, "tile-vectors",
       llvm::cl::desc("Padded forward tile's output vectors per filter; 0: the rule"),
       llvm::cl::init(0)};
+  Option<int64_t> weightTileFilters{
+      *this, "weight-tile-filters",
+      llvm::cl::desc("Padded backward-weight tile's filters; 0: the rule"), llvm::cl::init(0)};
   mest::CompileOptions get() const {
-    return {exportKernels, vectorWidth, openmp, "auto", "auto", isa, false, activationStorage,
-            false, weightSplit, tileVectors};
+    return {exportKernels, vectorWidth, openmp, "auto",     "auto",      isa, false,
+            activationStorage, false, weightSplit, tileVectors, weightTileFilters};
   }
 };
 } // namespace

@@ -20,6 +20,7 @@ struct CompileOptions {
   bool syncBatchNorm = false;  // with splitUpdates: batch norms sum across replicas
   std::string weightSplit = "auto";  // padded backward-weight: auto, filters or images
   int64_t tileVectors = 0;  // padded forward tile's vectors per filter; 0: the rule
+  int64_t weightTileFilters = 0;  // padded backward-weight tile's filters; 0: the rule
 };
 
 /// The planning stages (docs/pipeline.md): storage plan, load-balancing

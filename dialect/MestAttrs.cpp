@@ -208,8 +208,8 @@ LogicalResult KernelConfigAttr::verify(function_ref<InFlightDiagnostic()> emitEr
                                        int64_t vectorWidth, int64_t registers,
                                        int64_t tileFilters, int64_t tileVectors,
                                        int64_t dataTileChannels, int64_t dataTileVectors,
-                                       int64_t gradientRegisters, int64_t scratchBytes,
-                                       int64_t imageGroups) {
+                                       int64_t gradientRegisters, int64_t weightTileFilters,
+                                       int64_t scratchBytes, int64_t imageGroups) {
   if (!llvm::is_contained({4, 8, 16}, vectorWidth))
     return emitError() << "vector_width must be 4, 8 or 16, got " << vectorWidth;
   if (registers < 1 || gradientRegisters < 1)
@@ -223,6 +223,10 @@ LogicalResult KernelConfigAttr::verify(function_ref<InFlightDiagnostic()> emitEr
     return emitError() << "the backward-data tile of " << dataTileChannels << " channels x "
                        << dataTileVectors << " vectors must be >= 1 x 1 and hold at most "
                        << "registers = " << registers << " accumulators";
+  if (weightTileFilters < 1 || weightTileFilters > gradientRegisters)
+    return emitError() << "weight_tile_filters = " << weightTileFilters
+                       << " must be >= 1 and share gradient_registers = " << gradientRegisters
+                       << " (at least one vector each)";
   if (scratchBytes < 0) return emitError() << "scratch_bytes must be >= 0";
   if (imageGroups < 1) return emitError() << "image_groups must be >= 1, got " << imageGroups;
   return success();

@@ -155,6 +155,11 @@ def Mest_KernelConfigAttr : AttrDef<Mest_Dialect, "KernelConfig"> {
       whose weights are listed by channel at run time;
     - `gradient_registers`: output-gradient vectors a padded backward-weight
       chunk holds;
+    - `weight_tile_filters`: the filters of a padded backward-weight's register
+      tile (dense: consecutive filters; channel: consecutive filters of an
+      active slot), which share those registers and every input load; 1 (the
+      default, omitted when printed) for the other schemes, whose filters'
+      weights sit on different input positions (block has its rows);
     - `scratch_bytes`: stack bytes per thread the padded kernels need (0 when
       none is padded);
     - `image_groups`: a padded backward-weight splits the batch into this many
@@ -166,7 +171,8 @@ def Mest_KernelConfigAttr : AttrDef<Mest_Dialect, "KernelConfig"> {
     #mest.kernel<forward = padded, backward_data = padded, backward_weight = padded,
                  order = weight, vector_width = 16, registers = 24, tile_filters = 4,
                  tile_vectors = 3, data_tile_channels = 4, data_tile_vectors = 3,
-                 gradient_registers = 24, scratch_bytes = 87424, image_groups = 2>
+                 gradient_registers = 24, weight_tile_filters = 4, scratch_bytes = 87424,
+                 image_groups = 2>
     ```
   }];
   let parameters = (ins
@@ -181,6 +187,7 @@ def Mest_KernelConfigAttr : AttrDef<Mest_Dialect, "KernelConfig"> {
     "int64_t":$data_tile_channels,
     "int64_t":$data_tile_vectors,
     "int64_t":$gradient_registers,
+    DefaultValuedParameter<"int64_t", "1">:$weight_tile_filters,
     "int64_t":$scratch_bytes,
     DefaultValuedParameter<"int64_t", "1">:$image_groups
   );

@@ -131,6 +131,22 @@ LogicalResult MestDialect::verifyOperationAttribute(Operation *op, NamedAttribut
         return op->emitError() << "tile_filters = " << config.getTileFilters()
                                << " must divide the " << filters << " filters";
     }
+    if (config.getWeightTileFilters() > 1) {
+      SparsityAttr sparsity = isa<Conv2dOp>(op) ? cast<Conv2dOp>(op).getSparsityOrDense()
+                                                : cast<LinearOp>(op).getSparsityOrDense();
+      int64_t filters = cast<ShapedType>(op->getResult(0).getType()).getDimSize(1);
+      Scheme scheme = sparsity.getScheme();
+      if (scheme != Scheme::dense && scheme != Scheme::channel)
+        return op->emitError() << "weight_tile_filters = " << config.getWeightTileFilters()
+                               << ": only dense and channel filters share every weight "
+                                  "position; it must be 1";
+      if (!padded(config.getBackwardWeight()))
+        return op->emitError() << "weight_tile_filters = " << config.getWeightTileFilters()
+                               << " needs a padded backward_weight";
+      if (filters % config.getWeightTileFilters() != 0)
+        return op->emitError() << "weight_tile_filters = " << config.getWeightTileFilters()
+                               << " must divide the " << filters << " filters";
+    }
     if (config.getDataTileChannels() > 1) {
       SparsityAttr sparsity = isa<Conv2dOp>(op) ? cast<Conv2dOp>(op).getSparsityOrDense()
                                                 : cast<LinearOp>(op).getSparsityOrDense();

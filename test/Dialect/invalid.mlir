@@ -575,3 +575,35 @@ func.func @m(%x: tensor<2x4x8x8xf32>) -> tensor<2x8x8x8xf32> {
   %0 = mest.conv2d @c(%x) {out_channels = 8 : i64, kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>, mest.kernel = #mest.kernel<forward = padded, backward_data = padded, backward_weight = padded, order = weight, vector_width = 8, registers = 12, tile_filters = 1, tile_vectors = 2, data_tile_channels = 4, data_tile_vectors = 4, gradient_registers = 10, scratch_bytes = 4096>} : tensor<2x4x8x8xf32> -> tensor<2x8x8x8xf32>
   return %0 : tensor<2x8x8x8xf32>
 }
+
+// -----
+
+func.func @m(%x: tensor<2x4x8x8xf32>) -> tensor<2x8x8x8xf32> {
+  // expected-error @+1 {{weight_tile_filters = 2: only dense and channel filters share every weight position; it must be 1}}
+  %0 = mest.conv2d @c(%x) {out_channels = 8 : i64, kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>, sparsity = #mest.sparsity<pattern, target = 0.8>, mest.kernel = #mest.kernel<forward = padded, backward_data = padded, backward_weight = padded, order = weight, vector_width = 8, registers = 12, tile_filters = 1, tile_vectors = 2, data_tile_channels = 1, data_tile_vectors = 2, gradient_registers = 10, weight_tile_filters = 2, scratch_bytes = 4096>} : tensor<2x4x8x8xf32> -> tensor<2x8x8x8xf32>
+  return %0 : tensor<2x8x8x8xf32>
+}
+
+// -----
+
+func.func @m(%x: tensor<2x4x8x8xf32>) -> tensor<2x6x8x8xf32> {
+  // expected-error @+1 {{weight_tile_filters = 4 must divide the 6 filters}}
+  %0 = mest.conv2d @c(%x) {out_channels = 6 : i64, kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>, mest.kernel = #mest.kernel<forward = padded, backward_data = padded, backward_weight = padded, order = weight, vector_width = 8, registers = 12, tile_filters = 1, tile_vectors = 2, data_tile_channels = 1, data_tile_vectors = 2, gradient_registers = 10, weight_tile_filters = 4, scratch_bytes = 4096>} : tensor<2x4x8x8xf32> -> tensor<2x6x8x8xf32>
+  return %0 : tensor<2x6x8x8xf32>
+}
+
+// -----
+
+func.func @m(%x: tensor<2x4x8x8xf32>) -> tensor<2x8x8x8xf32> {
+  // expected-error @+1 {{weight_tile_filters = 2 needs a padded backward_weight}}
+  %0 = mest.conv2d @c(%x) {out_channels = 8 : i64, kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>, mest.kernel = #mest.kernel<forward = direct, backward_data = direct, backward_weight = direct, order = weight, vector_width = 8, registers = 12, tile_filters = 1, tile_vectors = 1, data_tile_channels = 1, data_tile_vectors = 1, gradient_registers = 10, weight_tile_filters = 2, scratch_bytes = 0>} : tensor<2x4x8x8xf32> -> tensor<2x8x8x8xf32>
+  return %0 : tensor<2x8x8x8xf32>
+}
+
+// -----
+
+func.func @m(%x: tensor<2x4x8x8xf32>) -> tensor<2x8x8x8xf32> {
+  // expected-error @+1 {{weight_tile_filters = 16 must be >= 1 and share gradient_registers = 10 (at least one vector each)}}
+  %0 = mest.conv2d @c(%x) {out_channels = 8 : i64, kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>, mest.kernel = #mest.kernel<forward = padded, backward_data = padded, backward_weight = padded, order = weight, vector_width = 8, registers = 12, tile_filters = 1, tile_vectors = 2, data_tile_channels = 1, data_tile_vectors = 2, gradient_registers = 10, weight_tile_filters = 16, scratch_bytes = 4096>} : tensor<2x4x8x8xf32> -> tensor<2x8x8x8xf32>
+  return %0 : tensor<2x8x8x8xf32>
+}

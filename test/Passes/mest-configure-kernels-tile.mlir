@@ -7,6 +7,11 @@
 // RUN: mest-opt %s --mest-plan-storage "--mest-configure-kernels=isa=avx512 tile-vectors=3" | FileCheck %s --check-prefix=THREE
 // RUN: mest-opt %s --mest-plan-storage "--mest-configure-kernels=isa=avx512 tile-vectors=100" | FileCheck %s --check-prefix=CLAMP
 // RUN: not mest-opt %s --mest-plan-storage "--mest-configure-kernels=tile-vectors=-1" 2>&1 | FileCheck %s --check-prefix=NEG
+// RUN: mest-opt %s --mest-plan-storage --mest-configure-kernels=isa=avx2 | FileCheck %s --check-prefix=WTA
+// RUN: mest-opt %s --mest-plan-storage --mest-configure-kernels=isa=avx512 | FileCheck %s --check-prefix=WTB
+// RUN: mest-opt %s --mest-plan-storage --mest-configure-kernels=isa=neon | FileCheck %s --check-prefix=WTC
+// RUN: mest-opt %s --mest-plan-storage "--mest-configure-kernels=isa=avx512 weight-tile-filters=2" | FileCheck %s --check-prefix=WTWO
+// RUN: not mest-opt %s --mest-plan-storage "--mest-configure-kernels=weight-tile-filters=-1" 2>&1 | FileCheck %s --check-prefix=WBAD
 
 // The padded forward's register tile, per target (registers: AVX2 12, AVX-512
 // and NEON 24; floats per vector 8, 16, 4). A 16x16 output on the padded pitch
@@ -59,6 +64,25 @@
 // CLAMP: mest.conv2d @p({{.*}}tile_filters = 1, tile_vectors = 18,
 // CLAMP: mest.conv2d @u({{.*}}tile_filters = 1, tile_vectors = 5,
 // NEG: error: tile-vectors must be >= 0, got -1
+
+// The padded backward-weight's tile: filters share the gradient registers
+// (AVX2 10, AVX-512 and NEON 24) where one filter's plane, 36, 18 and 72
+// vectors, takes more than them. On AVX2 and on NEON dense's 16 filters 4 at a
+// time, channel's 6 filters 2; AVX-512's plane fits: one filter (the default,
+// not printed). Other schemes: one filter.
+// WTA: mest.conv2d @d({{.*}}gradient_registers = 10, weight_tile_filters = 4,
+// WTA: mest.conv2d @c({{.*}}gradient_registers = 10, weight_tile_filters = 2,
+// WTA: mest.conv2d @b({{.*}}gradient_registers = 10, scratch_bytes
+// WTA: mest.conv2d @p({{.*}}gradient_registers = 10, scratch_bytes
+// WTB: mest.conv2d @d({{.*}}gradient_registers = 24, scratch_bytes
+// WTB: mest.conv2d @c({{.*}}gradient_registers = 24, scratch_bytes
+// WTC: mest.conv2d @d({{.*}}gradient_registers = 24, weight_tile_filters = 4,
+// WTC: mest.conv2d @c({{.*}}gradient_registers = 24, weight_tile_filters = 2,
+// weight-tile-filters sets it where the scheme allows and it divides the filters.
+// WTWO: mest.conv2d @d({{.*}}weight_tile_filters = 2,
+// WTWO: mest.conv2d @c({{.*}}weight_tile_filters = 2,
+// WTWO: mest.conv2d @u({{.*}}gradient_registers = 24, scratch_bytes
+// WBAD: error: weight-tile-filters must be >= 0, got -1
 
 func.func @m(%x: tensor<2x8x16x16xf32>) -> tensor<2x3xf32> attributes {mest.model} {
   %0 = mest.conv2d @d(%x) {out_channels = 16 : i64, kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>} : tensor<2x8x16x16xf32> -> tensor<2x16x16x16xf32>

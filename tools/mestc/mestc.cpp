@@ -96,6 +96,11 @@ static cl::opt<int64_t> tileVectors(
     cl::desc("Output vectors per filter of the padded forward's register tile (default 0: "
              "mest-configure-kernels' rule; clamped to the plane and the register budget)"),
     cl::init(0), cl::cat(cat));
+static cl::opt<int64_t> weightTileFilters(
+    "weight-tile-filters",
+    cl::desc("Filters of the padded backward-weight's register tile on dense and channel "
+             "layers (default 0: mest-configure-kernels' rule; 1: one filter at a time)"),
+    cl::init(0), cl::cat(cat));
 enum class WeightSplit { Auto, Filters, Images };
 static cl::opt<WeightSplit> weightSplitOpt(
     "weight-split", cl::desc("Work split of padded backward-weight kernels"),
@@ -227,7 +232,7 @@ int main(int argc, char **argv) {
                               : activationStorage == Storage::BF16 ? "bf16"
                                                                    : "f32";
   // Not the activation storage, nor --split-updates/--data-parallel, nor
-  // --weight-split or --tile-vectors: they shape the steps, not the state, so a model trained with bf16 activations or on
+  // --weight-split, --tile-vectors or --weight-tile-filters: they shape the steps, not the state, so a model trained with bf16 activations or on
   // several ranks loads in an f32, one-process or inference object of the same
   // model, and a run may resume in another storage.
   ts << vectorWidth << noOpenMP << forwardOrder << convKernels << isa;
@@ -235,7 +240,7 @@ int main(int argc, char **argv) {
 
   mest::CompileOptions options{exportKernels, vectorWidth, !noOpenMP, forwardOrder,
                                convKernels, isa, splitUpdates || dataParallel, storage,
-                               dataParallel, weightSplit, tileVectors};
+                               dataParallel, weightSplit, tileVectors, weightTileFilters};
   // --timing: one report for the passes of both pass managers and LLVM's
   // object emission, printed when the tool exits.
   DefaultTimingManager timer;
