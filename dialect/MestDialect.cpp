@@ -95,6 +95,10 @@ LogicalResult MestDialect::verifyOperationAttribute(Operation *op, NamedAttribut
     if (!isa<Conv2dOp, LinearOp>(op) || !config)
       return op->emitError() << "'" << name << "' is a #mest.kernel<...> on conv2d or linear";
     auto padded = [](KernelVariant v) { return v == KernelVariant::padded; };
+    const SparsityAttr sparsity = isa<Conv2dOp>(op) ? cast<Conv2dOp>(op).getSparsityOrDense()
+                                                    : cast<LinearOp>(op).getSparsityOrDense();
+    const Scheme scheme = sparsity.getScheme();
+    const int64_t filters = cast<ShapedType>(op->getResult(0).getType()).getDimSize(1);
     if (auto conv = dyn_cast<Conv2dOp>(op)) {
       ArrayRef<int64_t> s = conv.getStride();
       bool anyPadded = padded(config.getForward()) || padded(config.getBackwardWeight()) ||
@@ -116,10 +120,6 @@ LogicalResult MestDialect::verifyOperationAttribute(Operation *op, NamedAttribut
                                << " must divide the batch of " << batch;
     }
     if (config.getTileFilters() > 1) {
-      SparsityAttr sparsity = isa<Conv2dOp>(op) ? cast<Conv2dOp>(op).getSparsityOrDense()
-                                                : cast<LinearOp>(op).getSparsityOrDense();
-      int64_t filters = cast<ShapedType>(op->getResult(0).getType()).getDimSize(1);
-      Scheme scheme = sparsity.getScheme();
       if (scheme == Scheme::unstructured || scheme == Scheme::pattern)
         return op->emitError() << "tile_filters = " << config.getTileFilters()
                                << ": the filters of " << stringifyScheme(scheme)
@@ -132,10 +132,6 @@ LogicalResult MestDialect::verifyOperationAttribute(Operation *op, NamedAttribut
                                << " must divide the " << filters << " filters";
     }
     if (config.getWeightTileFilters() > 1) {
-      SparsityAttr sparsity = isa<Conv2dOp>(op) ? cast<Conv2dOp>(op).getSparsityOrDense()
-                                                : cast<LinearOp>(op).getSparsityOrDense();
-      int64_t filters = cast<ShapedType>(op->getResult(0).getType()).getDimSize(1);
-      Scheme scheme = sparsity.getScheme();
       if (scheme != Scheme::dense && scheme != Scheme::channel)
         return op->emitError() << "weight_tile_filters = " << config.getWeightTileFilters()
                                << ": only dense and channel filters share every weight "
@@ -148,9 +144,6 @@ LogicalResult MestDialect::verifyOperationAttribute(Operation *op, NamedAttribut
                                << " must divide the " << filters << " filters";
     }
     if (config.getDataTileChannels() > 1) {
-      SparsityAttr sparsity = isa<Conv2dOp>(op) ? cast<Conv2dOp>(op).getSparsityOrDense()
-                                                : cast<LinearOp>(op).getSparsityOrDense();
-      Scheme scheme = sparsity.getScheme();
       auto conv = dyn_cast<Conv2dOp>(op);
       if (scheme != Scheme::dense && scheme != Scheme::channel)
         return op->emitError() << "data_tile_channels = " << config.getDataTileChannels()
