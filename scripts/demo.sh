@@ -12,7 +12,8 @@ args=${MEST_DEMO_ARGS:---epochs 3 --train-limit 20000 --test-limit 5000}
 model=examples/resnet20-fmnist-pattern90-ems.mlir
 train=$build/examples/mest-train-resnet20-fmnist
 
-echo "== 1. the model: $model (compiled into $train by mestc at build time)"
+echo "== 1. the model: $model, compiled into $train by mestc"
+cmake --build "$build" --target mest-train-resnet20-fmnist | tail -1
 "$build/bin/mest-opt" --mest-plan --mest-report-cost -o /dev/null "$model" 2>/dev/null | tail -2
 echo
 echo "== 2. sparse training on Fashion-MNIST: $args"
