@@ -517,8 +517,13 @@ void emitPaddedBackwardWeight(ConvGen &g, Value in, Value dout, Value lr, Value 
   Value chunks, per;
   std::tie(chunks, per) = unitChunks(g, units);
   Value sums = G > 1 ? g.scratch(G * cap) : g.grads;
-  // The (first filter, its weights) of every tile of units [u0, u1); the
-  // tile's filter f has weight w.v + f * filterStride.
+  // Filter f of the tile: its weight at the first filter's w, and the slot of
+  // its partial sums at the k-th weight position.
+  auto valueOf = [&](const Tap &w, int64_t f) { return kb.add(w.v, kb.idx(f * filterStride)); };
+  auto partialSlot = [&](Value k, int64_t f) {
+    return kb.mul(kb.add(kb.mul(k, kb.idx(M)), kb.idx(f)), kb.idx(vw));
+  };
+  // The (first filter, its weights) of every tile of units [u0, u1).
   using Weights = std::function<ConvGen::Carried(ValueRange, const ConvGen::TapFn &)>;
   auto forEachTile = [&](Value u0, Value u1, const std::function<void(Value, const Weights &)> &fn) {
     kb.forLoop(u0, u1, 1, [&](Value i) {
@@ -540,7 +545,7 @@ void emitPaddedBackwardWeight(ConvGen &g, Value in, Value dout, Value lr, Value 
   auto forEachWeight = [&](Value u0, Value u1, const std::function<void(Value)> &fn) {
     forEachTile(u0, u1, [&](Value, const Weights &weights) {
       weights({}, [&](Tap &w, ValueRange) {
-        for (int64_t f = 0; f < M; ++f) fn(kb.add(w.v, kb.idx(f * filterStride)));
+        for (int64_t f = 0; f < M; ++f) fn(valueOf(w, f));
         return ConvGen::Carried{};
       });
     });
@@ -607,13 +612,13 @@ void emitPaddedBackwardWeight(ConvGen &g, Value in, Value dout, Value lr, Value 
               Value total = sum[f * chains];
               for (int64_t c = 1; c < chains; ++c)
                 total = b.create<arith::AddFOp>(g.loc, total, sum[f * chains + c]);
-              Value v = sumAt(kb.add(w.v, kb.idx(f * filterStride)));
+              Value v = sumAt(valueOf(w, f));
               if (onePass) {
                 kb.store(b.create<vector::ReductionOp>(g.loc, vector::CombiningKind::ADD, total,
                                                        kb.load(sums, v)),
                          sums, v);
               } else {
-                Value slot = kb.mul(kb.add(kb.mul(k[0], kb.idx(M)), kb.idx(f)), kb.idx(vw));
+                Value slot = partialSlot(k[0], f);
                 if (!first)
                   total = b.create<arith::AddFOp>(g.loc, total, g.loadVec(partial, {slot}, vw));
                 g.storeVec(total, partial, {slot}, vw);
@@ -631,8 +636,8 @@ void emitPaddedBackwardWeight(ConvGen &g, Value in, Value dout, Value lr, Value 
         if (onePass) return;
         weights({kb.idx(0)}, [&](Tap &w, ValueRange k) {
           for (int64_t f = 0; f < M; ++f) {
-            Value v = sumAt(kb.add(w.v, kb.idx(f * filterStride)));
-            Value slot = kb.mul(kb.add(kb.mul(k[0], kb.idx(M)), kb.idx(f)), kb.idx(vw));
+            Value v = sumAt(valueOf(w, f));
+            Value slot = partialSlot(k[0], f);
             kb.store(b.create<vector::ReductionOp>(g.loc, vector::CombiningKind::ADD,
                                                    g.loadVec(partial, {slot}, vw),
                                                    kb.load(sums, v)),
