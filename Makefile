@@ -3,11 +3,12 @@
 #   make test   build everything and run every test through one ctest
 #   make bench, make bench-aarch64, make fuzz, make check-sanitize: benchmarks (the host's
 #   and instruction counts on aarch64), fuzzing, sanitizer build
+#   make accuracy: the accuracy table at length (docs/accuracy.md; hours, resumable)
 BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build demo test bench bench-aarch64 fuzz check-sanitize clean
+.PHONY: all deps configure build demo test bench bench-aarch64 accuracy fuzz check-sanitize clean
 
 all: build
 
@@ -33,6 +34,10 @@ test: build
 bench: build
 	@scripts/install-deps.sh --bench
 	@scripts/bench.sh $(BUILD)
+
+# Test accuracy of every scheme at length, several seeds; rerun to resume.
+accuracy: build
+	@scripts/accuracy.sh $(BUILD)
 
 # Instructions per ResNet-32 training step on aarch64, counted under qemu-user.
 bench-aarch64: build
