@@ -452,7 +452,25 @@ LogicalResult StepLowering::lowerOp(Operation *op, ArrayRef<Value> res) {
       })
       .Case([&](BatchNormTrainOp bn) {
         trainBatchNorm(bn, bn.getInput(), bn.getStats(), bn.getResidual(), bn.getRelu(), res[0],
-                       bn.getMean(), bn.getInvStd(), Value());
+                       bn.getMean(), bn.getInvStd(), bn.getAffine());
+        return success();
+      })
+      .Case([&](BatchNormApplyOp a) {
+        auto [N, C, HW] = nchw(a.getInput());
+        BatchNormApplySpec sp;
+        sp.N = N, sp.C = C, sp.HW = HW;
+        sp.residual = bool(a.getResidual()), sp.relu = a.getRelu();
+        sp.vectorWidth = vectorWidth;
+        sp.inElem = compactElem(a.getInput());
+        sp.residualElem = compactElem(a.getResidual());
+        sp.outElem = compactElem(a.getOutput());
+        func::FuncOp f = generated(sp.key(), "bn_apply", [&](StringRef name) {
+          return buildBatchNormApply(b, loc(), sp, name);
+        });
+        SmallVector<Value> args{flat(mem(a.getInput())), flat(mem(a.getAffine()))};
+        if (a.getResidual()) args.push_back(flat(mem(a.getResidual())));
+        args.push_back(flat(res[0]));
+        callGenerated(f, args);
         return success();
       })
       .Case([&](BatchNormAffineOp bn) {

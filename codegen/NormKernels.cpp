@@ -62,7 +62,32 @@ struct ReplicaSums {
   }
 };
 
+/// out[n, c, :] = relu?(in * scale + shift + residual?) for every image n of
+/// channel c: the apply loop of the training batch norm, of its recompute and
+/// (without residual and ReLU) of evaluation. One definition, so a recompute
+/// rounds exactly as the forward did.
+void applyChannel(KernelBuilder &kb, VectorLoops &v, int64_t N, int64_t C, int64_t HW, Value c,
+                  Value scale, Value shift, Value in, Value residual, bool relu, Value out) {
+  OpBuilder &b = kb.b;
+  Location loc = kb.loc;
+  kb.forLoop(kb.idx(0), kb.idx(N), 1, [&](Value n) {
+    Value base = kb.mul(kb.add(kb.mul(n, kb.idx(C)), c), kb.idx(HW));
+    v.each(base, HW, [&](Value i, int64_t w) {
+      Value y = b.create<math::FmaOp>(loc, v.load(in, i, w), v.splat(scale, w), v.splat(shift, w));
+      if (residual) y = b.create<arith::AddFOp>(loc, y, v.load(residual, i, w));
+      if (relu) y = b.create<arith::MaximumFOp>(loc, y, v.splat(kb.f32(0.0), w));
+      v.store(y, out, i, w);
+    });
+  });
+}
+
 } // namespace
+
+std::string BatchNormApplySpec::key() const {
+  return llvm::formatv("bn_apply:{0},{1},{2},{3}{4},{5}{6}", N, C, HW, residual, relu,
+                       vectorWidth, KernelBuilder::typesKey({inElem, residualElem, outElem}))
+      .str();
+}
 
 std::string BatchNormTrainSpec::key() const {
   return llvm::formatv("bn_train:{0},{1},{2},{3},{4},{5}{6}{7}{8}{9}{10},{11}{12}", N, C, HW,
@@ -135,16 +160,7 @@ func::FuncOp mest::codegen::buildBatchNormTrain(OpBuilder &b, Location loc,
       kb.store(scale, affine, kb.mul(c, kb.idx(2)));
       kb.store(shift, affine, kb.add(kb.mul(c, kb.idx(2)), kb.idx(1)));
     }
-    if (out)
-      kb.forLoop(kb.idx(0), kb.idx(N), 1, [&](Value n) {
-        Value base = kb.mul(kb.add(kb.mul(n, kb.idx(C)), c), kb.idx(HW));
-        v.each(base, HW, [&](Value i, int64_t w) {
-          Value y = b.create<math::FmaOp>(loc, v.load(in, i, w), v.splat(scale, w), v.splat(shift, w));
-          if (residual) y = b.create<arith::AddFOp>(loc, y, v.load(residual, i, w));
-          if (sp.relu) y = b.create<arith::MaximumFOp>(loc, y, v.splat(kb.f32(0.0), w));
-          v.store(y, out, i, w);
-        });
-      });
+    if (out) applyChannel(kb, v, N, C, HW, c, scale, shift, in, residual, sp.relu, out);
     kb.store(d.trunc(m), mean, c);
     kb.store(d.trunc(is), invStd, c);
     // Bessel's correction n / (n - 1), 1 for a single value.
@@ -316,13 +332,30 @@ func::FuncOp mest::codegen::buildBatchNormEval(OpBuilder &b, Location loc, int64
     Value scale = d.trunc(gis);
     Value shift = d.trunc(d.sub(d.ext(kb.load(params, kb.add(c, kb.idx(C)))),
                                 d.mul(d.ext(kb.load(runMean, c)), gis)));
-    kb.forLoop(kb.idx(0), kb.idx(N), 1, [&](Value n) {
-      Value base = kb.mul(kb.add(kb.mul(n, kb.idx(C)), c), kb.idx(HW));
-      v.each(base, HW, [&](Value i, int64_t w) {
-        v.store(b.create<math::FmaOp>(loc, v.load(in, i, w), v.splat(scale, w), v.splat(shift, w)),
-                out, i, w);
-      });
-    });
+    applyChannel(kb, v, N, C, HW, c, scale, shift, in, Value(), false, out);
+  });
+  b.create<func::ReturnOp>(loc);
+  return f;
+}
+
+func::FuncOp mest::codegen::buildBatchNormApply(OpBuilder &b, Location loc,
+                                                const BatchNormApplySpec &sp, StringRef name) {
+  OpBuilder::InsertionGuard guard(b);
+  const int64_t N = sp.N, C = sp.C, HW = sp.HW, act = N * C * HW;
+  SmallVector<int64_t> sizes{act, 2 * C};
+  SmallVector<Type> elems{sp.inElem, {}};
+  if (sp.residual) sizes.push_back(act), elems.push_back(sp.residualElem);
+  sizes.push_back(act), elems.push_back(sp.outElem);
+  func::FuncOp f = begin(b, loc, name, sizes, elems);
+  Value in = f.getArgument(0), affine = f.getArgument(1);
+  Value residual = sp.residual ? f.getArgument(2) : Value();
+  Value out = f.getArguments().back();
+  KernelBuilder kb(b, loc);
+  VectorLoops v(kb, sp.vectorWidth);
+  kb.parallelLoop(kb.idx(0), kb.idx(C), [&](Value c) {
+    Value scale = kb.load(affine, kb.mul(c, kb.idx(2)));
+    Value shift = kb.load(affine, kb.add(kb.mul(c, kb.idx(2)), kb.idx(1)));
+    applyChannel(kb, v, N, C, HW, c, scale, shift, in, residual, sp.relu, out);
   });
   b.create<func::ReturnOp>(loc);
   return f;

@@ -49,6 +49,20 @@ struct BatchNormGradSpec {
 mlir::func::FuncOp buildBatchNormBackward(mlir::OpBuilder &b, mlir::Location loc,
                                           const BatchNormGradSpec &spec, llvm::StringRef name);
 
+/// A training batch norm's output recomputed from its input and (scale,
+/// shift): out = relu?(in * scale + shift + residual?), as the train kernel
+/// computes it (mest.batch_norm_apply).
+struct BatchNormApplySpec {
+  int64_t N = 0, C = 0, HW = 0;
+  bool residual = false, relu = false;
+  int64_t vectorWidth = 8;
+  mlir::Type inElem, residualElem, outElem;  // compact storage (null: f32)
+  std::string key() const;
+};
+/// (in, affine, [residual], out).
+mlir::func::FuncOp buildBatchNormApply(mlir::OpBuilder &b, mlir::Location loc,
+                                       const BatchNormApplySpec &spec, llvm::StringRef name);
+
 /// (params, runMean, runVar, in, out): normalised with the running statistics.
 mlir::func::FuncOp buildBatchNormEval(mlir::OpBuilder &b, mlir::Location loc, int64_t N,
                                       int64_t C, int64_t HW, double eps, int64_t vectorWidth,

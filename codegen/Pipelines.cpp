@@ -71,6 +71,8 @@ void mest::buildPlanPipeline(OpPassManager &pm, const CompileOptions &options) {
   pm.addPass(createMestFormKernels());
   if (options.activationStorage != "f32")
     pm.addPass(createMestCompactActivations({options.activationStorage}));
+  if (options.recomputeDepth != 0)
+    pm.addPass(createMestRecomputeActivations({options.recomputeDepth}));
   pm.addPass(createMestPlanMemory());
 }
 
@@ -144,9 +146,14 @@ struct PipelineOptions : public PassPipelineOptions<PipelineOptions> {
   Option<int64_t> weightTileFilters{
       *this, "weight-tile-filters",
       llvm::cl::desc("Padded backward-weight tile's filters; 0: the rule"), llvm::cl::init(0)};
+  Option<int64_t> recomputeDepth{
+      *this, "recompute-depth",
+      llvm::cl::desc("Batch-norm outputs recomputed in backward, longest chain; 0: none"),
+      llvm::cl::init(0)};
   mest::CompileOptions get() const {
     return {exportKernels, vectorWidth, openmp, "auto",     "auto",      isa, false,
-            activationStorage, false, weightSplit, tileVectors, weightTileFilters};
+            activationStorage, false, weightSplit, tileVectors, weightTileFilters,
+            recomputeDepth};
   }
 };
 } // namespace

@@ -21,12 +21,14 @@ struct CompileOptions {
   std::string weightSplit = "auto";  // padded backward-weight: auto, filters or images
   int64_t tileVectors = 0;  // padded forward tile's vectors per filter; 0: the rule
   int64_t weightTileFilters = 0;  // padded backward-weight tile's filters; 0: the rule
+  int64_t recomputeDepth = 0;  // batch-norm outputs recomputed in backward (chain length; 0: none)
 };
 
 /// The planning stages (docs/pipeline.md): storage plan, load-balancing
 /// policy, kernel configuration, backward generation, SGD fusion (or the
 /// split into gradient and update steps), kernel
-/// formation, compact activation storage (unless f32), memory plan. Tensor-level model in, planned steps out.
+/// formation, compact activation storage (unless f32), recomputation (if
+/// asked), memory plan. Tensor-level model in, planned steps out.
 void buildPlanPipeline(mlir::OpPassManager &pm, const CompileOptions &options);
 
 /// mest-compile: the planning stages, then kernel lowering and cleanup.

@@ -299,6 +299,16 @@ LogicalResult verifyStats(Operation *op, Type stats, Type activation) {
   return success();
 }
 
+/// Checks a per-channel (scale, shift) tensor: [C, 2] for an input [N, C, ...].
+LogicalResult verifyAffine(Operation *op, Type affine, Type input) {
+  auto a = cast<ShapedType>(affine);
+  int64_t C = cast<ShapedType>(input).getDimSize(1);
+  if (a.getDimSize(0) != C || a.getDimSize(1) != 2)
+    return op->emitOpError() << "affine " << affine << " must be [" << C
+                             << ", 2]: (scale, shift) per channel of " << input;
+  return success();
+}
+
 /// Same shape (the element types may differ: f32 or a compact 16-bit storage).
 bool sameShape(Type a, Type b) {
   return cast<ShapedType>(a).getShape() == cast<ShapedType>(b).getShape();
@@ -314,8 +324,22 @@ LogicalResult BatchNormTrainOp::verify() {
   if (getResidual() && !sameShape(getResidual().getType(), in))
     return emitOpError() << "residual " << getResidual().getType()
                          << " differs in shape from the input " << in;
+  if (getAffine()) {
+    if (failed(verifyAffine(*this, getAffine().getType(), in))) return failure();
+  }
   if (getStats()) return verifyStats(*this, getStats().getType(), in);
   return success();
+}
+
+LogicalResult BatchNormApplyOp::verify() {
+  Type in = getInput().getType();
+  if (!sameShape(getOutput().getType(), in))
+    return emitOpError() << "result type " << getOutput().getType()
+                         << " differs in shape from the input's " << in;
+  if (getResidual() && !sameShape(getResidual().getType(), in))
+    return emitOpError() << "residual " << getResidual().getType()
+                         << " differs in shape from the input " << in;
+  return verifyAffine(*this, getAffine().getType(), in);
 }
 
 LogicalResult BatchNormGradOp::verify() {

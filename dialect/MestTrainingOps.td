@@ -36,17 +36,49 @@ def Mest_BatchNormTrainOp : Mest_Op<"batch_norm_train",
     %y, %mean, %invstd = mest.batch_norm_train @bn2(%x, stats %s : tensor<64x16x2xf32>,
         residual %r : tensor<64x16x32x32xf32>) relu : tensor<64x16x32x32xf32> -> ...
     ```
+
+    mest-recompute-activations adds the optional `affine` result, the
+    per-channel `(scale, shift)` with `relu?(x * scale + shift + residual?)`
+    the output, when backward recomputes the output from it
+    (`mest.batch_norm_apply`) instead of keeping it.
   }];
   let arguments = (ins ActTensor2DOr4D:$input, Optional<TensorRankOf<[F32], [3]>>:$stats,
                        Optional<ActTensor2DOr4D>:$residual, FlatSymbolRefAttr:$layer,
                        UnitAttr:$relu);
   let results = (outs ActTensor2DOr4D:$output, TensorRankOf<[F32], [1]>:$mean,
-                      TensorRankOf<[F32], [1]>:$inv_std);
+                      TensorRankOf<[F32], [1]>:$inv_std,
+                      Optional<TensorRankOf<[F32], [2]>>:$affine);
   let assemblyFormat = [{
     $layer `(` $input ``custom<NormOperands>($stats, type($stats), $residual, type($residual))
     `` `)`
     (`relu` $relu^)? attr-dict `:` type($input) `->` type($output) `,` type($mean) `,`
-    type($inv_std)
+    type($inv_std) (`,` `affine` type($affine)^)?
+  }];
+  let hasVerifier = 1;
+}
+
+def Mest_BatchNormApplyOp : Mest_Op<"batch_norm_apply", [Pure]> {
+  let summary = "A training batch norm's output, recomputed from its input";
+  let description = [{
+    `relu?(x * affine[c, 0] + affine[c, 1] + residual?)`: the output of the
+    `batch_norm_train` whose `affine` result it reads, made by
+    mest-recompute-activations in backward where that output is needed again,
+    so that the train step does not keep it across the turn from forward to
+    backward. The same fma, add and max in the same order as the forward
+    kernel, stored in the same element type: the recomputed values equal the
+    forward's bit for bit.
+
+    ```mlir
+    %y = mest.batch_norm_apply(%x, %a : tensor<16x2xf32>, residual %r : tensor<64x16x32x32xbf16>)
+        relu : tensor<64x16x32x32xbf16> -> tensor<64x16x32x32xbf16>
+    ```
+  }];
+  let arguments = (ins ActTensor2DOr4D:$input, TensorRankOf<[F32], [2]>:$affine,
+                       Optional<ActTensor2DOr4D>:$residual, UnitAttr:$relu);
+  let results = (outs ActTensor2DOr4D:$output);
+  let assemblyFormat = [{
+    `(` $input `,` $affine `:` type($affine) (`,` `residual` $residual^ `:` type($residual))? `)`
+    (`relu` $relu^)? attr-dict `:` type($input) `->` type($output)
   }];
   let hasVerifier = 1;
 }

@@ -47,7 +47,8 @@ BatchNormTrainOp rebuildBatchNorm(BatchNormTrainOp bn, Operation *at, Value stat
   OpBuilder b(at);
   auto fused = b.create<BatchNormTrainOp>(bn.getLoc(), bn.getOutput().getType(),
                                           bn.getMean().getType(), bn.getInvStd().getType(),
-                                          bn.getInput(), stats, residual, bn.getLayerAttr(),
+                                          /*affine=*/Type(), bn.getInput(), stats, residual,
+                                          bn.getLayerAttr(),
                                           relu ? b.getUnitAttr() : UnitAttr());
   fused->setDiscardableAttrs(bn->getDiscardableAttrDictionary());
   bn.getMean().replaceAllUsesWith(fused.getMean());

@@ -64,7 +64,7 @@ Value cloneForward(OpBuilder &b, func::FuncOp model, func::FuncOp step, bool tra
     if (auto bn = dyn_cast<BatchNormOp>(op); bn && train) {
       auto type = bn.getInput().getType();
       auto stat = RankedTensorType::get({type.getDimSize(1)}, b.getF32Type());
-      clone = b.create<BatchNormTrainOp>(bn.getLoc(), type, stat, stat,
+      clone = b.create<BatchNormTrainOp>(bn.getLoc(), type, stat, stat, /*affine=*/Type(),
                                          map.lookup(bn.getInput()), /*stats=*/Value(),
                                          /*residual=*/Value(), layerRef(bn), /*relu=*/UnitAttr());
       clone->setAttrs(bn->getDiscardableAttrDictionary());

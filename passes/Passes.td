@@ -205,6 +205,44 @@ def MestCompactActivations : Pass<"mest-compact-activations", "::mlir::ModuleOp"
   ];
 }
 
+def MestRecomputeActivations : Pass<"mest-recompute-activations", "::mlir::ModuleOp"> {
+  let summary = "Recompute batch-norm outputs in backward instead of keeping them";
+  let description = [{
+    Needs: formed kernels (mest-form-kernels) and, if any, the final storage
+    types of saved activations (mest-compact-activations).
+
+    Establishes: in every train step, a `batch_norm_train` output saved for
+    backward (defined before the loss, read after it) whose input is saved
+    anyway (its batch norm's backward reads it) is no longer read after the
+    loss when its recompute chain is at most `depth` long. Its backward
+    readers read `mest.batch_norm_apply(%input, %affine, residual %r')`
+    instead, placed just before the first of them; the batch norm gains the
+    `affine` result the recompute reads. The residual `%r'` is the residual
+    itself when it is saved, or its own recompute: the chain of a value is 1
+    plus its residual's chain (0 when the residual is kept). A residual that
+    is not saved but is a batch norm output (the 1x1 shortcut of a
+    downsampling block) is recomputed for the chain. The recomputed values
+    equal the kept ones bit for bit (same kernel arithmetic, same storage
+    type), so the step's results do not change; the output's live range then
+    ends in forward, and mest-plan-memory reuses its bytes.
+
+    In a ResNet the recomputable outputs are the block outputs
+    `relu(bn2(conv2) + x)`, each needed by backward for the next block's
+    weight gradient and its own ReLU mask, and the stem's `relu(bn1(conv1))`.
+    `depth` 1 recomputes every other one; larger depths recompute more of
+    them and keep the recomputed chains live longer in backward. Cost: one
+    elementwise pass per recomputed tensor.
+
+    Why here: after kernel formation (only outputs that are materialised
+    exist) and compaction (the recompute stores in the kept value's type),
+    before mest-plan-memory, which plans the shorter live ranges.
+  }];
+  let options = [
+    Option<"depth", "depth", "int64_t", /*default=*/"1",
+           "Longest recompute chain (a recomputed residual adds one); 0 recomputes nothing">,
+  ];
+}
+
 def MestPlanMemory : Pass<"mest-plan-memory", "::mlir::ModuleOp"> {
   let summary = "Place every activation and gradient of a step in one static arena";
   let description = [{

@@ -482,6 +482,30 @@ func.func @m(%x: tensor<2x3x4x4xf32>) -> tensor<2x3xf32> attributes {mest.model}
 
 // -----
 
+func.func @bad_affine(%x: tensor<2x8x4x4xf32>) {
+  // expected-error @+1 {{affine 'tensor<4x2xf32>' must be [8, 2]: (scale, shift) per channel of 'tensor<2x8x4x4xf32>'}}
+  %y, %m, %v, %a = mest.batch_norm_train @b(%x) : tensor<2x8x4x4xf32> -> tensor<2x8x4x4xf32>, tensor<8xf32>, tensor<8xf32>, affine tensor<4x2xf32>
+  return
+}
+
+// -----
+
+func.func @bad_apply(%x: tensor<2x8x4x4xf32>, %a: tensor<8x3xf32>) {
+  // expected-error @+1 {{affine 'tensor<8x3xf32>' must be [8, 2]}}
+  %y = mest.batch_norm_apply(%x, %a : tensor<8x3xf32>) : tensor<2x8x4x4xf32> -> tensor<2x8x4x4xf32>
+  return
+}
+
+// -----
+
+func.func @bad_apply_residual(%x: tensor<2x8x4x4xf32>, %a: tensor<8x2xf32>, %r: tensor<2x8x4x5xf32>) {
+  // expected-error @+1 {{residual 'tensor<2x8x4x5xf32>' differs in shape from the input 'tensor<2x8x4x4xf32>'}}
+  %y = mest.batch_norm_apply(%x, %a : tensor<8x2xf32>, residual %r : tensor<2x8x4x5xf32>) relu : tensor<2x8x4x4xf32> -> tensor<2x8x4x4xf32>
+  return
+}
+
+// -----
+
 func.func @bad_bn(%x: tensor<2x8x4x4xf16>, %r: tensor<2x8x4x5xf32>) {
   // expected-error @+1 {{residual 'tensor<2x8x4x5xf32>' differs in shape from the input 'tensor<2x8x4x4xf16>'}}
   %y, %m, %v = mest.batch_norm_train @b(%x, residual %r : tensor<2x8x4x5xf32>) : tensor<2x8x4x4xf16> -> tensor<2x8x4x4xf16>, tensor<8xf32>, tensor<8xf32>

@@ -54,5 +54,13 @@ func.func @step(%x: tensor<2x4x4x4xf32>, %dy: tensor<2x4x4x4xf32>, %l: tensor<2x
   %hr = mest.relu_grad %h, %dy : tensor<2x4x4x4xf16>, tensor<2x4x4x4xf32>
   %hb, %hbm, %hbi = mest.batch_norm_train @bn(%c) : tensor<2x4x4x4xf32> -> tensor<2x4x4x4xbf16>, tensor<4xf32>, tensor<4xf32>
   %dh = mest.batch_norm_grad @bn(%h, %dy, %hm, %hi, relu %hb : tensor<2x4x4x4xbf16>) : tensor<2x4x4x4xf16>, tensor<4xf32>, tensor<2x4x4x4xf32>
+  // A batch norm output recomputed in backward (mest-recompute-activations)
+  // from the (scale, shift) its batch norm returns.
+  // CHECK: %{{.*}}, %{{.*}}, %{{.*}}, %[[A:.*]] = mest.batch_norm_train @bn(%{{.*}}, residual %{{.*}} : tensor<2x4x4x4xf32>) relu : tensor<2x4x4x4xf32> -> tensor<2x4x4x4xbf16>, tensor<4xf32>, tensor<4xf32>, affine tensor<4x2xf32>
+  // CHECK: mest.batch_norm_apply(%{{.*}}, %[[A]] : tensor<4x2xf32>, residual %{{.*}} : tensor<2x4x4x4xf32>) relu : tensor<2x4x4x4xf32> -> tensor<2x4x4x4xbf16>
+  // CHECK: mest.batch_norm_apply(%{{.*}}, %[[A]] : tensor<4x2xf32>) : tensor<2x4x4x4xf32> -> tensor<2x4x4x4xf32>
+  %ya, %ma, %ia, %aa = mest.batch_norm_train @bn(%c, residual %y : tensor<2x4x4x4xf32>) relu : tensor<2x4x4x4xf32> -> tensor<2x4x4x4xbf16>, tensor<4xf32>, tensor<4xf32>, affine tensor<4x2xf32>
+  %yb = mest.batch_norm_apply(%c, %aa : tensor<4x2xf32>, residual %y : tensor<2x4x4x4xf32>) relu : tensor<2x4x4x4xf32> -> tensor<2x4x4x4xbf16>
+  %yc = mest.batch_norm_apply(%c, %aa : tensor<4x2xf32>) : tensor<2x4x4x4xf32> -> tensor<2x4x4x4xf32>
   return
 }
