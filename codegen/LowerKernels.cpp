@@ -139,6 +139,7 @@ private:
   void exportKernel(Operation *layer, StringRef dir);
   bool scratchOverrun = false;  // a kernel took more stack than its configuration says
   func::FuncOp flatKernel(StringRef kind, int64_t n, ValueRange operands);
+  func::FuncOp maskKernel(StringRef kind, int64_t n, ValueRange operands);
   /// The generated kernel for `key` (batch norm, pooling, loss), built once by
   /// `build(name)` and named mest_k_<family>_<k>.
   func::FuncOp generated(const std::string &key, StringRef family,
@@ -295,6 +296,54 @@ func::FuncOp StepLowering::flatKernel(StringRef kind, int64_t n, ValueRange oper
     Value stop = kb.add(lo, kb.mul(nv, kb.idx(vw)));
     kb.forLoop(lo, stop, vw, [&](Value i) { body(i, vw); });
     kb.forLoop(stop, hi, 1, [&](Value i) { body(i, 1); });
+  });
+  b.create<func::ReturnOp>(loc());
+  kernels[name] = f;
+  return f;
+}
+
+/// The packed ReLU mask of n floats (a multiple of 8), bit i % 8 of byte
+/// i / 8: relu_mask(y, bits) and relu_mask_grad(bits, dy, dx). Eight lanes
+/// per byte whatever the target's width (an <8 x i1> is one i8 in LLVM).
+func::FuncOp StepLowering::maskKernel(StringRef kind, int64_t n, ValueRange operands) {
+  std::string name = ("mest_k_" + kind + "_" + Twine(n)).str();
+  SmallVector<Type> args;
+  for (auto [k, m] : llvm::enumerate(operands)) {
+    Type elem = KernelBuilder::elementOf(m);
+    bool bits = kind == "relu_mask" ? k == 1 : k == 0;
+    args.push_back(MemRefType::get({bits ? n / 8 : n}, elem));
+    if (KernelBuilder::isCompact(elem)) {
+      llvm::raw_string_ostream os(name);
+      os << '_';
+      elem.print(os);
+    }
+  }
+  auto it = kernels.find(name);
+  if (it != kernels.end()) return it->second;
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToEnd(module.getBody());
+  auto f = b.create<func::FuncOp>(loc(), name, b.getFunctionType(args, {}));
+  makeInternal(f);
+  b.setInsertionPointToStart(f.addEntryBlock());
+  auto lanes = VectorType::get({8}, b.getI1Type()), byte = VectorType::get({1}, b.getI8Type());
+  const int64_t chunk = 8192;  // floats per parallel iteration, a multiple of 8
+  kb.parallelLoop(kb.idx(0), kb.idx((n + chunk - 1) / chunk), [&](Value c) {
+    Value lo = kb.mul(c, kb.idx(chunk));
+    Value hi = kb.min(kb.add(lo, kb.idx(chunk)), kb.idx(n));
+    kb.forLoop(lo, hi, 8, [&](Value i) {
+      Value at = kb.div(i, kb.idx(8));
+      if (kind == "relu_mask") {
+        Value packed = b.create<vector::BitCastOp>(loc(), byte, kb.positive(f.getArgument(0), i, 8));
+        b.create<vector::StoreOp>(loc(), packed, f.getArgument(1), at);
+        return;
+      }
+      Value packed = b.create<vector::LoadOp>(loc(), byte, f.getArgument(0), at);
+      Value keep = b.create<vector::BitCastOp>(loc(), lanes, packed);
+      auto vt = VectorType::get({8}, b.getF32Type());
+      Value zero = b.create<arith::ConstantOp>(loc(), vt, DenseElementsAttr::get(vt, 0.0f));
+      Value dx = b.create<arith::SelectOp>(loc(), keep, kb.loadFloats(f.getArgument(1), i, 8), zero);
+      kb.storeFloats(dx, f.getArgument(2), i, 8);
+    });
   });
   b.create<func::ReturnOp>(loc());
   kernels[name] = f;
@@ -536,6 +585,19 @@ LogicalResult StepLowering::lowerOp(Operation *op, ArrayRef<Value> res) {
         SmallVector<Value> args{flat(mem(r.getOutput())), flat(mem(r.getOutputGrad())),
                                 flat(res[0])};
         b.create<func::CallOp>(loc(), flatKernel("relu_grad", n, args), args);
+        return success();
+      })
+      .Case([&](ReluMaskOp r) {
+        int64_t n = cast<ShapedType>(r.getOutput().getType()).getNumElements();
+        SmallVector<Value> args{flat(mem(r.getOutput())), flat(res[0])};
+        b.create<func::CallOp>(loc(), maskKernel("relu_mask", n, args), args);
+        return success();
+      })
+      .Case([&](ReluMaskGradOp r) {
+        int64_t n = cast<ShapedType>(r.getType()).getNumElements();
+        SmallVector<Value> args{flat(mem(r.getMask())), flat(mem(r.getOutputGrad())),
+                                flat(res[0])};
+        b.create<func::CallOp>(loc(), maskKernel("relu_mask_grad", n, args), args);
         return success();
       })
       .Case([&](AddOp a) {

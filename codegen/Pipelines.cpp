@@ -71,6 +71,7 @@ void mest::buildPlanPipeline(OpPassManager &pm, const CompileOptions &options) {
   pm.addPass(createMestFormKernels());
   if (options.activationStorage != "f32")
     pm.addPass(createMestCompactActivations({options.activationStorage}));
+  if (options.reluMasks) pm.addPass(createMestPackReluMasks());
   if (options.recomputeDepth != 0)
     pm.addPass(createMestRecomputeActivations({options.recomputeDepth}));
   pm.addPass(createMestPlanMemory());
@@ -150,10 +151,14 @@ struct PipelineOptions : public PassPipelineOptions<PipelineOptions> {
       *this, "recompute-depth",
       llvm::cl::desc("Batch-norm outputs recomputed in backward, longest chain; 0: none"),
       llvm::cl::init(0)};
+  Option<bool> reluMasks{
+      *this, "relu-masks",
+      llvm::cl::desc("Keep ReLU outputs backward reads only for their sign as bit masks"),
+      llvm::cl::init(true)};
   mest::CompileOptions get() const {
     return {exportKernels, vectorWidth, openmp, "auto",     "auto",      isa, false,
             activationStorage, false, weightSplit, tileVectors, weightTileFilters,
-            recomputeDepth};
+            recomputeDepth, reluMasks};
   }
 };
 } // namespace

@@ -22,6 +22,7 @@ struct CompileOptions {
   int64_t tileVectors = 0;  // padded forward tile's vectors per filter; 0: the rule
   int64_t weightTileFilters = 0;  // padded backward-weight tile's filters; 0: the rule
   int64_t recomputeDepth = 0;  // batch-norm outputs recomputed in backward (chain length; 0: none)
+  bool reluMasks = true;  // ReLU outputs backward reads only for their sign kept as bit masks
 };
 
 /// The planning stages (docs/pipeline.md): storage plan, load-balancing

@@ -331,6 +331,24 @@ LogicalResult BatchNormTrainOp::verify() {
   return success();
 }
 
+/// Checks a packed mask: one bit per element of `values`.
+static LogicalResult verifyMask(Operation *op, Type mask, Type values) {
+  int64_t n = cast<ShapedType>(values).getNumElements();
+  int64_t bytes = cast<ShapedType>(mask).getNumElements();
+  if (n % 8 != 0 || bytes * 8 != n)
+    return op->emitOpError() << "mask " << mask << " must hold one bit per element of " << values
+                             << " (" << n << " elements, a multiple of 8)";
+  return success();
+}
+
+LogicalResult ReluMaskOp::verify() {
+  return verifyMask(*this, getMask().getType(), getOutput().getType());
+}
+
+LogicalResult ReluMaskGradOp::verify() {
+  return verifyMask(*this, getMask().getType(), getOutputGrad().getType());
+}
+
 LogicalResult BatchNormApplyOp::verify() {
   Type in = getInput().getType();
   if (!sameShape(getOutput().getType(), in))

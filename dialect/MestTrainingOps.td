@@ -224,6 +224,40 @@ def Mest_ReluGradOp : Mest_Op<"relu_grad",
   }];
 }
 
+def Mest_ReluMaskOp : Mest_Op<"relu_mask", [Pure]> {
+  let summary = "Where a ReLU's output is positive, one bit per element";
+  let description = [{
+    Bit `i % 8` of byte `i / 8` is `y[i] > 0`, over the flattened output (whose
+    size is a multiple of 8). Made by mest-pack-relu-masks in forward for a
+    ReLU output that backward reads only as a mask (`relu_grad`), which then
+    reads these bits instead (`mest.relu_mask_grad`): 1 bit kept across the
+    turn from forward to backward instead of 16 or 32.
+
+    ```mlir
+    %m = mest.relu_mask %y : tensor<64x64x8x8xbf16> -> tensor<32768xi8>
+    ```
+  }];
+  let arguments = (ins ActTensor:$output);
+  let results = (outs TensorRankOf<[I8], [1]>:$mask);
+  let assemblyFormat = "$output attr-dict `:` type($output) `->` type($mask)";
+  let hasVerifier = 1;
+}
+
+def Mest_ReluMaskGradOp : Mest_Op<"relu_mask_grad", [Pure, AllTypesMatch<["output_grad", "input_grad"]>]> {
+  let summary = "ReLU gradient from its packed mask: dy where the bit is set";
+  let description = [{
+    `relu_grad` with the forward output's sign read from a `mest.relu_mask`.
+
+    ```mlir
+    %dx = mest.relu_mask_grad %m, %dy : tensor<32768xi8>, tensor<64x64x8x8xf32>
+    ```
+  }];
+  let arguments = (ins TensorRankOf<[I8], [1]>:$mask, TensorOf<[F32]>:$output_grad);
+  let results = (outs TensorOf<[F32]>:$input_grad);
+  let assemblyFormat = "$mask `,` $output_grad attr-dict `:` type($mask) `,` type($output_grad)";
+  let hasVerifier = 1;
+}
+
 def Mest_MaxPool2dTrainOp : Mest_Op<"max_pool2d_train", [Pure]> {
   let summary = "Max pooling that also returns the arg-max of each window";
   let description = [{

@@ -205,6 +205,27 @@ def MestCompactActivations : Pass<"mest-compact-activations", "::mlir::ModuleOp"
   ];
 }
 
+def MestPackReluMasks : Pass<"mest-pack-relu-masks", "::mlir::ModuleOp"> {
+  let summary = "Keep ReLU outputs that backward reads only for their sign as bit masks";
+  let description = [{
+    Needs: formed kernels (mest-form-kernels): the ReLU backward that remains
+    a `relu_grad` (not folded into a batch norm's backward) is what it packs.
+
+    Establishes: in every train step, a value defined before the loss whose
+    every reader after the loss is a `relu_grad` taking it as the forward
+    output, with a size that is a multiple of 8, is read after the loss by
+    none: a `mest.relu_mask` right after its definition packs its sign (bit
+    `i % 8` of byte `i / 8`), and those readers become `mest.relu_mask_grad`
+    on the mask. Exact: `relu_grad` reads nothing but the sign. In a ResNet
+    this is the last block's output, which the global average pool reads in
+    forward and only its ReLU's backward reads after the loss.
+
+    Why here: after kernel formation and compaction (the mask reads the
+    stored type), before mest-recompute-activations (a packed output is no
+    longer saved, so it is not recomputed) and mest-plan-memory.
+  }];
+}
+
 def MestRecomputeActivations : Pass<"mest-recompute-activations", "::mlir::ModuleOp"> {
   let summary = "Recompute batch-norm outputs in backward instead of keeping them";
   let description = [{

@@ -506,6 +506,22 @@ func.func @bad_apply_residual(%x: tensor<2x8x4x4xf32>, %a: tensor<8x2xf32>, %r: 
 
 // -----
 
+func.func @bad_mask(%y: tensor<2x8x4x4xf32>) {
+  // expected-error @+1 {{mask 'tensor<16xi8>' must hold one bit per element of 'tensor<2x8x4x4xf32>' (256 elements, a multiple of 8)}}
+  %m = mest.relu_mask %y : tensor<2x8x4x4xf32> -> tensor<16xi8>
+  return
+}
+
+// -----
+
+func.func @bad_mask_grad(%m: tensor<4xi8>, %dy: tensor<3x3xf32>) {
+  // expected-error @+1 {{mask 'tensor<4xi8>' must hold one bit per element of 'tensor<3x3xf32>' (9 elements, a multiple of 8)}}
+  %dx = mest.relu_mask_grad %m, %dy : tensor<4xi8>, tensor<3x3xf32>
+  return
+}
+
+// -----
+
 func.func @bad_bn(%x: tensor<2x8x4x4xf16>, %r: tensor<2x8x4x5xf32>) {
   // expected-error @+1 {{residual 'tensor<2x8x4x5xf32>' differs in shape from the input 'tensor<2x8x4x4xf16>'}}
   %y, %m, %v = mest.batch_norm_train @b(%x, residual %r : tensor<2x8x4x5xf32>) : tensor<2x8x4x4xf16> -> tensor<2x8x4x4xf16>, tensor<8xf32>, tensor<8xf32>

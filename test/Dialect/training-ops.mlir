@@ -62,5 +62,10 @@ func.func @step(%x: tensor<2x4x4x4xf32>, %dy: tensor<2x4x4x4xf32>, %l: tensor<2x
   %ya, %ma, %ia, %aa = mest.batch_norm_train @bn(%c, residual %y : tensor<2x4x4x4xf32>) relu : tensor<2x4x4x4xf32> -> tensor<2x4x4x4xbf16>, tensor<4xf32>, tensor<4xf32>, affine tensor<4x2xf32>
   %yb = mest.batch_norm_apply(%c, %aa : tensor<4x2xf32>, residual %y : tensor<2x4x4x4xf32>) relu : tensor<2x4x4x4xf32> -> tensor<2x4x4x4xbf16>
   %yc = mest.batch_norm_apply(%c, %aa : tensor<4x2xf32>) : tensor<2x4x4x4xf32> -> tensor<2x4x4x4xf32>
+  // A ReLU output kept as its sign, 1 bit per element (mest-pack-relu-masks).
+  // CHECK: %[[M:.*]] = mest.relu_mask %{{.*}} : tensor<2x4x4x4xbf16> -> tensor<16xi8>
+  // CHECK: mest.relu_mask_grad %[[M]], %{{.*}} : tensor<16xi8>, tensor<2x4x4x4xf32>
+  %mk = mest.relu_mask %ya : tensor<2x4x4x4xbf16> -> tensor<16xi8>
+  %dm = mest.relu_mask_grad %mk, %dy : tensor<16xi8>, tensor<2x4x4x4xf32>
   return
 }

@@ -147,6 +147,11 @@ static cl::opt<long> recomputeDepth(
              "chains of at most N (1: every other block output; default 0: none; "
              "docs/pipeline.md)"),
     cl::init(0), cl::value_desc("N"), cl::cat(cat));
+static cl::opt<bool> keepReluOutputs(
+    "keep-relu-outputs",
+    cl::desc("Keep in full the ReLU outputs backward reads only for their sign (default: "
+             "1-bit masks; the same results)"),
+    cl::cat(cat));
 static cl::opt<bool> timing("timing",
                             cl::desc("Print the time of every pass and of LLVM's code generation"),
                             cl::cat(cat));
@@ -237,7 +242,7 @@ int main(int argc, char **argv) {
   const std::string storage = activationStorage == Storage::F16    ? "f16"
                               : activationStorage == Storage::BF16 ? "bf16"
                                                                    : "f32";
-  // Not the activation storage or recomputation, nor --split-updates/--data-parallel, nor
+  // Not the activation storage, recomputation or masks, nor --split-updates/--data-parallel, nor
   // --weight-split, --tile-vectors or --weight-tile-filters: they shape the steps, not the state, so a model trained with bf16 activations or on
   // several ranks loads in an f32, one-process or inference object of the same
   // model, and a run may resume in another storage.
@@ -247,7 +252,7 @@ int main(int argc, char **argv) {
   mest::CompileOptions options{exportKernels, vectorWidth, !noOpenMP, forwardOrder,
                                convKernels, isa, splitUpdates || dataParallel, storage,
                                dataParallel, weightSplit, tileVectors, weightTileFilters,
-                               recomputeDepth};
+                               recomputeDepth, !keepReluOutputs};
   // --timing: one report for the passes of both pass managers and LLVM's
   // object emission, printed when the tool exits.
   DefaultTimingManager timer;
