@@ -233,6 +233,8 @@ int train(const Options &o, int threads) {
   s.examplesProcessed = state.run.examplesProcessed;
   s.seconds = seconds(runStart);
   s.model = out.model, s.metrics = out.metrics, s.checkpoint = out.checkpoint;
+  s.plannedBytes = desc->state_bytes + desc->arena_bytes + double(threads) * desc->scratch_bytes;
+  s.threads = threads;
   log.summary(s, model);
   return 0;
 }

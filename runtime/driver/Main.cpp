@@ -7,6 +7,7 @@
 
 #include <sched.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -32,8 +33,15 @@ int main(int argc, char **argv) {
       where = std::string(name) + " (rank " + std::to_string(replicas.rank()) + " of " +
               std::to_string(replicas.size()) + ")";
     const mest_model_desc *desc = mest_model_descriptor();
+    const int cores = availableCores(), threads = std::max(1, cores);
+    const std::string plan = fmt::format(
+        "Memory planned at compile time: {:.2f} MiB (state {:.2f}, arena {:.2f}, scratch "
+        "{:.0f} KiB per thread, {} threads); the run's summary gives the measured peak.",
+        (desc->state_bytes + desc->arena_bytes + double(threads) * desc->scratch_bytes) / 1048576.0,
+        desc->state_bytes / 1048576.0, desc->arena_bytes / 1048576.0, desc->scratch_bytes / 1024.0,
+        threads);
     mest::rt::Options options =
-        mest::rt::parseOptions(argc, argv, desc->name, desc->batch, availableCores());
+        mest::rt::parseOptions(argc, argv, desc->name, desc->batch, cores, plan);
     // A rank that hangs rather than fails: RankWatchdog.h.
     replicas.watch(options.rankTimeout, where);
     int rc = mest::rt::runTrainingBinary(options);

@@ -106,7 +106,8 @@ int64_t RemoveAmount::of(int64_t examples) const {
   return isFraction ? static_cast<int64_t>(std::llround(fraction * double(examples))) : count;
 }
 
-Options parseOptions(int argc, char **argv, const char *modelName, int64_t batch, int cores) {
+Options parseOptions(int argc, char **argv, const char *modelName, int64_t batch, int cores,
+                     const std::string &plan) {
   Options o;
   constexpr int64_t kMaxInt = std::numeric_limits<int>::max();
   constexpr int64_t kMaxI64 = std::numeric_limits<int64_t>::max();
@@ -228,8 +229,9 @@ Options parseOptions(int argc, char **argv, const char *modelName, int64_t batch
   };
   auto help = [&] {
     std::printf("%s: train the compiled model '%s' (batch %lld) with MEST dynamic sparse "
-                "training\n\nUSAGE: %s [options]\n\nOPTIONS:\n",
-                argv[0], modelName, static_cast<long long>(batch), argv[0]);
+                "training\n%s\nUSAGE: %s [options]\n\nOPTIONS:\n",
+                argv[0], modelName, static_cast<long long>(batch),
+                plan.empty() ? "" : ("\n" + plan + "\n").c_str(), argv[0]);
     for (const Flag &f : flags) {
       std::string left = fmt::format("--{}{}{}", f.name, *f.arg ? " " : "", f.arg);
       std::printf("  %-28s %s\n", left.c_str(), f.help);

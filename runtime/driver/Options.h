@@ -81,7 +81,9 @@ constexpr int kMaxEpochs = 100000;
 
 /// Parses argv; prints --help and exits 0 when asked. Throws Error on bad input.
 /// `cores` bounds --threads to 4 x cores (0: no bound).
-Options parseOptions(int argc, char **argv, const char *modelName, int64_t batch, int cores = 0);
+/// `plan` (if any) is a line on the compiled model's memory that --help prints.
+Options parseOptions(int argc, char **argv, const char *modelName, int64_t batch, int cores = 0,
+                     const std::string &plan = "");
 
 } // namespace mest::rt
 

@@ -105,9 +105,10 @@ void RunLog::summary(const RunSummary &s, Model &model) const {
     if (model.isSparse(*w))
       std::printf("    %-24s %-12s %.4f\n", w->spec.name.c_str(), schemeName(w->spec.scheme),
                   w->sparsity());
-  std::printf("  examples processed %lld; time %s this run; peak resident memory %.1f MiB\n",
+  std::printf("  examples processed %lld; time %s this run; peak resident memory %.1f MiB "
+              "(the compiled plan: %.1f MiB for %d threads, the rest is the program and data)\n",
               static_cast<long long>(s.examplesProcessed), formatTime(s.seconds).c_str(),
-              peakRssMb());
+              peakRssMb(), s.plannedBytes / 1048576.0, s.threads);
   std::printf("  model: %s; metrics: %s; checkpoint: %s\n", s.model.c_str(), s.metrics.c_str(),
               s.checkpoint.c_str());
 }

@@ -46,6 +46,8 @@ struct RunSummary {
   int64_t examplesProcessed = 0;
   double seconds = 0;
   std::string model, metrics, checkpoint;  // the files written
+  double plannedBytes = 0;  // state + arena + scratch for `threads`
+  int threads = 1;
 };
 
 class RunLog {

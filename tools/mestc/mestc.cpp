@@ -13,6 +13,7 @@
 #include "codegen/Pipelines.h"
 #include "passes/Passes.h"
 #include "LinkExecutable.h"
+#include "MemoryBudget.h"
 #include "dialect/MestDialect.h"
 
 #include "mlir/IR/AsmState.h"
@@ -34,6 +35,7 @@
 #include "llvm/Support/xxhash.h"
 #include "llvm/TargetParser/Host.h"
 
+#include <thread>
 #include <unistd.h>
 
 using namespace mlir;
@@ -147,6 +149,16 @@ static cl::opt<long> recomputeDepth(
              "chains of at most N (1: every other block output; default 0: none; "
              "docs/pipeline.md)"),
     cl::init(0), cl::value_desc("N"), cl::cat(cat));
+static cl::opt<std::string> memoryBudget(
+    "memory-budget",
+    cl::desc("Largest planned training memory (state + arena + scratch for this machine's "
+             "threads), e.g. 48MiB: picks the activation storage (unless given) and the "
+             "recomputation, prints the plan, and refuses a budget no plan meets"),
+    cl::value_desc("BYTES"), cl::cat(cat));
+static cl::opt<unsigned> budgetThreads(
+    "budget-threads",
+    cl::desc("Threads whose scratch --memory-budget counts (default: this machine's)"),
+    cl::init(0), cl::cat(cat));
 static cl::opt<bool> keepReluOutputs(
     "keep-relu-outputs",
     cl::desc("Keep in full the ReLU outputs backward reads only for their sign (default: "
@@ -259,6 +271,37 @@ int main(int argc, char **argv) {
   timer.setEnabled(timing);
   TimingScope rootTime = timer.getRootScope();
   PassManager plan(&context);
+  // --memory-budget: the least recomputation that fits, chosen on trial plans.
+  if (!memoryBudget.empty()) {
+    std::optional<int64_t> budget = mest::parseBytes(memoryBudget);
+    if (!budget)
+      fail("--memory-budget: '" + memoryBudget +
+           "' is not a size (bytes, or a number with K, M or G, e.g. 48MiB)");
+    if (recomputeDepth.getNumOccurrences())
+      fail("--memory-budget chooses the recomputation: leave out --recompute-activations");
+    const int64_t threads =
+        budgetThreads ? budgetThreads : std::max(1u, std::thread::hardware_concurrency());
+    mest::PlannedMemory chosen, smallest;
+    mest::CompileOptions reachable;
+    auto mib = [](int64_t b) { return llvm::formatv("{0:f2} MiB", b / 1048576.0).str(); };
+    auto plan = [&](const mest::CompileOptions &o, const mest::PlannedMemory &m) {
+      return llvm::formatv("activation storage {0}, recompute chains of {1}, ReLU masks {2}: "
+                           "{3} bytes ({4}: state {5}, arena {6}, scratch {7} x {8} threads)",
+                           o.activationStorage, o.recomputeDepth, o.reluMasks ? "on" : "off",
+                           m.total(), mib(m.total()), mib(m.state), mib(m.arena),
+                           mib(m.scratch), m.threads)
+          .str();
+    };
+    if (failed(mest::chooseForBudget(*module, options, activationStorage.getNumOccurrences() > 0,
+                                     *budget, threads, chosen, smallest, reachable))) {
+      if (!smallest.total()) return 1;
+      fail(llvm::formatv("--memory-budget {0} bytes ({1}) cannot be met: the smallest plan is ",
+                         *budget, mib(*budget)) +
+           plan(reachable, smallest));
+    }
+    llvm::outs() << "mestc: --memory-budget " << mib(*budget) << ": " << plan(options, chosen)
+                 << "\n";
+  }
   TimingScope planTime = rootTime.nest("mest planning passes");
   if (timing) plan.enableTiming(planTime);
   mest::buildPlanPipeline(plan, options);
@@ -270,6 +313,10 @@ int main(int argc, char **argv) {
     if (failed(plan.run(*module))) return 1;
   }
   planTime.stop();
+  if (!memoryBudget.empty()) {
+    llvm::outs() << "mestc: what the train step keeps for backward:\n";
+    mest::describeSavedTensors(*module, llvm::outs());
+  }
   // --entry infer: the training and evaluation steps are dropped before
   // lowering, so neither their code nor their arena is in the object. The
   // state layout, and so the fingerprint, is the training binary's: a model it
