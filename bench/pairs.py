@@ -37,8 +37,9 @@ def mest_jobs(build, threads, pattern):
             continue
         args = ["step", "--steps", "15", "--warmup", "3",
                 "--label", "direct" if name.endswith("-direct") else "auto"]
+        parts = name.split("-")
         for storage in ("bf16", "f16"):
-            if name.endswith("-" + storage):
+            if storage in parts:
                 args += ["--storage", storage]
         jobs.append((path, args, threads))
         if threads > 1 and name in ("bench-resnet32-pattern-90", "bench-resnet32-block-90",
@@ -100,6 +101,9 @@ def main():
                                else os.path.basename(cmd[0]))
                 r["torch_ms"] = torch_ms(r.get("batch", 64), r.get("width", 16), threads)
                 r["torch_layout"] = "channels_last"
+                # mestc --recompute-activations N, named -rN (bench/CMakeLists.txt).
+                r["recompute"] = next((int(p[1:]) for p in os.path.basename(cmd[0]).split("-")
+                                       if len(p) > 1 and p[0] == "r" and p[1:].isdigit()), 0)
                 r["torch"] = torch.__version__
                 out.write(json.dumps(r) + "\n")
                 out.flush()

@@ -64,7 +64,7 @@ direct = [r for r in rows if r.get("kernels", "auto") == "direct"]
 rows = [r for r in rows if r.get("kernels", "auto") != "direct"]
 main_threads = max((r["threads"] for r in rows if "threads" in r), default=0)
 def is_main(r):
-    return (r.get("storage", "f32") == "f32" and r.get("batch", 64) == 64
+    return (r.get("storage", "f32") == "f32" and r.get("batch", 64) == 64 and not r.get("recompute")
             and r.get("threads", main_threads) == main_threads and r.get("width", 16) == 16)
 variants = [r for r in rows if r["kind"] in ("step", "torch_step") and not is_main(r)]
 kernels = [r for r in rows if r["kind"] == "kernel" and r["k"] == 3 and r["layer"] != "conv1"
@@ -221,25 +221,29 @@ for r in sorted(steps, key=lambda r: (r["scheme"], r["target"])):
 
 # 3b. Compact activation storage (mestc --activation-storage): step and peak
 # memory against the exact (f32) compilation and PyTorch, same invocation.
-compact = paired([r for r in variants if r["kind"] == "step" and r.get("storage", "f32") != "f32"],
-                 model_key)
+compact = paired([r for r in variants if r["kind"] == "step" and r.get("batch", 64) == 64
+                  and (r.get("storage", "f32") != "f32" or r.get("recompute"))], model_key)
 main_torch = [r for r in torch_steps if r.get("width", 16) == 16]
 if compact:
     torch_peak = max((r["peak_rss_mb"] for r in main_torch), default=None)
-    md.append("\n## Compact activation storage (saved activations in 16 bits, arithmetic in f32)\n")
+    md.append("\n## Compact activation storage and recomputation (arithmetic in f32)\n")
+    md.append("Saved activations in 16 bits (`--activation-storage`), batch-norm outputs "
+              "recomputed in backward (`--recompute-activations N`, column `recompute`), the "
+              "last ReLU output as a 1-bit mask in every build.\n")
     md.append("Peak RSS of the step benchmark; `/ PyTorch` against the larger PyTorch peak of the "
               "run; planned = state + arena + threads x scratch (descriptor), against the peak "
               "minus the process before the model existed.\n")
-    md.append("| model | storage | median ms | x PyTorch dense | x f32 | peak RSS MiB | / PyTorch | "
-              "arena bytes | planned / measured |")
-    md.append("|---|---|---|---|---|---|---|---|---|")
+    md.append("| model | storage | recompute | median ms | x PyTorch dense | x f32 | peak RSS MiB | "
+              "/ PyTorch | arena bytes | planned / measured |")
+    md.append("|---|---|---|---|---|---|---|---|---|---|")
     exact = {(r["scheme"], r["target"]): r for r in steps}
     compared = {(c["scheme"], c["target"]) for c in compact}
     for r in sorted(compact + [exact[k] for k in compared if k in exact],
-                    key=lambda r: (r["scheme"], r.get("storage", "f32"))):
+                    key=lambda r: (r["scheme"], r.get("storage", "f32"), r.get("recompute", 0))):
         e = exact.get((r["scheme"], r["target"]))
         measured = (r["peak_rss_mb"] - r.get("baseline_rss_mb", 0.0)) * 1048576
-        cells = [f"{r['scheme']} {r['target']:.2f}", r.get("storage", "f32"), f"{r['median_ms']:.1f}",
+        cells = [f"{r['scheme']} {r['target']:.2f}", r.get("storage", "f32"),
+                 str(r.get("recompute", 0)), f"{r['median_ms']:.1f}",
                  x_torch(r), f"{e['median_ms'] / r['median_ms']:.2f}" if e else "",
                  f"{r['peak_rss_mb']:.1f}",
                  f"{r['peak_rss_mb'] / torch_peak:.3f}" if torch_peak else "", str(r["arena_bytes"]),
@@ -249,7 +253,7 @@ if compact:
 # 3c. Batches small devices use, and one thread: each against PyTorch at the
 # same batch and thread count, in pairs.
 others = paired([r for r in variants if r["kind"] == "step" and r.get("storage", "f32") == "f32"
-                 and r.get("width", 16) == 16], model_key)
+                 and r.get("width", 16) == 16 and not r.get("recompute")], model_key)
 torch_peak_at = {(r["batch"], r["threads"]): r["peak_rss_mb"]
                  for r in torch_steps + variants if r["kind"] == "torch_step" and r.get("width", 16) == 16}
 if others:
@@ -261,6 +265,35 @@ if others:
         md.append(f"| {r['scheme']} {r['target']:.2f} | {r['batch']} | {r['threads']} | {r['median_ms']:.1f} | "
                   f"{r.get('torch_ms', 0):.1f} | {x_torch(r)} | {r['peak_rss_mb']:.1f} | "
                   f"{f'{tp:.1f}' if tp else ''} |")
+
+# 3d. Peak memory against the batch: block 0.90 exact (f32, nothing
+# recomputed) and in the smallest plan (bf16, chains of 3), against PyTorch
+# dense at the same batch (one process each, bench/torch/resnet_step.py).
+curve = defaultdict(dict)
+for r in paired([r for r in rows + variants if r["kind"] == "step" and r["scheme"] == "block"
+                 and abs(r["target"] - 0.9) < 1e-6 and r.get("width", 16) == 16
+                 and r["threads"] == main_threads], model_key):
+    mode = ("exact" if r.get("storage", "f32") == "f32" and not r.get("recompute")
+            else "smallest" if r.get("storage") == "bf16" and r.get("recompute") == 3 else None)
+    if mode:
+        curve[r.get("batch", 64)][mode] = r["peak_rss_mb"]
+for r in torch_steps + variants:
+    if r["kind"] == "torch_step" and r.get("width", 16) == 16 and r["threads"] == main_threads:
+        curve[r["batch"]]["torch"] = max(curve[r["batch"]].get("torch", 0), r["peak_rss_mb"])
+if curve:
+    md.append("\n## Peak memory against the batch (block 0.90)\n")
+    md.append("Peak RSS MiB of the step benchmark; exact: f32 storage, nothing recomputed; "
+              "smallest: bf16, batch-norm outputs recomputed (chains of 3). PyTorch dense "
+              "at the same batch (the larger of its runs' peaks). Plot: memory-vs-batch.png.\n")
+    md.append("| batch | mest exact | / PyTorch | mest smallest | / PyTorch | PyTorch dense |")
+    md.append("|---|---|---|---|---|---|")
+    for batch in sorted(curve):
+        c = curve[batch]
+        t = c.get("torch")
+        cell = lambda v: f"{v:.1f}" if v else ""
+        ratio = lambda v: f"{v / t:.3f}" if v and t else ""
+        md.append(f"| {batch} | {cell(c.get('exact'))} | {ratio(c.get('exact'))} | "
+                  f"{cell(c.get('smallest'))} | {ratio(c.get('smallest'))} | {cell(t)} |")
 
 # 4. Mutation.
 md.append("\n## Mutation event and regrouping\n")
@@ -355,3 +388,15 @@ if steps:
     ax.set_ylabel("ms per training step"); ax.set_title("Training step by layer kind (ResNet-32, batch 64)")
     ax.legend(fontsize=8); fig.tight_layout(); fig.savefig(os.path.join(out, "step-breakdown.png"), dpi=110)
 print("wrote", os.path.join(out, "bench.md"))
+
+if curve:
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for mode, label in (("torch", "PyTorch dense"), ("exact", "mest block 0.90, f32"),
+                        ("smallest", "mest block 0.90, bf16 + recompute")):
+        pts = sorted((b, c[mode]) for b, c in curve.items() if mode in c)
+        if pts:
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=label)
+    ax.set_xscale("log", base=2); ax.set_yscale("log")
+    ax.set_xlabel("batch"); ax.set_ylabel("peak RSS MiB")
+    ax.set_title("ResNet-32 training step: peak memory against the batch")
+    ax.legend(); fig.tight_layout(); fig.savefig(os.path.join(out, "memory-vs-batch.png"), dpi=110)

@@ -2,40 +2,87 @@
 """docs/accuracy.md from the runs of scripts/accuracy.sh.
 
 Usage: accuracy-report.py ACC_DIR EPOCHS
-Reads ACC_DIR/runs/NAME/metrics.jsonl (NAME = MODEL-SCHEME-SPARSITY[-remove]-sSEED),
-writes docs/accuracy.md and one SVG per model (test accuracy against epoch, the seed
-mean of each configuration) into docs/accuracy/, and prints the tables.
+       accuracy-report.py --record ACC_DIR NAME
+A finished run (ACC_DIR/runs/NAME/metrics.jsonl, NAME = MODEL-SCHEME-SPARSITY[-remove]-sSEED)
+is summarised once into docs/accuracy/runs/NAME.json (--record): the record that is
+committed, so the table outlives the build tree that ran it. The report reads those
+records, lists the unfinished runs of ACC_DIR, writes docs/accuracy.md and one SVG per
+model (test accuracy against epoch, the seed mean of each configuration) into
+docs/accuracy/, and prints the tables.
 """
 import json
 import os
 import re
 import statistics
+import subprocess
 import sys
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NAME = re.compile(r"^(?P<model>[a-z0-9]+)-(?P<scheme>[a-z]+)-(?P<sp>\d+)(?P<remove>-remove)?-s(?P<seed>\d+)$")
 SCHEMES = ["dense", "unstructured", "block", "pattern", "channel"]
+RECORDS = os.path.join(ROOT, "docs", "accuracy", "runs")
 COLOURS = {"dense": "#000000", "unstructured": "#1f77b4", "block": "#2ca02c",
            "pattern": "#d62728", "channel": "#9467bd"}
 
 
-def load(acc_dir):
+def parse(name):
+    m = NAME.match(name)
+    if not m:
+        return None
+    return dict(name=name, model=m["model"], scheme=m["scheme"],
+                sparsity=int(m["sp"]) / 10 ** len(m["sp"]) if m["sp"] != "0" else 0.0,
+                remove=bool(m["remove"]), seed=int(m["seed"]))
+
+
+def metrics(acc_dir, name):
+    path = os.path.join(acc_dir, "runs", name, "metrics.jsonl")
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def record(acc_dir, name):
+    """The committed summary of a finished run."""
+    epochs = metrics(acc_dir, name)
+    if not epochs:
+        sys.exit(f"accuracy-report: {acc_dir}/runs/{name}/metrics.jsonl has no epochs")
+    commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
+                            capture_output=True, text=True).stdout.strip()
+    rec = dict(name=name, epochs=len(epochs),
+               final_test_accuracy=epochs[-1]["test_accuracy"],
+               test_accuracy=[e["test_accuracy"] for e in epochs],
+               wall_seconds=round(sum(e["epoch_seconds"] for e in epochs), 1),
+               peak_rss_mb=max(e["peak_rss_mb"] for e in epochs),
+               examples_processed=epochs[-1]["examples_processed"],  # a running total
+               finished=time.strftime("%Y-%m-%d"), commit=commit)
+    os.makedirs(RECORDS, exist_ok=True)
+    with open(os.path.join(RECORDS, name + ".json"), "w") as f:
+        json.dump(rec, f, indent=1)
+        f.write("\n")
+
+
+def load():
     runs = []
-    base = os.path.join(acc_dir, "runs")
-    for name in sorted(os.listdir(base)) if os.path.isdir(base) else []:
-        m = NAME.match(name)
-        path = os.path.join(base, name, "metrics.jsonl")
-        if not m or not os.path.exists(path):
-            continue
-        with open(path) as f:
-            epochs = [json.loads(line) for line in f if line.strip()]
-        if not epochs:
-            continue
-        runs.append(dict(name=name, model=m["model"], scheme=m["scheme"],
-                         sparsity=int(m["sp"]) / 10 ** len(m["sp"]) if m["sp"] != "0" else 0.0,
-                         remove=bool(m["remove"]), seed=int(m["seed"]), epochs=epochs,
-                         done=os.path.exists(os.path.join(base, name, "done"))))
+    for file in sorted(os.listdir(RECORDS)) if os.path.isdir(RECORDS) else []:
+        run = parse(file[:-5]) if file.endswith(".json") else None
+        if run:
+            with open(os.path.join(RECORDS, file)) as f:
+                run.update(json.load(f))
+            runs.append(run)
     return runs
+
+
+def unfinished(acc_dir, recorded):
+    base = os.path.join(acc_dir, "runs")
+    names = sorted(os.listdir(base)) if os.path.isdir(base) else []
+    return [(n, len(metrics(acc_dir, n))) for n in names
+            if parse(n) and n not in recorded and not os.path.exists(os.path.join(base, n, "done"))]
+
+
+def final(r):
+    return 100 * r["final_test_accuracy"]
 
 
 def summary(values):
@@ -54,13 +101,13 @@ def config_key(r):
     return (r["model"], r["scheme"], r["sparsity"], r["remove"])
 
 
-def tables(runs, epochs):
+def tables(runs, epochs, pending):
     lines = []
-    done = [r for r in runs if r["done"] and len(r["epochs"]) == epochs]
+    done = [r for r in runs if r["epochs"] == epochs]
     for model in sorted({r["model"] for r in done}):
         rows = sorted({config_key(r) for r in done if r["model"] == model and not r["remove"]},
                       key=lambda k: (SCHEMES.index(k[1]), k[2]))
-        dense = [100 * r["epochs"][-1]["test_accuracy"] for r in done
+        dense = [final(r) for r in done
                  if config_key(r) == (model, "dense", 0.0, False)]
         dense_mean = statistics.mean(dense) if dense else None
         lines += [f"### {model}, {epochs} epochs", "",
@@ -69,11 +116,11 @@ def tables(runs, epochs):
                   "|---|---|---|---|---|---|---|---|---|"]
         for key in rows:
             rs = [r for r in done if config_key(r) == key]
-            acc = [100 * r["epochs"][-1]["test_accuracy"] for r in rs]
+            acc = [final(r) for r in rs]
             mean, sd = summary(acc)
             diff = "" if dense_mean is None or key[1] == "dense" else f"{mean - dense_mean:+.2f}"
-            secs = statistics.mean(sum(e["epoch_seconds"] for e in r["epochs"]) for r in rs)
-            rss = max(e["peak_rss_mb"] for r in rs for e in r["epochs"])
+            secs = statistics.mean(r["wall_seconds"] for r in rs)
+            rss = max(r["peak_rss_mb"] for r in rs)
             seeds = ", ".join(f"{a:.2f} ({r['seed']})" for a, r in zip(acc, rs))
             lines.append(f"| {key[1]} | {key[2]:.2f} | {len(rs)} | {fmt(mean)} | {fmt(sd)} | "
                          f"{diff} | {seeds} | {secs / 60:.1f} min | {rss:.0f} |")
@@ -87,22 +134,17 @@ def tables(runs, epochs):
             full = next((f for f in done if not f["remove"] and f["seed"] == r["seed"]
                          and (f["model"], f["scheme"], f["sparsity"]) ==
                          (r["model"], r["scheme"], r["sparsity"])), None)
-            seen = sum(e["examples_processed"] for e in r["epochs"])
-            secs = sum(e["epoch_seconds"] for e in r["epochs"])
-            acc = 100 * r["epochs"][-1]["test_accuracy"]
+            seen, secs, acc = r["examples_processed"], r["wall_seconds"], final(r)
             if full:
-                fseen = sum(e["examples_processed"] for e in full["epochs"])
-                fsecs = sum(e["epoch_seconds"] for e in full["epochs"])
-                facc = 100 * full["epochs"][-1]["test_accuracy"]
+                fseen, fsecs, facc = full["examples_processed"], full["wall_seconds"], final(full)
                 lines.append(f"| {r['name']} | {seen} | {seen / fseen:.3f} | {secs / 60:.1f} min "
                              f"({secs / fsecs:.3f}) | {acc:.2f} | {facc:.2f} | {acc - facc:+.2f} |")
             else:
                 lines.append(f"| {r['name']} | {seen} | | {secs / 60:.1f} min | {acc:.2f} | | |")
         lines.append("")
-    pending = [r for r in runs if not r["done"] or len(r["epochs"]) != epochs]
     if pending:
         lines += ["Runs not finished (not in the tables): " +
-                  ", ".join(f"{r['name']} ({len(r['epochs'])} of {epochs} epochs)" for r in pending), ""]
+                  ", ".join(f"{n} ({k} of {epochs} epochs)" for n, k in pending), ""]
     return lines
 
 
@@ -110,10 +152,10 @@ def plot(runs, model, epochs, path):
     """Test accuracy against epoch, the seed mean of each configuration."""
     curves = {}
     for r in runs:
-        if r["model"] != model or r["remove"] or len(r["epochs"]) != epochs:
+        if r["model"] != model or r["remove"] or len(r.get("test_accuracy", [])) != epochs:
             continue
         curves.setdefault((r["scheme"], r["sparsity"]), []).append(
-            [100 * e["test_accuracy"] for e in r["epochs"]])
+            [100 * a for a in r["test_accuracy"]])
     if not curves:
         return False
     w, h, left, bottom, top, right = 720, 420, 60, 50, 30, 170
@@ -171,16 +213,21 @@ same network by the same training binary. Every figure is the final epoch's test
 Reproduce: `make accuracy` (scripts/accuracy.sh: builds each model with `mest-model` and
 `mestc --emit exe`, runs it, resumes unfinished runs; `MEST_ACC_LIST=1` lists the runs,
 `MEST_ACC_ONLY`, `MEST_ACC_SEEDS`, `MEST_ACC_EPOCHS`, `MEST_ACC_THREADS` select them), then
-this page is regenerated by scripts/accuracy-report.py.
+this page is regenerated by scripts/accuracy-report.py from the records of the finished
+runs in docs/accuracy/runs/ (one JSON file per run: per-epoch test accuracy, wall time,
+peak RSS, examples processed, the commit it was built from). A run with a record is not
+run again; delete its record to repeat it.
 
 ## Results
 """
 
 
 def main():
+    if sys.argv[1] == "--record":
+        return record(sys.argv[2], sys.argv[3])
     acc_dir, epochs = sys.argv[1], int(sys.argv[2])
-    runs = load(acc_dir)
-    body = tables(runs, epochs)
+    runs = load()
+    body = tables(runs, epochs, unfinished(acc_dir, {r["name"] for r in runs}))
     os.makedirs(os.path.join(ROOT, "docs", "accuracy"), exist_ok=True)
     plots = []
     for model in sorted({r["model"] for r in runs}):

@@ -5,7 +5,9 @@
 # seeds, plus the two-phase data efficiency. Hours of work: every run checkpoints
 # each epoch, and running the script again resumes unfinished runs and skips
 # finished ones, so it can be stopped (Ctrl-C, or SIGSTOP/SIGCONT around a
-# benchmark) and continued at any time. The report is rewritten after every run.
+# benchmark) and continued at any time. A finished run is summarised into
+# docs/accuracy/runs/NAME.json, the record to commit (a run with a record is not
+# repeated); the report is rewritten from the records after every run.
 #
 # The binaries are the shipped tools' output: mest-model writes the model,
 # `mestc --emit exe` links its training binary.
@@ -83,7 +85,7 @@ binary() {
 mkdir -p "$dir/runs"
 runs | grep -E -- "$only" | while read -r name model scheme sp seed opts; do
   out="$dir/runs/$name"
-  if [ -f "$out/done" ]; then continue; fi
+  if [ -f "$root/docs/accuracy/runs/$name.json" ]; then continue; fi
   bin=$(binary "$model" "$scheme" "$sp")
   resume=()
   [ -f "$out/checkpoint.mest" ] && resume=(--resume)
@@ -93,6 +95,7 @@ runs | grep -E -- "$only" | while read -r name model scheme sp seed opts; do
     --checkpoint-every 1 "${resume[@]}" $opts > "$out.log" 2>&1 < /dev/null ||
     { echo "$name failed: see $out.log" >&2; tail -5 "$out.log" >&2; exit 1; }
   mkdir -p "$out" && mv "$out.log" "$out/log.txt" && touch "$out/done"
+  python3 "$root/scripts/accuracy-report.py" --record "$dir" "$name"
   python3 "$root/scripts/accuracy-report.py" "$dir" "$epochs" > /dev/null
 done
 python3 "$root/scripts/accuracy-report.py" "$dir" "$epochs"

@@ -40,7 +40,7 @@ export OMP_NUM_THREADS=$threads
 for name in $(cat "$build/bench/models.txt"); do
   b=$build/bench/$name
   # Other batches and compact storage: the step only.
-  [[ $name == *-b16 || $name == *-b32 || $name == *f16 ]] && continue
+  [[ $name =~ -b[0-9]+$ || $name == *f16* || $name =~ -r[0-9]+ ]] && continue
   echo "== $name: kernels"
   if [[ $name == *-direct ]]; then
     "$b" kernels --reps 10 --label direct >> "$out/mest-kernels.jsonl"
@@ -65,7 +65,7 @@ if /usr/bin/python3 -c "import torch" 2>/dev/null; then
   /usr/bin/python3 $torch_step --threads "$threads" --steps 10 >> "$out/torch.jsonl"
   /usr/bin/python3 $torch_step --threads "$threads" --steps 10 --width 32 --layout channels_last \
     >> "$out/torch.jsonl"
-  for batch in 16 32; do
+  for batch in 16 32 128 256; do
     /usr/bin/python3 $torch_step --threads "$threads" --steps 10 --batch $batch \
       --layout channels_last >> "$out/torch.jsonl"
   done
