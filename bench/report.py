@@ -229,7 +229,7 @@ if compact:
     md.append("\n## Compact activation storage and recomputation (arithmetic in f32)\n")
     md.append("Saved activations in 16 bits (`--activation-storage`), batch-norm outputs "
               "recomputed in backward (`--recompute-activations N`, column `recompute`), the "
-              "last ReLU output as a 1-bit mask in every build.\n")
+              "ReLU outputs backward reads only for their sign as 1-bit masks in every build.\n")
     md.append("Peak RSS of the step benchmark; `/ PyTorch` against the larger PyTorch peak of the "
               "run; planned = state + arena + threads x scratch (descriptor), against the peak "
               "minus the process before the model existed.\n")
