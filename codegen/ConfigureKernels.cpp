@@ -122,7 +122,9 @@ KernelConfig chooseConfig(ConvKernelSpec sp, TargetAttr target, StringRef convKe
   c.gradientRegisters = std::min<int64_t>(24, regs - 6);
   std::tie(c.tileFilters, c.tileVectors) = forwardTile(sp, c.registers, tileVectors);
   sp.config = c;
-  const bool strideFits = sp.SH == sp.SW && sp.SH <= 2;
+  // Grouped convolutions run the direct kernels: a padded copy and its register
+  // tiles assume every filter reads every input channel.
+  const bool strideFits = sp.SH == sp.SW && sp.SH <= 2 && sp.groups == 1;
   const bool fits = strideFits && paddedScratchBytes(sp) <= target.getStackBytes();
   c.paddedForward = convKernels != "direct" && fits &&
                     (convKernels == "padded" || sp.OH * sp.OW >= 16);

@@ -22,11 +22,13 @@ namespace mest::codegen::conv {
 using namespace mlir;
 using rt::Scheme;
 
-/// A weight as the kernels see it: its position and its index v in the packed
-/// values (and gradients and momentum).
+/// A weight as the kernels see it: its position (channel c of filter o's
+/// weights, the input channel ic it reads) and its index v in the packed values
+/// (and gradients and momentum). ic is c unless the convolution is grouped.
 struct Tap {
   Value o, c, r, s, v;
   int64_t staticR = -1, staticS = -1;  // >= 0 when known at compile time
+  Value ic = Value();
 };
 
 class ConvGen {
@@ -55,7 +57,7 @@ public:
   MemRefType stateType() { return MemRefType::get({sp.layout.total}, b.getI8Type()); }
   /// The activations' buffers: f32 unless the spec says a compact type.
   MemRefType inType() {
-    return MemRefType::get({sp.N, sp.C, sp.H, sp.W}, sp.inElem ? sp.inElem : f32());
+    return MemRefType::get({sp.N, sp.inChannels(), sp.H, sp.W}, sp.inElem ? sp.inElem : f32());
   }
   MemRefType outType() {
     return MemRefType::get({sp.N, sp.O, sp.OH, sp.OW}, sp.outElem ? sp.outElem : f32());
@@ -91,11 +93,21 @@ public:
   using Carried = SmallVector<Value>;
   using TapFn = std::function<Carried(Tap &, ValueRange)>;
 
+  /// The input channel that channel c of filter o's weights reads.
+  Value inputChannel(Value o, Value c) {
+    if (sp.groups == 1) return c;
+    return kb.add(kb.mul(kb.div(o, kb.idx(sp.O / sp.groups)), kb.idx(sp.C)), c);
+  }
+
   /// Calls fn for every active weight of filter `o`, in storage order, threading
   /// `init` through it (fn returns the next values); returns the final values.
   /// Carried values stay in SSA registers across the scheme's loops.
-  Carried forEachWeightOfFilter(Value o, ValueRange init, const TapFn &fn) {
+  Carried forEachWeightOfFilter(Value o, ValueRange init, const TapFn &userFn) {
     const int64_t kk = sp.KH * sp.KW;
+    const TapFn fn = [&](Tap &t, ValueRange acc) {
+      t.ic = inputChannel(o, t.c);
+      return userFn(t, acc);
+    };
     auto staticTaps = [&](Value c, ValueRange acc,
                           const std::function<Value(int64_t, int64_t)> &index) {
       Carried cur(acc.begin(), acc.end());
@@ -189,7 +201,7 @@ public:
     Carried cur(init.begin(), init.end());
     for (int64_t r = 0; r < sp.KH; ++r)
       for (int64_t s = 0; s < sp.KW; ++s) {
-        Tap t{o, c, kb.idx(r), kb.idx(s), Value(), r, s};
+        Tap t{o, c, kb.idx(r), kb.idx(s), Value(), r, s, c};
         t.v = kb.add(kb.mul(slot, kb.idx(sp.O * kk)),
                      kb.add(kb.mul(o, kb.idx(kk)), kb.idx(r * sp.KW + s)));
         cur = fn(t, cur);

@@ -79,7 +79,7 @@ func::FuncOp mest::codegen::buildConvForward(OpBuilder &b, Location loc,
           g.rowLoop(xlo, kb.max(xlo, xhi), [&](Value ox, int64_t w) {
             Value ix = kb.add(kb.sub(kb.mul(ox, kb.idx(spec.SW)), kb.idx(spec.PW)), t.s);
             Value acc = g.loadVec(out, {n, o, oy, ox}, w);
-            Value x = g.loadStrided(in, {n, t.c, iy, ix}, w, spec.SW);
+            Value x = g.loadStrided(in, {n, t.ic, iy, ix}, w, spec.SW);
             g.storeVec(g.fma(g.splat(wv, w), x, acc), out, {n, o, oy, ox}, w);
           });
         });
@@ -104,8 +104,8 @@ func::FuncOp mest::codegen::buildConvForward(OpBuilder &b, Location loc,
           for (int64_t k = 0; k < count; ++k) {
             Value x0 = kb.add(ox, kb.idx(k * w));
             Value ix = kb.add(kb.sub(kb.mul(x0, kb.idx(spec.SW)), kb.idx(spec.PW)), t.s);
-            Value x = mask ? g.loadVec(in, {n, t.c, iy, ix}, w, mask)
-                           : g.loadStrided(in, {n, t.c, iy, ix}, w, spec.SW);
+            Value x = mask ? g.loadVec(in, {n, t.ic, iy, ix}, w, mask)
+                           : g.loadStrided(in, {n, t.ic, iy, ix}, w, spec.SW);
             next.push_back(g.fma(wv, x, acc[k]));
           }
           return next;
@@ -155,7 +155,7 @@ func::FuncOp mest::codegen::buildConvBackwardData(OpBuilder &b, Location loc,
     return func;
   }
   kb.parallelLoop(kb.idx(0), kb.idx(spec.N), [&](Value n) {
-    kb.forLoop(kb.idx(0), kb.idx(spec.C), 1, [&](Value c) {
+    kb.forLoop(kb.idx(0), kb.idx(spec.inChannels()), 1, [&](Value c) {
       kb.forLoop(kb.idx(0), kb.idx(spec.H), 1, [&](Value y) {
         g.rowLoop(kb.idx(0), kb.idx(spec.W), [&](Value x, int64_t w) {
           g.storeVec(g.splat(kb.f32(0.0), w), din, {n, c, y, x}, w);
@@ -172,7 +172,7 @@ func::FuncOp mest::codegen::buildConvBackwardData(OpBuilder &b, Location loc,
           g.rowLoop(ox0, ox1, [&](Value ox, int64_t w) {
             Value ix = kb.add(kb.sub(kb.mul(ox, kb.idx(spec.SW)), kb.idx(spec.PW)), t.s);
             Value d = g.loadVec(dout, {n, o, oy, ox}, w);
-            g.addStrided(din, {n, t.c, iy, ix}, wv, d, w, spec.SW);
+            g.addStrided(din, {n, t.ic, iy, ix}, wv, d, w, spec.SW);
           });
         });
       });
@@ -196,7 +196,7 @@ SmallVector<Value> accumulateRect(ConvGen &g, Value in, Value dout, ArrayRef<Tap
   const int64_t vw = sp.vectorWidth, T = static_cast<int64_t>(taps.size());
   y1 = kb.max(y0, y1);
   x1 = kb.max(x0, x1);
-  Value o = taps[0]->o, c = taps[0]->c;
+  Value o = taps[0]->o, c = taps[0]->ic;  // taps of one filter and input channel
   ValueRange sums = kb.forLoop(kb.idx(0), kb.idx(sp.N), 1, acc, [&](Value n, ValueRange a0) {
     ValueRange rows = kb.forLoop(y0, y1, 1, a0, [&](Value oy, ValueRange a1) {
       SmallVector<Value> cur(a1.begin(), a1.end());

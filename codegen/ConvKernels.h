@@ -34,6 +34,10 @@ struct ConvKernelSpec {
   rt::Scheme scheme = rt::Scheme::Dense;
   int64_t N = 1, C = 1, H = 1, W = 1, O = 1, KH = 1, KW = 1, SH = 1, SW = 1, PH = 0, PW = 0;
   int64_t OH = 1, OW = 1;
+  /// Grouped convolution: C is the channels of one filter, the input has
+  /// C * groups; filter o reads channels from (o / (O / groups)) * C on.
+  int64_t groups = 1;
+  int64_t inChannels() const { return C * groups; }
   int64_t blockRows = 4;
   std::vector<int32_t> taps;  // pattern library, 4 taps per pattern
   int64_t stateBytes = 0;     // size of the model's state block

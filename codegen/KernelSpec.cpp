@@ -29,6 +29,7 @@ ConvKernelSpec mest::codegen::layerKernelSpec(Operation *layer, int64_t stateByt
     sp.PH = conv.getPadding()[0];
     sp.PW = conv.getPadding()[1];
     sp.bias = conv.getBias();
+    sp.groups = conv.getGroups();
   } else {
     sp.bias = cast<LinearOp>(layer).getBias();
   }
@@ -65,7 +66,7 @@ std::string mest::codegen::kernelKey(const ConvKernelSpec &sp, StringRef dir) {
   std::string key;
   llvm::raw_string_ostream os(key);
   os << dir << ':' << int(sp.scheme);
-  for (int64_t v : {sp.N, sp.C, sp.H, sp.W, sp.O, sp.KH, sp.KW, sp.SH, sp.SW, sp.PH, sp.PW,
+  for (int64_t v : {sp.N, sp.C, sp.groups, sp.H, sp.W, sp.O, sp.KH, sp.KW, sp.SH, sp.SW, sp.PH, sp.PW,
                     sp.OH, sp.OW, sp.blockRows, l.header, l.values, l.grads, l.momentum, l.bias,
                     l.biasGrad, l.biasMomentum, l.index, l.groupPtr, l.patternCount, l.order,
                     l.patternId, l.total, l.capacityUnits, l.unitSize, l.capacityValues,

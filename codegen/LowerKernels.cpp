@@ -138,7 +138,8 @@ private:
   void callConvKernel(Operation *layer, StringRef dir, ValueRange args, bool bnRelu = false);
   void exportKernel(Operation *layer, StringRef dir);
   bool scratchOverrun = false;  // a kernel took more stack than its configuration says
-  func::FuncOp flatKernel(StringRef kind, int64_t n, ValueRange operands);
+  func::FuncOp flatKernel(StringRef kind, int64_t n, ValueRange operands,
+                          std::pair<double, double> bounds = {0.0, 0.0});
   func::FuncOp maskKernel(StringRef kind, int64_t n, ValueRange operands);
   /// The generated kernel for `key` (batch norm, pooling, loss), built once by
   /// `build(name)` and named mest_k_<family>_<k>.
@@ -245,10 +246,19 @@ void StepLowering::exportKernel(Operation *layer, StringRef dir) {
 }
 
 /// Elementwise kernels over flat arrays of n floats, parallel over chunks:
-/// relu(in, out), relu_grad(y, dy, dx), add(a, b, out), copy(in, out); each
-/// operand f32 or compact (converted on load and store), as `operands` are.
-func::FuncOp StepLowering::flatKernel(StringRef kind, int64_t n, ValueRange operands) {
+/// relu(in, out), relu_grad(y, dy, dx), clip(in, out) and clip_grad(y, dy, dx)
+/// to `bounds`, add(a, b, out), copy(in, out); each operand f32 or compact
+/// (converted on load and store), as `operands` are.
+func::FuncOp StepLowering::flatKernel(StringRef kind, int64_t n, ValueRange operands,
+                                      std::pair<double, double> bounds) {
+  const bool clips = kind == "clip" || kind == "clip_grad";
   std::string name = ("mest_k_" + kind + "_" + Twine(n)).str(), types;
+  if (clips) {  // the bounds' f32 bits name the kernel
+    float lo = float(bounds.first), hi = float(bounds.second);
+    uint32_t l, h;
+    std::memcpy(&l, &lo, 4), std::memcpy(&h, &hi, 4);
+    name += llvm::formatv("_{0:x8}_{1:x8}", l, h).str();
+  }
   SmallVector<Type> args;
   bool compact = false;
   for (Value m : operands) {
@@ -281,6 +291,20 @@ func::FuncOp StepLowering::flatKernel(StringRef kind, int64_t n, ValueRange oper
     } else if (kind == "relu_grad") {
       out = b.create<arith::SelectOp>(loc(), kb.positive(f.getArgument(0), i, w),
                                       ld(f.getArgument(1)), zero);
+    } else if (kind == "clip" || kind == "clip_grad") {
+      auto splat = [&](double v) -> Value {
+        Value c = kb.f32(v);
+        return w == 1 ? c : b.create<vector::BroadcastOp>(loc(), vt, c).getResult();
+      };
+      Value lo = splat(bounds.first), hi = splat(bounds.second), x = ld(f.getArgument(0));
+      if (kind == "clip") {
+        out = b.create<arith::MinimumFOp>(loc(), b.create<arith::MaximumFOp>(loc(), x, lo), hi);
+      } else {
+        Value inside = b.create<arith::AndIOp>(
+            loc(), b.create<arith::CmpFOp>(loc(), arith::CmpFPredicate::OGT, x, lo),
+            b.create<arith::CmpFOp>(loc(), arith::CmpFPredicate::OLT, x, hi));
+        out = b.create<arith::SelectOp>(loc(), inside, ld(f.getArgument(1)), zero);
+      }
     } else if (kind == "copy") {
       out = ld(f.getArgument(0));
     } else {
@@ -578,6 +602,21 @@ LogicalResult StepLowering::lowerOp(Operation *op, ArrayRef<Value> res) {
         int64_t n = cast<ShapedType>(r.getType()).getNumElements();
         SmallVector<Value> args{flat(mem(r.getInput())), flat(res[0])};
         b.create<func::CallOp>(loc(), flatKernel("relu", n, args), args);
+        return success();
+      })
+      .Case([&](ClipOp r) {
+        int64_t n = cast<ShapedType>(r.getType()).getNumElements();
+        SmallVector<Value> args{flat(mem(r.getInput())), flat(res[0])};
+        auto bounds = std::pair(r.getMin().convertToDouble(), r.getMax().convertToDouble());
+        b.create<func::CallOp>(loc(), flatKernel("clip", n, args, bounds), args);
+        return success();
+      })
+      .Case([&](ClipGradOp r) {
+        int64_t n = cast<ShapedType>(r.getType()).getNumElements();
+        SmallVector<Value> args{flat(mem(r.getOutput())), flat(mem(r.getOutputGrad())),
+                                flat(res[0])};
+        auto bounds = std::pair(r.getMin().convertToDouble(), r.getMax().convertToDouble());
+        b.create<func::CallOp>(loc(), flatKernel("clip_grad", n, args, bounds), args);
         return success();
       })
       .Case([&](ReluGradOp r) {

@@ -73,7 +73,7 @@ FailureOr<std::string> mest::writeModelHeader(ModuleOp planned, uint64_t fingerp
       int64_t h = t.getRank() == 4 ? t.getDimSize(2) : 1, w = t.getRank() == 4 ? t.getDimSize(3) : 1;
       ls << llvm::formatv("  {{\"{0}\", MEST_LAYER_BATCH_NORM, MEST_SCHEME_DENSE, {1}, {1}, 1, 1, "
                           "{6}, {7}, {6}, {7}, 1, 1, 0, 0, "
-                          "0.0, 0.0, 0, 0, 0, 0, MEST_REGROUP_NONE, {2}, {3}, {4}, {5}},\n",
+                          "0.0, 0.0, 0, 0, 0, 0, MEST_REGROUP_NONE, {2}, {3}, {4}, {5}, 1},\n",
                           name, C, offset, getLayerStateBytes(op),
                           cDouble(bn.getEps().convertToDouble()),
                           cDouble(bn.getMomentum().convertToDouble()), h, w);
@@ -107,12 +107,13 @@ FailureOr<std::string> mest::writeModelHeader(ModuleOp planned, uint64_t fingerp
                                conv.getPadding()[0], conv.getPadding()[1]);
       ls << llvm::formatv(
           "  {{\"{0}\", {1}, MEST_SCHEME_{2}, {3}, {4}, {5}, {6}, {16}, {17}, {18}, {7}, {8}, {9}, {10}, {11}, {12}, "
-          "{13}, {14}, {15}, 0.0, 0.0},\n",
+          "{13}, {14}, {15}, 0.0, 0.0, {19}},\n",
           name, isa<Conv2dOp>(op) ? "MEST_LAYER_CONV2D" : "MEST_LAYER_LINEAR",
           StringRef(stringifyScheme(sp.getScheme())).upper(), w.shape.O, w.shape.I, w.shape.KH,
           w.shape.KW, cDouble(sp.getTargetSparsity()), cDouble(sp.getCapacitySparsity()),
           sp.getBlockRows(), sp.getScheme() == Scheme::pattern ? sp.getNumPatterns() : 0, tapsName,
-          bias ? 1 : 0, regroup, offset, getLayerStateBytes(op), plane(inT), plane(outT), window);
+          bias ? 1 : 0, regroup, offset, getLayerStateBytes(op), plane(inT), plane(outT), window,
+          isa<Conv2dOp>(op) ? cast<Conv2dOp>(op).getGroups() : 1);
     }
     ++count;
     return WalkResult::advance();
@@ -130,6 +131,7 @@ FailureOr<std::string> mest::writeModelHeader(ModuleOp planned, uint64_t fingerp
                      : isa<LinearOp>(op)          ? "LINEAR"
                      : isa<BatchNormOp>(op)       ? "BATCH_NORM"
                      : isa<ReluOp>(op)            ? "RELU"
+                     : isa<ClipOp>(op)            ? "CLIP"
                      : isa<AddOp>(op)             ? "ADD"
                      : isa<MaxPool2dOp>(op)       ? "MAX_POOL"
                      : isa<AvgPool2dOp>(op)       ? "AVG_POOL"
@@ -148,8 +150,13 @@ FailureOr<std::string> mest::writeModelHeader(ModuleOp planned, uint64_t fingerp
     };
     if (auto p = dyn_cast<MaxPool2dOp>(op)) window(p);
     if (auto p = dyn_cast<AvgPool2dOp>(op)) window(p);
-    ns << llvm::formatv("  {{MEST_OP_{0}, {{{1}, {2}}, {3}, {{{4}, {5}}, {{{6}, {7}}, {{{8}, {9}}},\n",
-                        kind, in[0], in[1], layer, win[0], win[1], win[2], win[3], win[4], win[5]);
+    double params[2] = {0.0, 0.0};
+    if (auto clip = dyn_cast<ClipOp>(op))
+      params[0] = clip.getMin().convertToDouble(), params[1] = clip.getMax().convertToDouble();
+    ns << llvm::formatv("  {{MEST_OP_{0}, {{{1}, {2}}, {3}, {{{4}, {5}}, {{{6}, {7}}, {{{8}, {9}}, "
+                        "{{{10}f, {11}f}},\n",
+                        kind, in[0], in[1], layer, win[0], win[1], win[2], win[3], win[4], win[5],
+                        cDouble(params[0]), cDouble(params[1]));
     valueIds[op.getResult(0)] = ++numNodes;
   }
   std::string guard = "MEST_MODEL_" + StringRef(model.getSymName()).upper() + "_H";

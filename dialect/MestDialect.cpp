@@ -106,6 +106,9 @@ LogicalResult MestDialect::verifyOperationAttribute(Operation *op, NamedAttribut
       if (anyPadded && (s[0] != s[1] || s[0] > 2))
         return op->emitError() << "padded kernels need equal strides of 1 or 2, got [" << s[0]
                                << ", " << s[1] << "]";
+      if (anyPadded && conv.getGroups() > 1)
+        return op->emitError() << "a grouped convolution (groups = " << conv.getGroups()
+                               << ") runs direct kernels only";
     }
     if (padded(config.getForward()) != padded(config.getBackwardWeight()))
       return op->emitError() << "forward and backward_weight share the padded input copy: "

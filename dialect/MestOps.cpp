@@ -5,6 +5,8 @@
 #include "mlir/IR/OpImplementation.h"
 #include "runtime/formats/Scheme.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace mest;
 
@@ -161,7 +163,7 @@ SparsityAttr Conv2dOp::getSparsityOrDense() {
 }
 
 int64_t Conv2dOp::getNumParameters() {
-  return getOutChannels() * getInChannels() * getKernel()[0] * getKernel()[1] +
+  return getOutChannels() * getFilterChannels() * getKernel()[0] * getKernel()[1] +
          (getBias() ? getOutChannels() : 0);
 }
 
@@ -177,8 +179,31 @@ LogicalResult Conv2dOp::verify() {
   if (failed(verifyWindowOutput(*this, in, getOutput().getType(), outChannels, getKernel(),
                                 getStride(), getPadding())))
     return failure();
-  return verifySparsityOnWeight(*this, getSparsityOrDense(), outChannels,
-                                getInChannels(), getKernel()[0], getKernel()[1]);
+  const int64_t groups = static_cast<int64_t>(getGroups());
+  if (groups <= 0) return emitOpError() << "groups must be > 0, got " << groups;
+  if (getInChannels() % groups != 0 || outChannels % groups != 0)
+    return emitOpError() << "groups " << groups << " must divide the " << getInChannels()
+                         << " input and the " << outChannels << " output channels";
+  SparsityAttr sp = getSparsityOrDense();
+  if (groups > 1 && sp.getScheme() != Scheme::dense && sp.getScheme() != Scheme::unstructured)
+    return emitOpError() << "'" << stringifyScheme(sp.getScheme())
+                         << "' sparsity does not apply to a grouped convolution (groups = "
+                         << groups << "); it takes dense or unstructured";
+  return verifySparsityOnWeight(*this, sp, outChannels, getFilterChannels(), getKernel()[0],
+                                getKernel()[1]);
+}
+
+//===----------------------------------------------------------------------===//
+// clip
+//===----------------------------------------------------------------------===//
+
+LogicalResult ClipOp::verify() {
+  const double lo = getMin().convertToDouble(), hi = getMax().convertToDouble();
+  if (!std::isfinite(lo) || !std::isfinite(hi) || !(lo <= hi) ||
+      std::fabs(lo) > 3.0e38 || std::fabs(hi) > 3.0e38)
+    return emitOpError() << "bounds must be finite floats with min <= max, got ["
+                         << shortestDecimal(lo) << ", " << shortestDecimal(hi) << "]";
+  return success();
 }
 
 //===----------------------------------------------------------------------===//

@@ -50,7 +50,12 @@ def Mest_Conv2dOp : Mest_LayerOp<"conv2d"> {
     Convolves `input` [N, C, H, W] with the layer's own weights [O, C, kh, kw]
     (O = `out_channels`), giving [N, O, (H + 2*ph - kh)/sh + 1, (W + 2*pw - kw)/sw + 1].
     `kernel`, `stride` and `padding` are [h, w] pairs; `bias` adds a per-channel bias.
-    `sparsity` (default dense) selects the scheme, target and capacity of the weights.
+    `groups` (default 1, dividing C and O) splits the channels into groups that
+    convolve apart: filter o sees the C / groups input channels of its group
+    o / (O / groups), so the weights are [O, C / groups, kh, kw]; groups = C = O
+    is a depthwise convolution. `sparsity` (default dense) selects the scheme,
+    target and capacity of the weights; a grouped convolution takes dense or
+    unstructured.
 
     ```mlir
     %1 = mest.conv2d @layer1.0.conv1(%0) {out_channels = 16 : i64,
@@ -68,6 +73,7 @@ def Mest_Conv2dOp : Mest_LayerOp<"conv2d"> {
     DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$stride,
     DefaultValuedAttr<DenseI64ArrayAttr, "{0, 0}">:$padding,
     DefaultValuedAttr<BoolAttr, "false">:$bias,
+    DefaultValuedAttr<I64Attr, "1">:$groups,
     OptionalAttr<Mest_SparsityAttr>:$sparsity
   );
   let results = (outs F32Tensor4D:$output);
@@ -79,6 +85,8 @@ def Mest_Conv2dOp : Mest_LayerOp<"conv2d"> {
     /// The sparsity attribute, or `#mest.sparsity<dense>` when absent.
     SparsityAttr getSparsityOrDense();
     int64_t getInChannels() { return getInput().getType().getDimSize(1); }
+    /// The input channels one filter sees: C / groups.
+    int64_t getFilterChannels() { return getInChannels() / getGroups(); }
   }];
 }
 
@@ -143,6 +151,21 @@ def Mest_ReluOp : Mest_Op<"relu", [Pure, SameOperandsAndResultType]> {
   let arguments = (ins TensorOf<[F32]>:$input);
   let results = (outs TensorOf<[F32]>:$output);
   let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+def Mest_ClipOp : Mest_Op<"clip", [Pure, SameOperandsAndResultType]> {
+  let summary = "Clamp to [min, max], e.g. ReLU6 (min = 0, max = 6)";
+  let description = [{
+    `min(max(x, min), max)`; the bounds are finite and `min <= max`.
+
+    ```mlir
+    %3 = mest.clip %2 {min = 0.0, max = 6.0} : tensor<64x16x32x32xf32>
+    ```
+  }];
+  let arguments = (ins TensorOf<[F32]>:$input, F64Attr:$min, F64Attr:$max);
+  let results = (outs TensorOf<[F32]>:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
 }
 
 def Mest_AddOp : Mest_Op<"add", [Pure, SameOperandsAndResultType]> {

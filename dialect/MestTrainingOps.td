@@ -224,6 +224,27 @@ def Mest_ReluGradOp : Mest_Op<"relu_grad",
   }];
 }
 
+def Mest_ClipGradOp : Mest_Op<"clip_grad",
+    [Pure, AllTypesMatch<["output_grad", "input_grad"]>, AllShapesMatch<["output", "output_grad"]>]> {
+  let summary = "Clip gradient: dy where the forward output lies strictly inside the bounds";
+  let description = [{
+    The gradient of `mest.clip` from its output `%y`: `min < y < max` holds
+    exactly where `min < x < max` (PyTorch's hardtanh backward), so the input
+    need not be kept.
+
+    ```mlir
+    %dx = mest.clip_grad %y, %dy {min = 0.0, max = 6.0} : tensor<64x16x32x32xf32>
+    ```
+  }];
+  let arguments = (ins ActTensor:$output, TensorOf<[F32]>:$output_grad, F64Attr:$min,
+                       F64Attr:$max);
+  let results = (outs TensorOf<[F32]>:$input_grad);
+  let assemblyFormat = [{
+    $output `,` $output_grad attr-dict `:` type($output)
+    ``custom<TypeOr>(type($output_grad), ref(type($output)), "\",\"")
+  }];
+}
+
 def Mest_ReluMaskOp : Mest_Op<"relu_mask", [Pure]> {
   let summary = "Where a ReLU's output is positive, one bit per element";
   let description = [{

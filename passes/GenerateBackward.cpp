@@ -124,6 +124,11 @@ LogicalResult emitBackward(OpBuilder &b, func::FuncOp step, ArrayRef<Operation *
                     addGrad(x, b.create<ReluGradOp>(loc, relu.getOutput(), dy));
                     return true;
                   })
+                  .Case([&](ClipOp clip) {
+                    addGrad(x, b.create<ClipGradOp>(loc, clip.getOutput(), dy, clip.getMinAttr(),
+                                                    clip.getMaxAttr()));
+                    return true;
+                  })
                   .Case([&](AddOp add) {
                     addGrad(add.getLhs(), dy);
                     addGrad(add.getRhs(), dy);

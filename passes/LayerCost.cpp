@@ -9,7 +9,7 @@ using namespace mest;
 WeightInfo mest::getWeightInfo(Operation *layer) {
   WeightInfo info;
   if (auto conv = dyn_cast<Conv2dOp>(layer)) {
-    info.shape = {static_cast<int64_t>(conv.getOutChannels()), conv.getInChannels(), conv.getKernel()[0],
+    info.shape = {static_cast<int64_t>(conv.getOutChannels()), conv.getFilterChannels(), conv.getKernel()[0],
                   conv.getKernel()[1]};
     info.sparsity = conv.getSparsityOrDense();
   } else if (auto fc = dyn_cast<LinearOp>(layer)) {

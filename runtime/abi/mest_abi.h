@@ -13,7 +13,7 @@
 extern "C" {
 #endif
 
-#define MEST_ABI_VERSION 4
+#define MEST_ABI_VERSION 5
 
 enum mest_layer_kind { MEST_LAYER_CONV2D = 0, MEST_LAYER_LINEAR = 1, MEST_LAYER_BATCH_NORM = 2 };
 /* Values match mest::rt::Scheme and the dialect's Scheme enum. */
@@ -31,7 +31,7 @@ typedef struct mest_layer_desc {
   int32_t kind;              /* mest_layer_kind */
   int32_t scheme;            /* mest_scheme (batch norm: dense) */
   int64_t out_channels;      /* O (batch norm: C) */
-  int64_t in_channels;       /* I */
+  int64_t in_channels;       /* I: the input channels one filter sees (C / groups) */
   int64_t kernel_h, kernel_w;
   int64_t in_h, in_w, out_h, out_w; /* activation planes (1 x 1 for linear layers) */
   int32_t stride_h, stride_w, pad_h, pad_w;
@@ -44,6 +44,7 @@ typedef struct mest_layer_desc {
   int64_t state_offset;      /* where the layer's state starts in the state block */
   int64_t state_bytes;
   double bn_eps, bn_momentum;
+  int32_t groups;            /* conv2d: channel groups (1; C for depthwise); else 1 */
 } mest_layer_desc;
 
 /* The model's inference graph, for export (ONNX): nodes in execution order.
@@ -51,13 +52,14 @@ typedef struct mest_layer_desc {
 enum mest_graph_op {
   MEST_OP_CONV2D = 0, MEST_OP_LINEAR = 1, MEST_OP_BATCH_NORM = 2, MEST_OP_RELU = 3,
   MEST_OP_ADD = 4, MEST_OP_MAX_POOL = 5, MEST_OP_AVG_POOL = 6, MEST_OP_GLOBAL_AVG_POOL = 7,
-  MEST_OP_FLATTEN = 8
+  MEST_OP_FLATTEN = 8, MEST_OP_CLIP = 9
 };
 typedef struct mest_graph_node {
   int32_t op;                /* mest_graph_op */
   int32_t inputs[2];         /* value numbers; -1 when absent */
   int32_t layer;             /* index into mest_model_desc.layers; -1 for non-layers */
   int32_t kernel[2], stride[2], pad[2]; /* pools: the window */
+  float params[2];           /* clip: the bounds (min, max) */
 } mest_graph_node;
 
 typedef struct mest_model_desc {

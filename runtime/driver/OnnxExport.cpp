@@ -168,7 +168,8 @@ std::string Exporter::run() {
         node("Conv", in, out,
              {ints("kernel_shape", {l->kernel_h, l->kernel_w}),
               ints("strides", {l->stride_h, l->stride_w}),
-              ints("pads", {l->pad_h, l->pad_w, l->pad_h, l->pad_w})});
+              ints("pads", {l->pad_h, l->pad_w, l->pad_h, l->pad_w}),
+              integer("group", l->groups)});
       }
       break;
     }
@@ -189,6 +190,11 @@ std::string Exporter::run() {
       break;
     }
     case MEST_OP_RELU: node("Relu", in, out, {}); break;
+    case MEST_OP_CLIP:  // opset 13: the bounds are inputs
+      initializer(out + ".min", {}, &g.params[0]);
+      initializer(out + ".max", {}, &g.params[1]);
+      node("Clip", {in[0], out + ".min", out + ".max"}, out, {});
+      break;
     case MEST_OP_ADD: node("Add", in, out, {}); break;
     case MEST_OP_MAX_POOL: case MEST_OP_AVG_POOL:
       node(g.op == MEST_OP_MAX_POOL ? "MaxPool" : "AveragePool", in, out,

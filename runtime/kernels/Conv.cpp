@@ -51,13 +51,13 @@ void conv2dForwardDense(const ConvGeom &g, const float *in, const float *w, cons
       for (int64_t oy = 0; oy < OH; ++oy)
         for (int64_t ox = 0; ox < OW; ++ox) {
           double acc = bias ? bias[o] : 0.0;
-          for (int64_t c = 0; c < g.C; ++c)
+          for (int64_t c = 0; c < g.FC(); ++c)
             for (int64_t r = 0; r < g.KH; ++r)
               for (int64_t s = 0; s < g.KW; ++s) {
                 int64_t iy = oy * g.SH - g.PH + r, ix = ox * g.SW - g.PW + s;
                 if (iy < 0 || iy >= g.H || ix < 0 || ix >= g.W) continue;
-                acc += double(in[((n * g.C + c) * g.H + iy) * g.W + ix]) *
-                       w[((o * g.C + c) * g.KH + r) * g.KW + s];
+                acc += double(in[((n * g.C + g.inChannel(o, c)) * g.H + iy) * g.W + ix]) *
+                       w[((o * g.FC() + c) * g.KH + r) * g.KW + s];
               }
           out[((n * g.O + o) * OH + oy) * OW + ox] = static_cast<float>(acc);
         }
@@ -71,13 +71,13 @@ void conv2dBackwardDataDense(const ConvGeom &g, const float *dout, const float *
       for (int64_t oy = 0; oy < OH; ++oy)
         for (int64_t ox = 0; ox < OW; ++ox) {
           float d = dout[((n * g.O + o) * OH + oy) * OW + ox];
-          for (int64_t c = 0; c < g.C; ++c)
+          for (int64_t c = 0; c < g.FC(); ++c)
             for (int64_t r = 0; r < g.KH; ++r)
               for (int64_t s = 0; s < g.KW; ++s) {
                 int64_t iy = oy * g.SH - g.PH + r, ix = ox * g.SW - g.PW + s;
                 if (iy < 0 || iy >= g.H || ix < 0 || ix >= g.W) continue;
-                din[((n * g.C + c) * g.H + iy) * g.W + ix] +=
-                    d * w[((o * g.C + c) * g.KH + r) * g.KW + s];
+                din[((n * g.C + g.inChannel(o, c)) * g.H + iy) * g.W + ix] +=
+                    d * w[((o * g.FC() + c) * g.KH + r) * g.KW + s];
               }
         }
 }
@@ -86,7 +86,7 @@ void conv2dBackwardWeightDense(const ConvGeom &g, const float *in, const float *
                                float *dbias) {
   const int64_t OH = g.OH(), OW = g.OW();
   for (int64_t o = 0; o < g.O; ++o)
-    for (int64_t c = 0; c < g.C; ++c)
+    for (int64_t c = 0; c < g.FC(); ++c)
       for (int64_t r = 0; r < g.KH; ++r)
         for (int64_t s = 0; s < g.KW; ++s) {
           double acc = 0.0;
@@ -95,10 +95,10 @@ void conv2dBackwardWeightDense(const ConvGeom &g, const float *in, const float *
               for (int64_t ox = 0; ox < OW; ++ox) {
                 int64_t iy = oy * g.SH - g.PH + r, ix = ox * g.SW - g.PW + s;
                 if (iy < 0 || iy >= g.H || ix < 0 || ix >= g.W) continue;
-                acc += double(in[((n * g.C + c) * g.H + iy) * g.W + ix]) *
+                acc += double(in[((n * g.C + g.inChannel(o, c)) * g.H + iy) * g.W + ix]) *
                        dout[((n * g.O + o) * OH + oy) * OW + ox];
               }
-          dw[((o * g.C + c) * g.KH + r) * g.KW + s] = static_cast<float>(acc);
+          dw[((o * g.FC() + c) * g.KH + r) * g.KW + s] = static_cast<float>(acc);
         }
   biasGrad(g, dout, dbias);
 }
@@ -113,7 +113,8 @@ void conv2dForward(const ConvGeom &g, const float *in, const CompressedWeights &
   w.forEachActiveWeight([&](int64_t o, int64_t c, int64_t r, int64_t s, int64_t v) {
     const float wv = w.values[v];
     forEachTap(g, r, s, [&](int64_t n, int64_t oy, int64_t ox, int64_t iy, int64_t ix) {
-      out[((n * g.O + o) * OH + oy) * OW + ox] += wv * in[((n * g.C + c) * g.H + iy) * g.W + ix];
+      out[((n * g.O + o) * OH + oy) * OW + ox] +=
+          wv * in[((n * g.C + g.inChannel(o, c)) * g.H + iy) * g.W + ix];
     });
   });
 }
@@ -125,7 +126,8 @@ void conv2dBackwardData(const ConvGeom &g, const float *dout, const CompressedWe
   w.forEachActiveWeight([&](int64_t o, int64_t c, int64_t r, int64_t s, int64_t v) {
     const float wv = w.values[v];
     forEachTap(g, r, s, [&](int64_t n, int64_t oy, int64_t ox, int64_t iy, int64_t ix) {
-      din[((n * g.C + c) * g.H + iy) * g.W + ix] += wv * dout[((n * g.O + o) * OH + oy) * OW + ox];
+      din[((n * g.C + g.inChannel(o, c)) * g.H + iy) * g.W + ix] +=
+          wv * dout[((n * g.O + o) * OH + oy) * OW + ox];
     });
   });
 }
@@ -136,7 +138,7 @@ void conv2dBackwardWeight(const ConvGeom &g, const float *in, const float *dout,
   w.forEachActiveWeight([&](int64_t o, int64_t c, int64_t r, int64_t s, int64_t v) {
     double acc = 0.0;
     forEachTap(g, r, s, [&](int64_t n, int64_t oy, int64_t ox, int64_t iy, int64_t ix) {
-      acc += double(in[((n * g.C + c) * g.H + iy) * g.W + ix]) *
+      acc += double(in[((n * g.C + g.inChannel(o, c)) * g.H + iy) * g.W + ix]) *
              dout[((n * g.O + o) * OH + oy) * OW + ox];
     });
     w.grads[v] = static_cast<float>(acc);

@@ -17,15 +17,21 @@
 namespace mest::rt {
 
 /// Geometry of a 2-D convolution (a linear layer is N x C x 1 x 1 with a 1x1 kernel).
+/// With G groups, filter o sees the FC() = C / G input channels of its group
+/// o / (O / G), from channel (o / (O / G)) * FC() on (G = C = O: depthwise).
 struct ConvGeom {
   int64_t N = 1, C = 1, H = 1, W = 1;  // input
   int64_t O = 1, KH = 1, KW = 1;        // output channels, kernel
   int64_t SH = 1, SW = 1, PH = 0, PW = 0;
+  int64_t G = 1;                        // groups (dividing C and O)
+  int64_t FC() const { return C / G; }  // input channels of one filter
+  /// The input channel that channel c of filter o's weights reads.
+  int64_t inChannel(int64_t o, int64_t c) const { return o / (O / G) * FC() + c; }
   int64_t OH() const { return (H + 2 * PH - KH) / SH + 1; }
   int64_t OW() const { return (W + 2 * PW - KW) / SW + 1; }
   int64_t inSize() const { return N * C * H * W; }
   int64_t outSize() const { return N * O * OH() * OW(); }
-  WeightShape weightShape() const { return {O, C, KH, KW}; }
+  WeightShape weightShape() const { return {O, FC(), KH, KW}; }
   static ConvGeom linear(int64_t n, int64_t in, int64_t out) {
     ConvGeom g;
     g.N = n, g.C = in, g.O = out;
@@ -33,7 +39,7 @@ struct ConvGeom {
   }
 };
 
-// Convolution with dense weights [O, C, KH, KW] (the independent oracle).
+// Convolution with dense weights [O, C / G, KH, KW] (the independent oracle).
 void conv2dForwardDense(const ConvGeom &g, const float *in, const float *w, const float *bias,
                         float *out);
 void conv2dBackwardDataDense(const ConvGeom &g, const float *dout, const float *w, float *din);

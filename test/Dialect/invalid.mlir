@@ -647,3 +647,27 @@ func.func @m(%x: tensor<2x4x8x8xf32>) -> tensor<2x8x8x8xf32> {
   %0 = mest.conv2d @c(%x) {out_channels = 8 : i64, kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>, mest.kernel = #mest.kernel<forward = padded, backward_data = padded, backward_weight = padded, order = weight, vector_width = 8, registers = 12, tile_filters = 1, tile_vectors = 2, data_tile_channels = 1, data_tile_vectors = 2, gradient_registers = 10, weight_tile_filters = 16, scratch_bytes = 4096>} : tensor<2x4x8x8xf32> -> tensor<2x8x8x8xf32>
   return %0 : tensor<2x8x8x8xf32>
 }
+
+// -----
+
+func.func @groups_divide(%x: tensor<1x6x8x8xf32>) -> tensor<1x4x6x6xf32> {
+  // expected-error @+1 {{groups 4 must divide the 6 input and the 4 output channels}}
+  %0 = mest.conv2d @c(%x) {out_channels = 4 : i64, kernel = array<i64: 3, 3>, groups = 4 : i64} : tensor<1x6x8x8xf32> -> tensor<1x4x6x6xf32>
+  return %0 : tensor<1x4x6x6xf32>
+}
+
+// -----
+
+func.func @grouped_pattern(%x: tensor<1x8x8x8xf32>) -> tensor<1x8x6x6xf32> {
+  // expected-error @+1 {{'pattern' sparsity does not apply to a grouped convolution (groups = 8); it takes dense or unstructured}}
+  %0 = mest.conv2d @c(%x) {out_channels = 8 : i64, kernel = array<i64: 3, 3>, groups = 8 : i64, sparsity = #mest.sparsity<pattern, target = 0.9>} : tensor<1x8x8x8xf32> -> tensor<1x8x6x6xf32>
+  return %0 : tensor<1x8x6x6xf32>
+}
+
+// -----
+
+func.func @clip_bounds(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> {
+  // expected-error @+1 {{bounds must be finite floats with min <= max, got [6.0, 0.0]}}
+  %0 = mest.clip %x {min = 6.0, max = 0.0} : tensor<1x4x8x8xf32>
+  return %0 : tensor<1x4x8x8xf32>
+}

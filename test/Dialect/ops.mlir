@@ -17,8 +17,12 @@ func.func @every_op(%x: tensor<2x3x8x8xf32>) -> tensor<2x10xf32> attributes {mes
   %4 = mest.batch_norm @bn2(%3) {eps = 1.0e-3 : f64, momentum = 0.0 : f64} : tensor<2x8x8x8xf32>
   // CHECK: mest.add %{{.*}}, %{{.*}} : tensor<2x8x8x8xf32>
   %5 = mest.add %4, %2 : tensor<2x8x8x8xf32>
+  // CHECK: mest.conv2d @depthwise(%{{.*}}) {groups = 8 : i64, kernel = array<i64: 3, 3>, out_channels = 8 : i64, padding = array<i64: 1, 1>} : tensor<2x8x8x8xf32> -> tensor<2x8x8x8xf32>
+  %dw = mest.conv2d @depthwise(%5) {out_channels = 8 : i64, kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>, groups = 8 : i64} : tensor<2x8x8x8xf32> -> tensor<2x8x8x8xf32>
+  // CHECK: mest.clip %{{.*}} {max = 6.000000e+00 : f64, min = 0.000000e+00 : f64} : tensor<2x8x8x8xf32>
+  %c6 = mest.clip %dw {min = 0.0, max = 6.0} : tensor<2x8x8x8xf32>
   // CHECK: mest.conv2d @down(%{{.*}}) {kernel = array<i64: 1, 1>, out_channels = 16 : i64, sparsity = #mest.sparsity<unstructured, target = 0.5>, stride = array<i64: 2, 2>} : tensor<2x8x8x8xf32> -> tensor<2x16x4x4xf32>
-  %6 = mest.conv2d @down(%5) {out_channels = 16 : i64, kernel = array<i64: 1, 1>, stride = array<i64: 2, 2>, sparsity = #mest.sparsity<unstructured, target = 0.5>} : tensor<2x8x8x8xf32> -> tensor<2x16x4x4xf32>
+  %6 = mest.conv2d @down(%c6) {out_channels = 16 : i64, kernel = array<i64: 1, 1>, stride = array<i64: 2, 2>, sparsity = #mest.sparsity<unstructured, target = 0.5>} : tensor<2x8x8x8xf32> -> tensor<2x16x4x4xf32>
   // CHECK: mest.max_pool2d %{{.*}} {kernel = array<i64: 2, 2>} : tensor<2x16x4x4xf32> -> tensor<2x16x2x2xf32>
   %7 = mest.max_pool2d %6 {kernel = array<i64: 2, 2>} : tensor<2x16x4x4xf32> -> tensor<2x16x2x2xf32>
   // CHECK: mest.avg_pool2d %{{.*}} {kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>, stride = array<i64: 1, 1>}

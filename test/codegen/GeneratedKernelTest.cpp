@@ -27,6 +27,9 @@ extern "C" {
                                         float);
 MEST_KERNELS(dense3x3)
 MEST_KERNELS(dense_tiles)
+MEST_KERNELS(depthwise_s1)
+MEST_KERNELS(grouped_unstructured)
+MEST_KERNELS(depthwise_s2)
 MEST_KERNELS(pattern_s1)
 MEST_KERNELS(unstructured_s2)
 MEST_KERNELS(block_p0)
@@ -52,14 +55,16 @@ struct Kernels {
 const std::map<std::string, Kernels> kKernels = {
     ENTRY(dense3x3),         ENTRY(dense_tiles), ENTRY(pattern_s1),  ENTRY(unstructured_s2), ENTRY(block_p0),
     ENTRY(channel_5x5),      ENTRY(pattern_s2),  ENTRY(unstructured_1x1), ENTRY(block_5x5),
-    ENTRY(fc_block),         ENTRY(fc_unstructured), ENTRY(fc_dense)};
+    ENTRY(fc_block),         ENTRY(fc_unstructured), ENTRY(fc_dense),
+    ENTRY(depthwise_s1),     ENTRY(grouped_unstructured), ENTRY(depthwise_s2)};
 
 /// Input geometry of each layer in kernels-model.mlir (N = 3).
 ConvGeom geometry(const std::string &name) {
-  auto g = [](int64_t C, int64_t H, int64_t W, int64_t O, int64_t K, int64_t S, int64_t P) {
+  auto g = [](int64_t C, int64_t H, int64_t W, int64_t O, int64_t K, int64_t S, int64_t P,
+              int64_t G = 1) {
     ConvGeom c;
     c.N = 3, c.C = C, c.H = H, c.W = W, c.O = O, c.KH = c.KW = K, c.SH = c.SW = S;
-    c.PH = c.PW = P;
+    c.PH = c.PW = P, c.G = G;
     return c;
   };
   static const std::map<std::string, ConvGeom> table = {
@@ -68,7 +73,9 @@ ConvGeom geometry(const std::string &name) {
       {"unstructured_s2", g(12, 9, 37, 8, 3, 2, 1)}, {"block_p0", g(8, 5, 19, 8, 3, 1, 0)},
       {"channel_5x5", g(8, 3, 17, 12, 5, 1, 2)},    {"pattern_s2", g(12, 3, 17, 16, 3, 2, 1)},
       {"unstructured_1x1", g(16, 2, 9, 20, 1, 1, 0)}, {"block_5x5", g(20, 2, 9, 8, 5, 1, 2)},
-      {"fc_block", ConvGeom::linear(3, 8, 12)},     {"fc_unstructured", ConvGeom::linear(3, 12, 7)},
+      {"depthwise_s1", g(8, 9, 37, 8, 3, 1, 1, 8)}, {"grouped_unstructured", g(8, 9, 37, 8, 3, 1, 1, 2)},
+      {"depthwise_s2", g(8, 2, 9, 16, 3, 2, 1, 8)},
+      {"fc_block", ConvGeom::linear(3, 16, 12)},     {"fc_unstructured", ConvGeom::linear(3, 12, 7)},
       {"fc_dense", ConvGeom::linear(3, 7, 5)}};
   return table.at(name);
 }
@@ -99,7 +106,7 @@ TEST_CASE("generated kernels equal the reference kernels", "[codegen]") {
   StateBlock state;
   const mest_model_desc *desc = state.desc;
   REQUIRE(desc->abi_version == MEST_ABI_VERSION);
-  REQUIRE(desc->num_layers == 12);
+  REQUIRE(desc->num_layers == 15);
   Rng rng(2024);
   for (int seed = 0; seed < 3; ++seed) {  // three random masks per layer
     for (int i = 0; i < desc->num_layers; ++i) {
@@ -107,7 +114,8 @@ TEST_CASE("generated kernels equal the reference kernels", "[codegen]") {
       INFO("layer " << d.name << " seed " << seed);
       ConvGeom g = geometry(d.name);
       REQUIRE(g.O == d.out_channels);
-      REQUIRE(g.C == d.in_channels);
+      REQUIRE(g.FC() == d.in_channels);
+      REQUIRE(g.G == d.groups);
       CompressedWeights w(weightSpecOf(d), state.bytes + d.state_offset);
       MutationScratch scratch({&w});
       initialize(w, 1.0, rng, scratch);

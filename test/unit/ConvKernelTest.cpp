@@ -20,6 +20,11 @@ ConvGeom geom(int64_t n, int64_t c, int64_t h, int64_t w, int64_t o, int64_t k, 
   return g;
 }
 
+ConvGeom grouped(ConvGeom g, int64_t groups) {
+  g.G = groups;
+  return g;
+}
+
 std::vector<Case> cases() {
   std::vector<Case> out;
   // Odd sizes, stride 2, padding 0 and 1, channel counts not multiples of 8.
@@ -35,6 +40,13 @@ std::vector<Case> cases() {
     out.push_back({s, geom(3, 6, 4, 5, 12, 1, 1, 0), 0.5});
     out.push_back({s, ConvGeom::linear(5, 13, 8), 0.75});
   }
+  // Grouped: depthwise (stride 1 and 2, two filters per channel) and 3 groups.
+  for (Scheme s : {Scheme::Dense, Scheme::Unstructured}) {
+    const double t = s == Scheme::Dense ? 0.0 : 0.5;
+    out.push_back({s, grouped(geom(2, 6, 7, 9, 6, 3, 1, 1), 6), t});
+    out.push_back({s, grouped(geom(2, 4, 8, 7, 8, 3, 2, 1), 4), t});
+    out.push_back({s, grouped(geom(1, 9, 5, 6, 6, 3, 1, 0), 3), t});
+  }
   return out;
 }
 
@@ -46,7 +58,8 @@ TEST_CASE("compressed convolution equals the dense oracle on the densified weigh
   for (const Case &c : cases()) {
     const ConvGeom &g = c.g;
     INFO("scheme " << schemeName(c.scheme) << " C=" << g.C << " H=" << g.H << " W=" << g.W
-                   << " O=" << g.O << " k=" << g.KH << " stride=" << g.SH << " pad=" << g.PH);
+                   << " O=" << g.O << " k=" << g.KH << " stride=" << g.SH << " pad=" << g.PH
+                   << " groups=" << g.G);
     SparseLayer layer(makeSpec(c.scheme, g.weightShape(), c.target, c.target), rng);
     REQUIRE(layer.w.sparsity() >= c.target - 0.1);
     auto in = randomVector(g.inSize(), rng), dout = randomVector(g.outSize(), rng);
@@ -79,10 +92,12 @@ TEST_CASE("compressed convolution equals the dense oracle on the densified weigh
 TEST_CASE("compressed convolution gradients match central finite differences",
           "[kernels][conv][gradcheck]") {
   Rng rng(11);
-  for (Scheme s : {Scheme::Dense, Scheme::Unstructured, Scheme::Channel, Scheme::Block,
-                   Scheme::Pattern}) {
-    INFO("scheme " << schemeName(s));
-    ConvGeom g = geom(2, 5, 5, 6, 8, 3, 2, 1);
+  const std::pair<Scheme, int64_t> layers[] = {  // scheme, groups
+      {Scheme::Dense, 1},  {Scheme::Unstructured, 1}, {Scheme::Channel, 1}, {Scheme::Block, 1},
+      {Scheme::Pattern, 1}, {Scheme::Dense, 2},       {Scheme::Unstructured, 2}};
+  for (auto [s, groups] : layers) {
+    INFO("scheme " << schemeName(s) << " groups " << groups);
+    ConvGeom g = grouped(geom(2, groups == 1 ? 5 : 6, 5, 6, 8, 3, 2, 1), groups);
     SparseLayer layer(makeSpec(s, g.weightShape(), s == Scheme::Dense ? 0.0 : 0.7,
                                s == Scheme::Dense ? 0.0 : 0.7),
                       rng);
@@ -103,5 +118,46 @@ TEST_CASE("compressed convolution gradients match central finite differences",
             Approx(finiteDiff(loss, layer.w.values[v])).margin(2e-3).epsilon(2e-3));
     for (int64_t o = 0; o < g.O; ++o)
       CHECK(dbias[o] == Approx(finiteDiff(loss, bias[o])).margin(2e-3).epsilon(2e-3));
+  }
+}
+
+TEST_CASE("a grouped convolution is its groups' convolutions side by side",
+          "[kernels][conv]") {
+  // The groups' slices through the ungrouped dense oracle, copied in and out
+  // by hand: forward, input gradient and weight gradient.
+  Rng rng(13);
+  for (int64_t G : {2, 4}) {
+    ConvGeom g = geom(2, 4, 6, 7, 8, 3, 2, 1);
+    g.G = G;
+    ConvGeom one = g;  // one group, ungrouped
+    one.G = 1, one.C = g.C / G, one.O = g.O / G;
+    auto in = randomVector(g.inSize(), rng), w = randomVector(g.weightShape().numel(), rng);
+    auto dout = randomVector(g.outSize(), rng), bias = randomVector(g.O, rng);
+    std::vector<float> out(g.outSize()), din(g.inSize()), dw(w.size()), dbias(g.O);
+    conv2dForwardDense(g, in.data(), w.data(), bias.data(), out.data());
+    conv2dBackwardDataDense(g, dout.data(), w.data(), din.data());
+    conv2dBackwardWeightDense(g, in.data(), dout.data(), dw.data(), dbias.data());
+    const int64_t inPlane = g.H * g.W, outPlane = g.OH() * g.OW();
+    const int64_t wGroup = one.weightShape().numel();
+    for (int64_t k = 0; k < G; ++k) {
+      std::vector<float> x(one.inSize()), dy(one.outSize());
+      for (int64_t n = 0; n < g.N; ++n) {
+        std::copy_n(&in[(n * g.C + k * one.C) * inPlane], one.C * inPlane, &x[n * one.C * inPlane]);
+        std::copy_n(&dout[(n * g.O + k * one.O) * outPlane], one.O * outPlane,
+                    &dy[n * one.O * outPlane]);
+      }
+      std::vector<float> y(one.outSize()), dx(one.inSize()), dwk(wGroup), dbk(one.O);
+      conv2dForwardDense(one, x.data(), &w[k * wGroup], &bias[k * one.O], y.data());
+      conv2dBackwardDataDense(one, dy.data(), &w[k * wGroup], dx.data());
+      conv2dBackwardWeightDense(one, x.data(), dy.data(), dwk.data(), dbk.data());
+      for (int64_t n = 0; n < g.N; ++n) {
+        CHECK(maxRelError(&out[(n * g.O + k * one.O) * outPlane], &y[n * one.O * outPlane],
+                          one.O * outPlane) < 1e-6);
+        CHECK(maxRelError(&din[(n * g.C + k * one.C) * inPlane], &dx[n * one.C * inPlane],
+                          one.C * inPlane) < 1e-6);
+      }
+      CHECK(maxRelError(&dw[k * wGroup], dwk.data(), wGroup) < 1e-6);
+      CHECK(maxRelError(&dbias[k * one.O], dbk.data(), one.O) < 1e-6);
+    }
   }
 }

@@ -29,8 +29,8 @@ namespace {
 
 /// What `describe` prints for an unsupported node.
 constexpr const char *kSupported =
-    "mest imports Conv, BatchNormalization, Relu, Add, MaxPool, AveragePool, "
-    "GlobalAveragePool, Flatten, Reshape (to [N, C*H*W]), Gemm, MatMul (+ Add of a bias), "
+    "mest imports Conv (grouped too), BatchNormalization, Relu, Clip, Add, MaxPool, AveragePool, "
+    "GlobalAveragePool, ReduceMean (over H and W), Flatten, Reshape (to [N, C*H*W]), Gemm, MatMul (+ Add of a bias), "
     "Pad (in front of a Conv or pool), Identity, Dropout, and constant shape arithmetic "
     "(Constant, Shape, Gather, Unsqueeze, Squeeze, Concat, Slice, Transpose, Cast, "
     "ConstantOfShape, Add, Sub, Mul, Div)";
@@ -99,7 +99,7 @@ private:
 
   std::string layerName(const std::string &weight);
   SparsityAttr policyOf(const std::string &name, bool isConv, int64_t O, int64_t I, int64_t kh,
-                        int64_t kw);
+                        int64_t kw, int64_t groups = 1);
   void keep(const std::string &file, const Shape &shape, const std::vector<double> &values);
 
   void input();
@@ -184,7 +184,7 @@ std::string Importer::layerName(const std::string &weight) {
 }
 
 SparsityAttr Importer::policyOf(const std::string &name, bool isConv, int64_t O, int64_t I,
-                                int64_t kh, int64_t kw) {
+                                int64_t kh, int64_t kw, int64_t groups) {
   bool inSparseSet = isConv ? nodeIndex != firstConv : nodeIndex != lastLinear;
   SparsityAttr sp = policies.of(name, inSparseSet);
   if (policies.overrides.count(name) || sp.isDense()) return sp;
@@ -193,6 +193,12 @@ SparsityAttr Importer::policyOf(const std::string &name, bool isConv, int64_t O,
   Scheme s = sp.getScheme();
   if (!isConv && (s == Scheme::pattern || s == Scheme::channel))
     why = "a linear layer takes dense, unstructured or block";
+  else if (groups > 1)
+    // Few weights per filter (9 in a depthwise 3x3): sparsity there saves little
+    // work and costs accuracy, as the MEST setup keeps them; --override can
+    // still make one unstructured.
+    why = "a grouped convolution (group=" + std::to_string(groups) +
+          ") stays dense by default; it takes dense or unstructured";
   else if (s == Scheme::pattern && (kh != 3 || kw != 3))
     why = "pattern needs a 3x3 kernel";
   else if (s == Scheme::block && (O % sp.getBlockRows() || (I * kh * kw) % sp.getBlockCols()))
@@ -396,6 +402,28 @@ void Importer::visit() {
     if (x.pending()) fail("a Pad feeds it; mest absorbs a Pad only into a Conv or pool");
     return define({b.create<ReluOp>(loc, x.value.getType(), x.value), x.shape});
   }
+  if (op == "Clip") {
+    const Activation &x = activation(0);
+    if (x.pending()) fail("a Pad feeds it; mest absorbs a Pad only into a Conv or pool");
+    // Opset 11 on: the bounds are optional constant inputs; before, attributes.
+    auto bound = [&](int i, const char *role, double otherwise) {
+      if (const Constant *c = optionalConstant(i, role)) {
+        if (c->numel() != 1) fail(std::string("the ") + role + " bound must be one value");
+        return c->values[0];
+      }
+      return double(floatAttribute(*node, role, float(otherwise)));
+    };
+    const double inf = std::numeric_limits<double>::infinity();
+    const double lo = bound(1, "min", -inf), hi = bound(2, "max", inf);
+    if (std::isnan(lo) || std::isnan(hi) || lo > hi)
+      fail("bounds [" + std::to_string(lo) + ", " + std::to_string(hi) + "] are not an interval");
+    if (lo == 0.0 && std::isinf(hi)) return define({b.create<ReluOp>(loc, x.value.getType(), x.value), x.shape});
+    if (std::isinf(lo) || std::isinf(hi))
+      fail("a one-sided clip other than max(x, 0); mest clips to finite bounds");
+    return define({b.create<ClipOp>(loc, x.value.getType(), x.value, b.getF64FloatAttr(lo),
+                                    b.getF64FloatAttr(hi)),
+                   x.shape});
+  }
   if (op == "Identity" || op == "Dropout") {
     Activation x = activation(0);
     poisonOtherOutputs(1, "the dropout mask, which an inference graph does not have");
@@ -408,6 +436,21 @@ void Importer::visit() {
       fail("expects a [N, C, H, W] activation, got " + shapeText(x.shape));
     Value v = b.create<GlobalAvgPool2dOp>(loc, f32({x.shape[0], x.shape[1]}), x.value);
     return define({v, {x.shape[0], x.shape[1], 1, 1}});
+  }
+  if (op == "ReduceMean") {  // x.mean([2, 3]): a global average pool
+    const Activation &x = activation(0);
+    if (x.pending()) fail("a Pad feeds it; mest absorbs a Pad only into a Conv or pool");
+    if (x.shape.size() != 4 || cast<RankedTensorType>(x.value.getType()).getRank() != 4)
+      fail("expects a [N, C, H, W] activation, got " + shapeText(x.shape));
+    std::vector<int64_t> axes = intsAttribute(*node, "axes");  // before opset 18
+    if (const Constant *a = optionalConstant(1, "axes")) axes = a->ints(what() + " axes");
+    for (int64_t &a : axes) a = a < 0 ? a + 4 : a;
+    std::sort(axes.begin(), axes.end());
+    if (axes != std::vector<int64_t>{2, 3})
+      fail("reduces axes " + shapeText(axes) + "; mest averages over H and W (axes 2, 3) only");
+    Value v = b.create<GlobalAvgPool2dOp>(loc, f32({x.shape[0], x.shape[1]}), x.value);
+    if (intAttribute(*node, "keepdims", 1)) return define({v, {x.shape[0], x.shape[1], 1, 1}});
+    return define({v, {x.shape[0], x.shape[1]}});
   }
   if (op == "Flatten") {
     const Activation &x = activation(0);
@@ -485,12 +528,14 @@ void Importer::conv() {
   const Constant *bias = optionalConstant(2, "bias");
   if (x.shape.size() != 4) fail("convolves a " + shapeText(x.shape) + " activation; mest convolves [N, C, H, W]");
   if (w.dims.size() != 4) fail("weight of rank " + std::to_string(w.dims.size()) + "; mest convolves in 2-D (weights [O, C, kh, kw])");
-  if (intAttribute(*node, "group", 1) != 1)
-    fail("group=" + std::to_string(intAttribute(*node, "group", 1)) + "; mest convolves with one group");
+  const int64_t groups = intAttribute(*node, "group", 1);
   const int64_t O = w.dims[0], C = w.dims[1], kh = w.dims[2], kw = w.dims[3];
   // Sizes of the unpadded input: a pending Pad adds to the conv's own padding.
   Shape in = {x.shape[0], x.shape[1], x.shape[2] - 2 * x.padH, x.shape[3] - 2 * x.padW};
-  if (C != in[1]) fail("weight " + shapeText(w.dims) + " expects " + std::to_string(C) + " input channels, the input has " + std::to_string(in[1]));
+  if (groups < 1 || in[1] % groups || O % groups)
+    fail("group=" + std::to_string(groups) + " must divide the " + std::to_string(in[1]) +
+         " input and the " + std::to_string(O) + " output channels");
+  if (C * groups != in[1]) fail("weight " + shapeText(w.dims) + " with group=" + std::to_string(groups) + " expects " + std::to_string(C * groups) + " input channels, the input has " + std::to_string(in[1]));
   std::vector<int64_t> k = intsAttribute(*node, "kernel_shape");
   if (!k.empty() && k != Shape{kh, kw}) fail("kernel_shape " + shapeText(k) + " differs from the weight's " + shapeText({kh, kw}));
   std::vector<int64_t> s = intsAttribute(*node, "strides");
@@ -502,11 +547,12 @@ void Importer::conv() {
   int64_t oh = (in[2] + 2 * ph - kh) / s[0] + 1, ow = (in[3] + 2 * pw - kw) / s[1] + 1;
   if (oh <= 0 || ow <= 0) fail("the kernel is larger than the padded input");
   std::string name = layerName(node->input(1));
-  SparsityAttr sp = policyOf(name, true, O, C, kh, kw);
+  SparsityAttr sp = policyOf(name, true, O, C, kh, kw, groups);
   Value y = b.create<Conv2dOp>(loc, f32({in[0], O, oh, ow}), x.value, b.getStringAttr(name),
                                b.getI64IntegerAttr(O), b.getDenseI64ArrayAttr({kh, kw}),
                                b.getDenseI64ArrayAttr({s[0], s[1]}), b.getDenseI64ArrayAttr({ph, pw}),
-                               b.getBoolAttr(bias != nullptr), sp.isDense() ? SparsityAttr() : sp);
+                               b.getBoolAttr(bias != nullptr), b.getI64IntegerAttr(groups),
+                               sp.isDense() ? SparsityAttr() : sp);
   keep(name + ".weight", w.dims, w.values);
   if (bias) keep(name + ".bias", {O}, bias->values);
   define({y, {in[0], O, oh, ow}});

@@ -124,10 +124,10 @@ void printLayers(ModuleOp module) {
     Operation *op = layer.getOperation();
     std::string policy = "-";
     if (auto c = llvm::dyn_cast<mest::Conv2dOp>(op)) {
-      auto in = c.getInput().getType();
       llvm::outs() << llvm::formatv("{0,-32} conv2d  {1}x{2}x{3}x{4}", layer.getLayerName(),
-                                    c.getOutChannels(), in.getDimSize(1), c.getKernel()[0],
+                                    c.getOutChannels(), c.getFilterChannels(), c.getKernel()[0],
                                     c.getKernel()[1]);
+      if (c.getGroups() > 1) llvm::outs() << " groups " << c.getGroups();
       mest::SparsityAttr sp = c.getSparsityOrDense();
       policy = sp.isDense() ? "dense" : llvm::formatv("{0} {1}", mest::stringifyScheme(sp.getScheme()), sp.getTargetSparsity()).str();
     } else if (auto l = llvm::dyn_cast<mest::LinearOp>(op)) {

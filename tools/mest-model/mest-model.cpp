@@ -88,7 +88,7 @@ public:
                              b.getI64IntegerAttr(out), b.getDenseI64ArrayAttr({k, k}),
                              b.getDenseI64ArrayAttr({stride, stride}),
                              b.getDenseI64ArrayAttr({pad, pad}), b.getBoolAttr(false),
-                             sp.isDense() ? SparsityAttr() : sp);
+                             b.getI64IntegerAttr(1), sp.isDense() ? SparsityAttr() : sp);
     return cur;
   }
   Value bn(StringRef name) {

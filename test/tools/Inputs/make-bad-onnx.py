@@ -34,7 +34,7 @@ cases = {
                                   *tail], {"w": w}),
     "weight-rank": model([conv(), *tail], {"w": np.ones((4, 1, 3), np.float32)}),
     "input-rank": model([conv(), *tail], {"w": w}, x_shape=(1, 8, 8)),
-    "group": model([conv(group=2), *tail], {"w": np.ones((4, 1, 3, 3), np.float32)},
+    "group": model([conv(group=3), *tail], {"w": np.ones((4, 1, 3, 3), np.float32)},
                    x_shape=(1, 2, 8, 8)),
     "asymmetric-pads": model([conv(pads=[0, 0, 1, 1]), *tail], {"w": w}),
     "dilations": model([conv(dilations=[2, 2]), *tail], {"w": w}),
