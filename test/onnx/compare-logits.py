@@ -1,12 +1,15 @@
 #!/usr/bin/python3
 """Compares mest's logits with references: PyTorch's (a .npy file) and OpenCV's
 DNN module running the ONNX file itself (an ONNX runtime independent of mest
-and of PyTorch). Usage: compare-logits.py MEST.npy IMAGES.npy MODEL.onnx [TORCH.npy]
-Passes when every reference is within 1e-4 relative error (of the largest logit)."""
+and of PyTorch). Usage: compare-logits.py MEST.npy IMAGES.npy MODEL.onnx [TORCH.npy [TOL]]
+Passes when every reference is within TOL (default 1e-4) relative error (of the
+largest logit)."""
 import sys
+import tempfile
 import cv2
 import numpy as np
 import onnx
+from onnx import helper, numpy_helper
 
 
 def rel(a, b):
@@ -17,9 +20,31 @@ mest = np.load(sys.argv[1])
 images = np.load(sys.argv[2]).astype(np.float32)
 # OpenCV fixes the batch when it reads the file (a symbolic one to 1): run
 # the images in chunks of the exported batch.
-graph_input = onnx.load(sys.argv[3]).graph.input[0]
+def opencv_readable(model):
+    """OpenCV 4.6 reads Clip only in its opset-6 form (bounds as attributes):
+    Clips whose bounds are initializers or Constant nodes are rewritten so;
+    nothing else changes."""
+    inits = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+    for n in model.graph.node:
+        if n.op_type == "Constant" and n.attribute and n.attribute[0].name == "value":
+            inits[n.output[0]] = numpy_helper.to_array(n.attribute[0].t)
+    for n in model.graph.node:
+        if n.op_type == "Clip" and len(n.input) > 1:
+            bounds = [float(inits[b]) if b else None for b in list(n.input[1:]) + [""] * (3 - len(n.input))]
+            del n.input[1:]
+            for name, v in zip(("min", "max"), bounds):
+                if v is not None:
+                    n.attribute.append(helper.make_attribute(name, v))
+    return model
+
+
+model = onnx.load(sys.argv[3])
+graph_input = model.graph.input[0]
 batch = graph_input.type.tensor_type.shape.dim[0].dim_value or 1
-net = cv2.dnn.readNetFromONNX(sys.argv[3])
+with tempfile.NamedTemporaryFile(suffix=".onnx") as f:
+    f.write(opencv_readable(model).SerializeToString())
+    f.flush()
+    net = cv2.dnn.readNetFromONNX(f.name)
 chunks = []
 for i in range(0, len(images), batch):
     x = images[i:i + batch]
@@ -29,6 +54,7 @@ for i in range(0, len(images), batch):
 refs = {"opencv": np.concatenate(chunks)}
 if len(sys.argv) > 4:
     refs["torch"] = np.load(sys.argv[4])
+tolerance = float(sys.argv[5]) if len(sys.argv) > 5 else 1e-4
 ok = True
 for name, ref in refs.items():
     if ref.shape != mest.shape:
@@ -37,5 +63,5 @@ for name, ref in refs.items():
         continue
     e = rel(mest, ref)
     print(f"{sys.argv[3]}: mest vs {name}: relative error {e:.3g}")
-    ok &= e <= 1e-4
+    ok &= e <= tolerance
 sys.exit(0 if ok else 1)

@@ -1,0 +1,58 @@
+#!/usr/bin/python3
+"""Writes the torchvision classification models the zoo tests import (run by
+hand; needs python3-torch and python3-torchvision, which `make test` does not
+install, so the outputs are committed): each model with random weights (seeded),
+at a small width (or depth) and 3x32x32 images so that the files stay small, batch-norm
+statistics and affine parameters far from the identity, exported in eval mode
+(batch norm folded into the convolutions) and with TrainingMode.PRESERVE
+(batch norm kept), plus four images and PyTorch's logits for them.
+Usage: make-torch-zoo.py OUTDIR [MODEL...]"""
+import sys
+import numpy as np
+import torch
+import torchvision
+from torchvision.models import regnet
+
+
+def regnet_small():
+    # regnet_x_400mf's design (X blocks: grouped 3x3 convs of group width 16)
+    # at a quarter of its depth and width.
+    params = regnet.BlockParams.from_init_params(depth=6, w_0=16, w_a=8.0, w_m=2.0,
+                                                 group_width=8)
+    return regnet.RegNet(params, num_classes=10)
+
+
+MODELS = {
+    "mobilenet_v2": lambda: torchvision.models.mobilenet_v2(num_classes=10, width_mult=0.25),
+    "regnet_x": regnet_small,
+    # x.mean([2, 3]) exports as ReduceMean.
+    "mnasnet": lambda: torchvision.models.MNASNet(0.25, num_classes=10),
+}
+
+
+def main(out, names):
+    for name in names or MODELS:
+        torch.manual_seed(7)
+        m = MODELS[name]()
+        for mod in m.modules():
+            if isinstance(mod, torch.nn.BatchNorm2d):
+                mod.running_mean.uniform_(-0.5, 0.5)
+                mod.running_var.uniform_(0.5, 2.0)
+                mod.weight.data.uniform_(0.5, 1.5)
+                mod.bias.data.uniform_(-0.3, 0.3)
+        m.eval()
+        x = torch.rand(4, 3, 32, 32)
+        with torch.no_grad():
+            logits = m(x)
+        np.save(f"{out}/{name}-images.npy", x.numpy())
+        np.save(f"{out}/{name}-logits.npy", logits.numpy())
+        torch.onnx.export(m, x[:2], f"{out}/{name}-eval.onnx", input_names=["image"],
+                          output_names=["logits"], dynamic_axes={"image": {0: "batch"}})
+        torch.onnx.export(m, x[:2], f"{out}/{name}-preserve.onnx", input_names=["image"],
+                          output_names=["logits"], training=torch.onnx.TrainingMode.PRESERVE,
+                          do_constant_folding=False)
+        print(name, sum(p.numel() for p in m.parameters()), "parameters")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2:])
