@@ -291,7 +291,7 @@ func::FuncOp StepLowering::flatKernel(StringRef kind, int64_t n, ValueRange oper
     } else if (kind == "relu_grad") {
       out = b.create<arith::SelectOp>(loc(), kb.positive(f.getArgument(0), i, w),
                                       ld(f.getArgument(1)), zero);
-    } else if (kind == "clip" || kind == "clip_grad") {
+    } else if (clips) {
       auto splat = [&](double v) -> Value {
         Value c = kb.f32(v);
         return w == 1 ? c : b.create<vector::BroadcastOp>(loc(), vt, c).getResult();
@@ -604,19 +604,15 @@ LogicalResult StepLowering::lowerOp(Operation *op, ArrayRef<Value> res) {
         b.create<func::CallOp>(loc(), flatKernel("relu", n, args), args);
         return success();
       })
-      .Case([&](ClipOp r) {
+      .Case<ClipOp, ClipGradOp>([&](auto r) {
+        const bool grad = isa<ClipGradOp>(r.getOperation());
         int64_t n = cast<ShapedType>(r.getType()).getNumElements();
-        SmallVector<Value> args{flat(mem(r.getInput())), flat(res[0])};
+        SmallVector<Value> args;
+        for (Value v : r->getOperands()) args.push_back(flat(mem(v)));
+        args.push_back(flat(res[0]));
         auto bounds = std::pair(r.getMin().convertToDouble(), r.getMax().convertToDouble());
-        b.create<func::CallOp>(loc(), flatKernel("clip", n, args, bounds), args);
-        return success();
-      })
-      .Case([&](ClipGradOp r) {
-        int64_t n = cast<ShapedType>(r.getType()).getNumElements();
-        SmallVector<Value> args{flat(mem(r.getOutput())), flat(mem(r.getOutputGrad())),
-                                flat(res[0])};
-        auto bounds = std::pair(r.getMin().convertToDouble(), r.getMax().convertToDouble());
-        b.create<func::CallOp>(loc(), flatKernel("clip_grad", n, args, bounds), args);
+        b.create<func::CallOp>(loc(), flatKernel(grad ? "clip_grad" : "clip", n, args, bounds),
+                               args);
         return success();
       })
       .Case([&](ReluGradOp r) {

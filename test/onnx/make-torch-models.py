@@ -12,6 +12,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from torch_exports import export_both, perturb_batch_norm
 
 
 class Block(nn.Module):
@@ -57,26 +58,14 @@ class Net(nn.Module):
 def main(out):
     torch.manual_seed(7)
     m = Net()
-    # Batch norm with statistics and affine parameters far from the identity,
-    # so that folding or dropping any of them shows in the logits.
-    for mod in m.modules():
-        if isinstance(mod, nn.BatchNorm2d):
-            c = mod.num_features
-            mod.running_mean.uniform_(-0.5, 0.5)
-            mod.running_var.uniform_(0.5, 2.0)
-            mod.weight.data.uniform_(0.5, 1.5)
-            mod.bias.data.uniform_(-0.3, 0.3)
+    perturb_batch_norm(m)
     m.eval()
     x = torch.rand(8, 1, 28, 28)
     with torch.no_grad():
         logits = m(x)
     np.save(f"{out}/images.npy", x.numpy())
     np.save(f"{out}/torch-logits.npy", logits.numpy())
-    torch.onnx.export(m, x[:2], f"{out}/torch-eval.onnx", input_names=["image"],
-                      output_names=["logits"], dynamic_axes={"image": {0: "batch"}})
-    torch.onnx.export(m, x[:2], f"{out}/torch-preserve.onnx", input_names=["image"],
-                      output_names=["logits"], training=torch.onnx.TrainingMode.PRESERVE,
-                      do_constant_folding=False)
+    export_both(m, x[:2], f"{out}/torch-eval.onnx", f"{out}/torch-preserve.onnx")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 import torchvision
 from torchvision.models import regnet
+from torch_exports import export_both, perturb_batch_norm
 
 
 def regnet_small():
@@ -34,23 +35,14 @@ def main(out, names):
     for name in names or MODELS:
         torch.manual_seed(7)
         m = MODELS[name]()
-        for mod in m.modules():
-            if isinstance(mod, torch.nn.BatchNorm2d):
-                mod.running_mean.uniform_(-0.5, 0.5)
-                mod.running_var.uniform_(0.5, 2.0)
-                mod.weight.data.uniform_(0.5, 1.5)
-                mod.bias.data.uniform_(-0.3, 0.3)
+        perturb_batch_norm(m)
         m.eval()
         x = torch.rand(4, 3, 32, 32)
         with torch.no_grad():
             logits = m(x)
         np.save(f"{out}/{name}-images.npy", x.numpy())
         np.save(f"{out}/{name}-logits.npy", logits.numpy())
-        torch.onnx.export(m, x[:2], f"{out}/{name}-eval.onnx", input_names=["image"],
-                          output_names=["logits"], dynamic_axes={"image": {0: "batch"}})
-        torch.onnx.export(m, x[:2], f"{out}/{name}-preserve.onnx", input_names=["image"],
-                          output_names=["logits"], training=torch.onnx.TrainingMode.PRESERVE,
-                          do_constant_folding=False)
+        export_both(m, x[:2], f"{out}/{name}-eval.onnx", f"{out}/{name}-preserve.onnx")
         print(name, sum(p.numel() for p in m.parameters()), "parameters")
 
 
