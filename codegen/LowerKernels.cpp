@@ -138,6 +138,8 @@ private:
   void callConvKernel(Operation *layer, StringRef dir, ValueRange args, bool bnRelu = false);
   void exportKernel(Operation *layer, StringRef dir);
   bool scratchOverrun = false;  // a kernel took more stack than its configuration says
+  Value activationBody(Activation kind, bool grad, std::pair<double, double> params, Value x,
+                       Value dy, int64_t w);
   func::FuncOp flatKernel(StringRef kind, int64_t n, ValueRange operands,
                           std::pair<double, double> bounds = {0.0, 0.0});
   func::FuncOp maskKernel(StringRef kind, int64_t n, ValueRange operands);
@@ -247,13 +249,70 @@ void StepLowering::exportKernel(Operation *layer, StringRef dir) {
 
 /// Elementwise kernels over flat arrays of n floats, parallel over chunks:
 /// relu(in, out), relu_grad(y, dy, dx), clip(in, out) and clip_grad(y, dy, dx)
-/// to `bounds`, add(a, b, out), copy(in, out); each operand f32 or compact
-/// (converted on load and store), as `operands` are.
+/// to `bounds` (min, max), the activations of mest.activation (sigmoid,
+/// hard_sigmoid, hard_swish, silu: (in, out); their _grad: (saved, dy, dx);
+/// the hard kinds' (alpha, beta) in `bounds`), add(a, b, out), copy(in, out);
+/// each operand f32 or compact (converted on load and store), as `operands` are.
+/// The arithmetic of mest.activation on a vector (or scalar, w = 1) `x`, or
+/// of its gradient from `x` = the saved value and `dy` (ActivationGradOp's
+/// formulas). exp is math.exp, expanded to a vector polynomial before the
+/// conversion to LLVM (buildLowerToLLVMPipeline).
+Value StepLowering::activationBody(Activation kind, bool grad, std::pair<double, double> params,
+                                   Value x, Value dy, int64_t w) {
+  auto c = [&](double v) -> Value {
+    Value s = kb.f32(v);
+    return w == 1 ? s
+                  : b.create<vector::BroadcastOp>(loc(), VectorType::get({w}, b.getF32Type()), s)
+                        .getResult();
+  };
+  auto add = [&](Value p, Value q) { return b.create<arith::AddFOp>(loc(), p, q).getResult(); };
+  auto sub = [&](Value p, Value q) { return b.create<arith::SubFOp>(loc(), p, q).getResult(); };
+  auto mul = [&](Value p, Value q) { return b.create<arith::MulFOp>(loc(), p, q).getResult(); };
+  auto sigmoid = [&](Value v) -> Value {
+    Value e = b.create<math::ExpOp>(loc(), b.create<arith::NegFOp>(loc(), v));
+    return b.create<arith::DivFOp>(loc(), c(1.0), add(c(1.0), e));
+  };
+  auto inside = [&](Value v) -> Value {  // 0 < v < 1
+    return b.create<arith::AndIOp>(
+        loc(), b.create<arith::CmpFOp>(loc(), arith::CmpFPredicate::OGT, v, c(0.0)),
+        b.create<arith::CmpFOp>(loc(), arith::CmpFPredicate::OLT, v, c(1.0)));
+  };
+  const Value alpha = c(params.first), beta = c(params.second);
+  auto line = [&](Value v) { return b.create<math::FmaOp>(loc(), alpha, v, beta).getResult(); };
+  auto clamp01 = [&](Value v) -> Value {
+    return b.create<arith::MinimumFOp>(loc(), b.create<arith::MaximumFOp>(loc(), v, c(0.0)),
+                                       c(1.0));
+  };
+  switch (kind) {
+  case Activation::sigmoid:
+    return grad ? mul(dy, mul(x, sub(c(1.0), x))) : sigmoid(x);
+  case Activation::hard_sigmoid:
+    if (!grad) return clamp01(line(x));
+    return b.create<arith::SelectOp>(loc(), inside(x), mul(dy, alpha), c(0.0));
+  case Activation::hard_swish: {
+    Value t = line(x), h = clamp01(t);
+    if (!grad) return mul(x, h);
+    Value slope = b.create<arith::SelectOp>(loc(), inside(t), mul(alpha, x), c(0.0));
+    return mul(dy, add(h, slope));
+  }
+  case Activation::silu: {
+    Value s = sigmoid(x);
+    if (!grad) return mul(x, s);
+    return mul(dy, mul(s, add(c(1.0), mul(x, sub(c(1.0), s)))));
+  }
+  }
+  llvm_unreachable("an activation kind");
+}
+
 func::FuncOp StepLowering::flatKernel(StringRef kind, int64_t n, ValueRange operands,
                                       std::pair<double, double> bounds) {
   const bool clips = kind == "clip" || kind == "clip_grad";
+  const bool grad = kind.ends_with("_grad");
+  const StringRef activation = grad ? kind.drop_back(5) : kind;
+  const std::optional<Activation> act = symbolizeActivation(activation);
+  const bool hard = act == Activation::hard_sigmoid || act == Activation::hard_swish;
   std::string name = ("mest_k_" + kind + "_" + Twine(n)).str(), types;
-  if (clips) {  // the bounds' f32 bits name the kernel
+  if (clips || hard) {  // the parameters' f32 bits name the kernel
     float lo = float(bounds.first), hi = float(bounds.second);
     uint32_t l, h;
     std::memcpy(&l, &lo, 4), std::memcpy(&h, &hi, 4);
@@ -305,6 +364,9 @@ func::FuncOp StepLowering::flatKernel(StringRef kind, int64_t n, ValueRange oper
             b.create<arith::CmpFOp>(loc(), arith::CmpFPredicate::OLT, x, hi));
         out = b.create<arith::SelectOp>(loc(), inside, ld(f.getArgument(1)), zero);
       }
+    } else if (act) {
+      out = activationBody(*act, grad, bounds, ld(f.getArgument(0)),
+                           grad ? ld(f.getArgument(1)) : Value(), w);
     } else if (kind == "copy") {
       out = ld(f.getArgument(0));
     } else {
@@ -613,6 +675,37 @@ LogicalResult StepLowering::lowerOp(Operation *op, ArrayRef<Value> res) {
         auto bounds = std::pair(r.getMin().convertToDouble(), r.getMax().convertToDouble());
         b.create<func::CallOp>(loc(), flatKernel(grad ? "clip_grad" : "clip", n, args, bounds),
                                args);
+        return success();
+      })
+      .Case<ActivationOp, ActivationGradOp>([&](auto r) {
+        const bool grad = isa<ActivationGradOp>(r.getOperation());
+        int64_t n = cast<ShapedType>(r.getType()).getNumElements();
+        SmallVector<Value> args;
+        for (Value v : r->getOperands()) args.push_back(flat(mem(v)));
+        args.push_back(flat(res[0]));
+        std::pair<double, double> params{0.0, 0.0};
+        if (r.getAlpha()) params = {r.getAlpha()->convertToDouble(), r.getBeta()->convertToDouble()};
+        std::string kind = stringifyActivation(r.getKind()).str() + (grad ? "_grad" : "");
+        b.create<func::CallOp>(loc(), flatKernel(kind, n, args, params), args);
+        return success();
+      })
+      .Case<ScaleChannelsOp, ScaleChannelsGradOp>([&](auto r) {
+        const bool grad = isa<ScaleChannelsGradOp>(r.getOperation());
+        const std::array<int64_t, 3> shape = nchw(r->getOperand(0));
+        const int64_t N = shape[0], C = shape[1], HW = shape[2];
+        std::string key =
+            llvm::formatv("{0}:{1},{2},{3},{4}", grad ? "scale_grad" : "scale", N, C, HW,
+                          vectorWidth)
+                .str();
+        func::FuncOp f = generated(key, grad ? "scale_channels_grad" : "scale_channels",
+                                   [&](StringRef name) {
+                                     return grad ? buildScaleChannelsGrad(b, loc(), N, C, HW,
+                                                                          vectorWidth, name)
+                                                 : buildScaleChannels(b, loc(), N, C, HW,
+                                                                      vectorWidth, name);
+                                   });
+        callGenerated(f, {flat(mem(r->getOperand(0))), flat(mem(r->getOperand(1))),
+                          flat(res[0])});
         return success();
       })
       .Case([&](ReluGradOp r) {

@@ -43,6 +43,17 @@ std::string cComment(StringRef s) {
 }
 } // namespace
 
+/// The graph-node op of a mest.activation.
+static StringRef activationNode(mest::ActivationOp op) {
+  switch (op.getKind()) {
+  case mest::Activation::sigmoid: return "SIGMOID";
+  case mest::Activation::hard_sigmoid: return "HARD_SIGMOID";
+  case mest::Activation::hard_swish: return "HARD_SWISH";
+  case mest::Activation::silu: return "SILU";
+  }
+  llvm_unreachable("an activation kind");
+}
+
 FailureOr<std::string> mest::writeModelHeader(ModuleOp planned, uint64_t fingerprint) {
   func::FuncOp model;
   int64_t arena = 0, inferArena = 0, scratch = 0;
@@ -132,6 +143,8 @@ FailureOr<std::string> mest::writeModelHeader(ModuleOp planned, uint64_t fingerp
                      : isa<BatchNormOp>(op)       ? "BATCH_NORM"
                      : isa<ReluOp>(op)            ? "RELU"
                      : isa<ClipOp>(op)            ? "CLIP"
+                     : isa<ActivationOp>(op)      ? activationNode(cast<ActivationOp>(op))
+                     : isa<ScaleChannelsOp>(op)   ? "SCALE_CHANNELS"
                      : isa<AddOp>(op)             ? "ADD"
                      : isa<MaxPool2dOp>(op)       ? "MAX_POOL"
                      : isa<AvgPool2dOp>(op)       ? "AVG_POOL"
@@ -153,6 +166,8 @@ FailureOr<std::string> mest::writeModelHeader(ModuleOp planned, uint64_t fingerp
     double params[2] = {0.0, 0.0};
     if (auto clip = dyn_cast<ClipOp>(op))
       params[0] = clip.getMin().convertToDouble(), params[1] = clip.getMax().convertToDouble();
+    if (auto act = dyn_cast<ActivationOp>(op); act && act.getAlpha())
+      params[0] = act.getAlpha()->convertToDouble(), params[1] = act.getBeta()->convertToDouble();
     ns << llvm::formatv("  {{MEST_OP_{0}, {{{1}, {2}}, {3}, {{{4}, {5}}, {{{6}, {7}}, {{{8}, {9}}, "
                         "{{{10}f, {11}f}},\n",
                         kind, in[0], in[1], layer, win[0], win[1], win[2], win[3], win[4], win[5],

@@ -44,6 +44,43 @@ func::FuncOp mest::codegen::buildGlobalAvgPoolBackward(OpBuilder &b, Location lo
   return f;
 }
 
+func::FuncOp mest::codegen::buildScaleChannels(OpBuilder &b, Location loc, int64_t N, int64_t C,
+                                               int64_t HW, int64_t vw, StringRef name) {
+  OpBuilder::InsertionGuard guard(b);
+  func::FuncOp f = beginKernel(
+      b, loc, name, {flatArray(b, N * C * HW), flatArray(b, N * C), flatArray(b, N * C * HW)});
+  KernelBuilder kb(b, loc);
+  VectorLoops v(kb, vw);
+  kb.parallelLoop(kb.idx(0), kb.idx(N * C), [&](Value p) {
+    Value s = kb.load(f.getArgument(1), p);
+    v.each(kb.mul(p, kb.idx(HW)), HW, [&](Value i, int64_t w) {
+      v.store(b.create<arith::MulFOp>(loc, v.load(f.getArgument(0), i, w), v.splat(s, w)),
+              f.getArgument(2), i, w);
+    });
+  });
+  b.create<func::ReturnOp>(loc);
+  return f;
+}
+
+func::FuncOp mest::codegen::buildScaleChannelsGrad(OpBuilder &b, Location loc, int64_t N,
+                                                   int64_t C, int64_t HW, int64_t vw,
+                                                   StringRef name) {
+  OpBuilder::InsertionGuard guard(b);
+  func::FuncOp f = beginKernel(
+      b, loc, name, {flatArray(b, N * C * HW), flatArray(b, N * C * HW), flatArray(b, N * C)});
+  KernelBuilder kb(b, loc);
+  VectorLoops v(kb, vw);
+  kb.parallelLoop(kb.idx(0), kb.idx(N * C), [&](Value p) {
+    auto s = v.reduce(kb.mul(p, kb.idx(HW)), HW, 1, [&](Value i, int64_t w, ValueRange a) {
+      return SmallVector<Value>{b.create<math::FmaOp>(loc, v.load(f.getArgument(0), i, w),
+                                                      v.load(f.getArgument(1), i, w), a[0])};
+    });
+    kb.store(s[0], f.getArgument(2), p);
+  });
+  b.create<func::ReturnOp>(loc);
+  return f;
+}
+
 std::string PoolGeometry::key() const {
   return llvm::formatv("{0},{1},{2},{3},{4},{5},{6},{7},{8},{9}{10}", N, C, H, W, KH, KW, SH, SW,
                        PH, PW, KernelBuilder::typesKey({inElem, outElem}))

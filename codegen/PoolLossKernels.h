@@ -23,6 +23,16 @@ mlir::func::FuncOp buildGlobalAvgPoolForward(mlir::OpBuilder &b, mlir::Location 
 mlir::func::FuncOp buildGlobalAvgPoolBackward(mlir::OpBuilder &b, mlir::Location loc, int64_t N,
                                               int64_t C, int64_t HW, int64_t vectorWidth,
                                               llvm::StringRef name);
+/// (in[N*C*HW], scale[N*C], out[N*C*HW]): each plane times its scale
+/// (mest.scale_channels; also the input gradient, from dout).
+mlir::func::FuncOp buildScaleChannels(mlir::OpBuilder &b, mlir::Location loc, int64_t N,
+                                      int64_t C, int64_t HW, int64_t vectorWidth,
+                                      llvm::StringRef name);
+/// (in[N*C*HW], dout[N*C*HW], dscale[N*C]): each plane's dot product of in
+/// and dout (mest.scale_channels_grad).
+mlir::func::FuncOp buildScaleChannelsGrad(mlir::OpBuilder &b, mlir::Location loc, int64_t N,
+                                          int64_t C, int64_t HW, int64_t vectorWidth,
+                                          llvm::StringRef name);
 /// A pooling window: kernel, stride, padding over [N, C, H, W] planes.
 struct PoolGeometry {
   int64_t N, C, H, W, KH, KW, SH, SW, PH, PW;

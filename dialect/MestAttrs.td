@@ -73,6 +73,20 @@ def Mest_SparsityAttr : AttrDef<Mest_Dialect, "Sparsity"> {
 }
 
 //===----------------------------------------------------------------------===//
+// Activations (mest.activation)
+//===----------------------------------------------------------------------===//
+
+def Mest_Activation : I32EnumAttr<"Activation", "an elementwise activation of mest.activation", [
+    I32EnumAttrCase<"sigmoid", 0>,
+    I32EnumAttrCase<"hard_sigmoid", 1>,
+    I32EnumAttrCase<"hard_swish", 2>,
+    I32EnumAttrCase<"silu", 3>]> {
+  let cppNamespace = "::mest";
+  let genSpecializedAttr = 0;
+}
+def Mest_ActivationAttr : EnumAttr<Mest_Dialect, Mest_Activation, "activation">;
+
+//===----------------------------------------------------------------------===//
 // Kernel configuration (set by mest-configure-kernels, read by the emitters)
 //===----------------------------------------------------------------------===//
 

@@ -207,6 +207,56 @@ LogicalResult ClipOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
+// activation
+//===----------------------------------------------------------------------===//
+
+/// The two hard kinds take a finite alpha > 0 and a finite beta, the others neither.
+static LogicalResult verifyActivationParams(Operation *op, Activation kind,
+                                            std::optional<APFloat> alpha,
+                                            std::optional<APFloat> beta) {
+  const bool hard = kind == Activation::hard_sigmoid || kind == Activation::hard_swish;
+  if (!hard) {
+    if (alpha || beta)
+      return op->emitOpError() << "'" << stringifyActivation(kind)
+                               << "' takes no alpha or beta";
+    return success();
+  }
+  if (!alpha || !beta)
+    return op->emitOpError() << "'" << stringifyActivation(kind) << "' needs alpha and beta";
+  const double a = alpha->convertToDouble(), c = beta->convertToDouble();
+  if (!std::isfinite(a) || !std::isfinite(c) || !(a > 0) || std::fabs(a) > 3.0e38 ||
+      std::fabs(c) > 3.0e38)
+    return op->emitOpError() << "alpha must be a finite float > 0 and beta finite, got alpha "
+                             << shortestDecimal(a) << ", beta " << shortestDecimal(c);
+  return success();
+}
+
+LogicalResult ActivationOp::verify() {
+  return verifyActivationParams(*this, getKind(), getAlpha(), getBeta());
+}
+
+LogicalResult ActivationGradOp::verify() {
+  return verifyActivationParams(*this, getKind(), getAlpha(), getBeta());
+}
+
+LogicalResult ScaleChannelsOp::verify() {
+  auto x = cast<ShapedType>(getInput().getType()), s = cast<ShapedType>(getScale().getType());
+  if (x.getDimSize(0) != s.getDimSize(0) || x.getDimSize(1) != s.getDimSize(1))
+    return emitOpError() << "scale must be [N, C] = [" << x.getDimSize(0) << ", "
+                         << x.getDimSize(1) << "] for the input, got [" << s.getDimSize(0)
+                         << ", " << s.getDimSize(1) << "]";
+  return success();
+}
+
+LogicalResult ScaleChannelsGradOp::verify() {
+  auto x = cast<ShapedType>(getInput().getType()), s = cast<ShapedType>(getScaleGrad().getType());
+  if (x.getDimSize(0) != s.getDimSize(0) || x.getDimSize(1) != s.getDimSize(1))
+    return emitOpError() << "result must be [N, C] = [" << x.getDimSize(0) << ", "
+                         << x.getDimSize(1) << "]";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // linear
 //===----------------------------------------------------------------------===//
 

@@ -168,6 +168,54 @@ def Mest_ClipOp : Mest_Op<"clip", [Pure, SameOperandsAndResultType]> {
   let hasVerifier = 1;
 }
 
+def Mest_ActivationOp : Mest_Op<"activation", [Pure, SameOperandsAndResultType]> {
+  let summary = "Sigmoid, hard sigmoid, hard swish or SiLU, elementwise";
+  let description = [{
+    - `sigmoid`: `1 / (1 + exp(-x))`;
+    - `hard_sigmoid`: `h(x) = max(0, min(1, alpha * x + beta))` (ONNX HardSigmoid;
+      PyTorch's Hardsigmoid is alpha = 1/6, beta = 1/2);
+    - `hard_swish`: `x * h(x)` (ONNX HardSwish and PyTorch's Hardswish are
+      alpha = 1/6, beta = 1/2);
+    - `silu`: `x * sigmoid(x)` (also called swish).
+    `alpha` and `beta` are given for the two hard kinds, finite, alpha > 0,
+    and not for the others.
+
+    ```mlir
+    %3 = mest.activation hard_swish %2 {alpha = 0.16666666666666666, beta = 0.5} : tensor<64x16x8x8xf32>
+    %4 = mest.activation sigmoid %3 : tensor<64x16xf32>
+    ```
+  }];
+  let arguments = (ins TensorOf<[F32]>:$input, Mest_ActivationAttr:$kind,
+                       OptionalAttr<F64Attr>:$alpha, OptionalAttr<F64Attr>:$beta);
+  let results = (outs TensorOf<[F32]>:$output);
+  let assemblyFormat = "`` $kind $input attr-dict `:` type($input)";
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// Whether backward reads the output (sigmoid, hard sigmoid) rather than
+    /// the input (hard swish, SiLU) to form the gradient.
+    static bool gradientFromOutput(Activation kind) {
+      return kind == Activation::sigmoid || kind == Activation::hard_sigmoid;
+    }
+  }];
+}
+
+def Mest_ScaleChannelsOp : Mest_Op<"scale_channels",
+    [Pure, AllTypesMatch<["input", "output"]>]> {
+  let summary = "Each channel of each image times its own scalar (squeeze-and-excitation)";
+  let description = [{
+    `out[n, c, h, w] = x[n, c, h, w] * scale[n, c]`: the excitation of a
+    squeeze-and-excitation block (ONNX Mul of [N, C, H, W] by [N, C, 1, 1]).
+
+    ```mlir
+    %5 = mest.scale_channels %x, %s : tensor<64x16x8x8xf32>, tensor<64x16xf32>
+    ```
+  }];
+  let arguments = (ins TensorRankOf<[F32], [4]>:$input, TensorRankOf<[F32], [2]>:$scale);
+  let results = (outs TensorRankOf<[F32], [4]>:$output);
+  let assemblyFormat = "$input `,` $scale attr-dict `:` type($input) `,` type($scale)";
+  let hasVerifier = 1;
+}
+
 def Mest_AddOp : Mest_Op<"add", [Pure, SameOperandsAndResultType]> {
   let summary = "Elementwise sum, the join of a residual connection";
   let description = [{

@@ -245,6 +245,46 @@ def Mest_ClipGradOp : Mest_Op<"clip_grad",
   }];
 }
 
+def Mest_ActivationGradOp : Mest_Op<"activation_grad",
+    [Pure, AllTypesMatch<["saved", "output_grad", "input_grad"]>]> {
+  let summary = "Gradient of mest.activation from the value backward keeps";
+  let description = [{
+    `%saved` is the forward output for `sigmoid` (dx = dy * y * (1 - y)) and
+    `hard_sigmoid` (dx = dy * alpha where 0 < y < 1), the forward input for
+    `hard_swish` (dx = dy * (h(x) + alpha * x where 0 < alpha * x + beta < 1))
+    and `silu` (dx = dy * s * (1 + x * (1 - s)), s = sigmoid(x)). At the two
+    kinks of the hard kinds the one-sided derivative taken is the outer one
+    (PyTorch takes the inner one at x = -3 and x = 3 for hard swish).
+
+    ```mlir
+    %dx = mest.activation_grad silu %x, %dy : tensor<64x16x8x8xf32>
+    ```
+  }];
+  let arguments = (ins Mest_ActivationAttr:$kind, TensorOf<[F32]>:$saved,
+                       TensorOf<[F32]>:$output_grad, OptionalAttr<F64Attr>:$alpha,
+                       OptionalAttr<F64Attr>:$beta);
+  let results = (outs TensorOf<[F32]>:$input_grad);
+  let assemblyFormat = "`` $kind $saved `,` $output_grad attr-dict `:` type($saved)";
+  let hasVerifier = 1;
+}
+
+def Mest_ScaleChannelsGradOp : Mest_Op<"scale_channels_grad",
+    [Pure, AllTypesMatch<["input", "output_grad"]>]> {
+  let summary = "Gradient of mest.scale_channels' scale: per image and channel, sum of x * dy";
+  let description = [{
+    `ds[n, c] = sum over h, w of x[n, c, h, w] * dy[n, c, h, w]`; the input's
+    gradient is `mest.scale_channels %dy, %scale`.
+
+    ```mlir
+    %ds = mest.scale_channels_grad %x, %dy : tensor<64x16x8x8xf32> -> tensor<64x16xf32>
+    ```
+  }];
+  let arguments = (ins TensorRankOf<[F32], [4]>:$input, TensorRankOf<[F32], [4]>:$output_grad);
+  let results = (outs TensorRankOf<[F32], [2]>:$scale_grad);
+  let assemblyFormat = "$input `,` $output_grad attr-dict `:` type($input) `->` type($scale_grad)";
+  let hasVerifier = 1;
+}
+
 def Mest_ReluMaskOp : Mest_Op<"relu_mask", [Pure]> {
   let summary = "Where a ReLU's output is positive, one bit per element";
   let description = [{

@@ -129,6 +129,21 @@ LogicalResult emitBackward(OpBuilder &b, func::FuncOp step, ArrayRef<Operation *
                                                     clip.getMaxAttr()));
                     return true;
                   })
+                  .Case([&](ActivationOp act) {
+                    Value saved = ActivationOp::gradientFromOutput(act.getKind())
+                                      ? act.getOutput()
+                                      : act.getInput();
+                    addGrad(x, b.create<ActivationGradOp>(loc, x.getType(), act.getKindAttr(),
+                                                          saved, dy, act.getAlphaAttr(),
+                                                          act.getBetaAttr()));
+                    return true;
+                  })
+                  .Case([&](ScaleChannelsOp scale) {
+                    addGrad(x, b.create<ScaleChannelsOp>(loc, x.getType(), dy, scale.getScale()));
+                    addGrad(scale.getScale(),
+                            b.create<ScaleChannelsGradOp>(loc, scale.getScale().getType(), x, dy));
+                    return true;
+                  })
                   .Case([&](AddOp add) {
                     addGrad(add.getLhs(), dy);
                     addGrad(add.getRhs(), dy);

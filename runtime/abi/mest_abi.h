@@ -13,7 +13,7 @@
 extern "C" {
 #endif
 
-#define MEST_ABI_VERSION 5
+#define MEST_ABI_VERSION 6
 
 enum mest_layer_kind { MEST_LAYER_CONV2D = 0, MEST_LAYER_LINEAR = 1, MEST_LAYER_BATCH_NORM = 2 };
 /* Values match mest::rt::Scheme and the dialect's Scheme enum. */
@@ -52,14 +52,16 @@ typedef struct mest_layer_desc {
 enum mest_graph_op {
   MEST_OP_CONV2D = 0, MEST_OP_LINEAR = 1, MEST_OP_BATCH_NORM = 2, MEST_OP_RELU = 3,
   MEST_OP_ADD = 4, MEST_OP_MAX_POOL = 5, MEST_OP_AVG_POOL = 6, MEST_OP_GLOBAL_AVG_POOL = 7,
-  MEST_OP_FLATTEN = 8, MEST_OP_CLIP = 9
+  MEST_OP_FLATTEN = 8, MEST_OP_CLIP = 9, MEST_OP_SIGMOID = 10, MEST_OP_HARD_SIGMOID = 11,
+  MEST_OP_HARD_SWISH = 12, MEST_OP_SILU = 13, MEST_OP_SCALE_CHANNELS = 14
 };
 typedef struct mest_graph_node {
   int32_t op;                /* mest_graph_op */
   int32_t inputs[2];         /* value numbers; -1 when absent */
   int32_t layer;             /* index into mest_model_desc.layers; -1 for non-layers */
   int32_t kernel[2], stride[2], pad[2]; /* pools: the window */
-  float params[2];           /* clip: the bounds (min, max) */
+  float params[2];           /* clip: the bounds (min, max); hard sigmoid and hard swish:
+                                (alpha, beta) */
 } mest_graph_node;
 
 typedef struct mest_model_desc {

@@ -195,6 +195,24 @@ std::string Exporter::run() {
       initializer(out + ".max", {}, &g.params[1]);
       node("Clip", {in[0], out + ".min", out + ".max"}, out, {});
       break;
+    case MEST_OP_SIGMOID: node("Sigmoid", in, out, {}); break;
+    case MEST_OP_HARD_SIGMOID:
+      node("HardSigmoid", in, out, {real("alpha", g.params[0]), real("beta", g.params[1])});
+      break;
+    case MEST_OP_HARD_SWISH: case MEST_OP_SILU:  // opset 13: x * gate(x)
+      if (g.op == MEST_OP_SILU)
+        node("Sigmoid", in, out + ".gate", {});
+      else
+        node("HardSigmoid", in, out + ".gate", {real("alpha", g.params[0]), real("beta", g.params[1])});
+      node("Mul", {in[0], out + ".gate"}, out, {});
+      break;
+    case MEST_OP_SCALE_CHANNELS: {  // the [N, C] scale back to [N, C, 1, 1]
+      const int64_t shape[4] = {0, -1, 1, 1};
+      graph.message(5, tensor(out + ".shape", {4}, kInt64, shape, sizeof shape));
+      node("Reshape", {in[1], out + ".shape"}, out + ".scale", {});
+      node("Mul", {in[0], out + ".scale"}, out, {});
+      break;
+    }
     case MEST_OP_ADD: node("Add", in, out, {}); break;
     case MEST_OP_MAX_POOL: case MEST_OP_AVG_POOL:
       node(g.op == MEST_OP_MAX_POOL ? "MaxPool" : "AveragePool", in, out,

@@ -671,3 +671,52 @@ func.func @clip_bounds(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> {
   %0 = mest.clip %x {min = 6.0, max = 0.0} : tensor<1x4x8x8xf32>
   return %0 : tensor<1x4x8x8xf32>
 }
+
+// -----
+
+func.func @hard_sigmoid_without_slope(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> {
+  // expected-error @+1 {{'hard_sigmoid' needs alpha and beta}}
+  %0 = mest.activation hard_sigmoid %x : tensor<1x4x8x8xf32>
+  return %0 : tensor<1x4x8x8xf32>
+}
+
+// -----
+
+func.func @sigmoid_with_slope(%x: tensor<1x4xf32>) -> tensor<1x4xf32> {
+  // expected-error @+1 {{'sigmoid' takes no alpha or beta}}
+  %0 = mest.activation sigmoid %x {alpha = 0.2 : f64, beta = 0.5 : f64} : tensor<1x4xf32>
+  return %0 : tensor<1x4xf32>
+}
+
+// -----
+
+func.func @hard_swish_slope(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> {
+  // expected-error @+1 {{alpha must be a finite float > 0 and beta finite, got alpha 0.0, beta 0.5}}
+  %0 = mest.activation hard_swish %x {alpha = 0.0 : f64, beta = 0.5 : f64} : tensor<1x4x8x8xf32>
+  return %0 : tensor<1x4x8x8xf32>
+}
+
+// -----
+
+func.func @unknown_activation(%x: tensor<1x4xf32>) -> tensor<1x4xf32> {
+  // expected-error @+2 {{expected ::mest::Activation to be one of: sigmoid, hard_sigmoid, hard_swish, silu}}
+  // expected-error @+1 {{failed to parse Mest_ActivationAttr parameter}}
+  %0 = mest.activation tanh %x : tensor<1x4xf32>
+  return %0 : tensor<1x4xf32>
+}
+
+// -----
+
+func.func @scale_channels_shape(%x: tensor<2x4x8x8xf32>, %s: tensor<2x5xf32>) -> tensor<2x4x8x8xf32> {
+  // expected-error @+1 {{scale must be [N, C] = [2, 4] for the input, got [2, 5]}}
+  %0 = mest.scale_channels %x, %s : tensor<2x4x8x8xf32>, tensor<2x5xf32>
+  return %0 : tensor<2x4x8x8xf32>
+}
+
+// -----
+
+func.func @scale_channels_grad_shape(%x: tensor<2x4x8x8xf32>, %dy: tensor<2x4x8x8xf32>) -> tensor<4x2xf32> {
+  // expected-error @+1 {{result must be [N, C] = [2, 4]}}
+  %0 = mest.scale_channels_grad %x, %dy : tensor<2x4x8x8xf32> -> tensor<4x2xf32>
+  return %0 : tensor<4x2xf32>
+}

@@ -21,8 +21,19 @@ func.func @every_op(%x: tensor<2x3x8x8xf32>) -> tensor<2x10xf32> attributes {mes
   %dw = mest.conv2d @depthwise(%5) {out_channels = 8 : i64, kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>, groups = 8 : i64} : tensor<2x8x8x8xf32> -> tensor<2x8x8x8xf32>
   // CHECK: mest.clip %{{.*}} {max = 6.000000e+00 : f64, min = 0.000000e+00 : f64} : tensor<2x8x8x8xf32>
   %c6 = mest.clip %dw {min = 0.0, max = 6.0} : tensor<2x8x8x8xf32>
+  // CHECK: mest.activation hard_swish %{{.*}} {alpha = 0.16666666666666666 : f64, beta = 5.000000e-01 : f64} : tensor<2x8x8x8xf32>
+  %hs = mest.activation hard_swish %c6 {alpha = 0.16666666666666666 : f64, beta = 0.5 : f64} : tensor<2x8x8x8xf32>
+  // CHECK: mest.activation silu %{{.*}} : tensor<2x8x8x8xf32>
+  %si = mest.activation silu %hs : tensor<2x8x8x8xf32>
+  %sq = mest.global_avg_pool2d %si : tensor<2x8x8x8xf32> -> tensor<2x8xf32>
+  // CHECK: mest.activation sigmoid %{{.*}} : tensor<2x8xf32>
+  %sg = mest.activation sigmoid %sq : tensor<2x8xf32>
+  // CHECK: mest.activation hard_sigmoid %{{.*}} {alpha = 2.000000e-01 : f64, beta = 5.000000e-01 : f64} : tensor<2x8xf32>
+  %hg = mest.activation hard_sigmoid %sg {alpha = 0.2 : f64, beta = 0.5 : f64} : tensor<2x8xf32>
+  // CHECK: mest.scale_channels %{{.*}}, %{{.*}} : tensor<2x8x8x8xf32>, tensor<2x8xf32>
+  %se = mest.scale_channels %si, %hg : tensor<2x8x8x8xf32>, tensor<2x8xf32>
   // CHECK: mest.conv2d @down(%{{.*}}) {kernel = array<i64: 1, 1>, out_channels = 16 : i64, sparsity = #mest.sparsity<unstructured, target = 0.5>, stride = array<i64: 2, 2>} : tensor<2x8x8x8xf32> -> tensor<2x16x4x4xf32>
-  %6 = mest.conv2d @down(%c6) {out_channels = 16 : i64, kernel = array<i64: 1, 1>, stride = array<i64: 2, 2>, sparsity = #mest.sparsity<unstructured, target = 0.5>} : tensor<2x8x8x8xf32> -> tensor<2x16x4x4xf32>
+  %6 = mest.conv2d @down(%se) {out_channels = 16 : i64, kernel = array<i64: 1, 1>, stride = array<i64: 2, 2>, sparsity = #mest.sparsity<unstructured, target = 0.5>} : tensor<2x8x8x8xf32> -> tensor<2x16x4x4xf32>
   // CHECK: mest.max_pool2d %{{.*}} {kernel = array<i64: 2, 2>} : tensor<2x16x4x4xf32> -> tensor<2x16x2x2xf32>
   %7 = mest.max_pool2d %6 {kernel = array<i64: 2, 2>} : tensor<2x16x4x4xf32> -> tensor<2x16x2x2xf32>
   // CHECK: mest.avg_pool2d %{{.*}} {kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>, stride = array<i64: 1, 1>}

@@ -23,8 +23,18 @@ images = np.load(sys.argv[2]).astype(np.float32)
 def opencv_readable(model):
     """OpenCV 4.6 reads Clip only in its opset-6 form (bounds as attributes):
     Clips whose bounds are initializers or Constant nodes are rewritten so;
-    nothing else changes."""
+    and it cannot read an Identity of an initializer (PyTorch writes those for
+    parameters of equal values): their readers read the initializer itself.
+    Nothing else changes."""
     inits = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+    alias = {n.output[0]: n.input[0] for n in model.graph.node
+             if n.op_type == "Identity" and n.input[0] in inits}
+    for n in [n for n in model.graph.node if n.op_type == "Identity" and n.output[0] in alias]:
+        model.graph.node.remove(n)
+    for n in model.graph.node:
+        for i, name in enumerate(n.input):
+            if name in alias:
+                n.input[i] = alias[name]
     for n in model.graph.node:
         if n.op_type == "Constant" and n.attribute and n.attribute[0].name == "value":
             inits[n.output[0]] = numpy_helper.to_array(n.attribute[0].t)

@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import torch
 import torchvision
-from torchvision.models import regnet
+from torchvision.models import efficientnet, regnet
 from torch_exports import export_both, perturb_batch_norm
 
 
@@ -23,11 +23,23 @@ def regnet_small():
     return regnet.RegNet(params, num_classes=10)
 
 
+def efficientnet_small():
+    # efficientnet_b0's blocks (SiLU, squeeze-and-excitation with sigmoid
+    # gates, stochastic depth) at a quarter of its width and depth.
+    settings, last = efficientnet._efficientnet_conf("efficientnet_b0", width_mult=0.25,
+                                                     depth_mult=0.25)
+    return efficientnet.EfficientNet(settings, 0.2, num_classes=10, last_channel=last)
+
+
 MODELS = {
     "mobilenet_v2": lambda: torchvision.models.mobilenet_v2(num_classes=10, width_mult=0.25),
     "regnet_x": regnet_small,
     # x.mean([2, 3]) exports as ReduceMean.
     "mnasnet": lambda: torchvision.models.MNASNet(0.25, num_classes=10),
+    # Hardswish, squeeze-and-excitation with Hardsigmoid gates.
+    "mobilenet_v3_small": lambda: torchvision.models.mobilenet_v3_small(num_classes=10,
+                                                                        width_mult=0.25),
+    "efficientnet": efficientnet_small,
 }
 
 

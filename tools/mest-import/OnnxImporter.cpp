@@ -29,7 +29,9 @@ namespace {
 
 /// What `describe` prints for an unsupported node.
 constexpr const char *kSupported =
-    "mest imports Conv (grouped too), BatchNormalization, Relu, Clip, Add, MaxPool, AveragePool, "
+    "mest imports Conv (grouped too; 1x1 on a global pool's output), BatchNormalization, Relu, "
+    "Clip, Sigmoid, HardSigmoid, HardSwish, Mul (x * Sigmoid(x), x * HardSigmoid(x), and "
+    "[N, C, H, W] by [N, C, 1, 1]), Add, MaxPool, AveragePool, "
     "GlobalAveragePool, ReduceMean (over H and W), Flatten, Reshape (to [N, C*H*W]), Gemm, MatMul (+ Add of a bias), "
     "Pad (in front of a Conv or pool), Identity, Dropout, and constant shape arithmetic "
     "(Constant, Shape, Gather, Unsqueeze, Squeeze, Concat, Slice, Transpose, Cast, "
@@ -73,6 +75,10 @@ private:
   std::map<std::string, std::string> unusable;  // value name -> why it cannot be read
   std::map<std::string, int> uses;
   std::map<std::string, LinearOp> biasless;      // MatMul results an Add may complete
+  // x * Sigmoid(x) and x * HardSigmoid(x): the Mul node's index -> the
+  // activation node it absorbs (which then emits nothing).
+  std::map<int, int> gatedMul;
+  std::set<int> absorbed;
   llvm::StringSet<> layerNames;
   int firstConv = -1, lastLinear = -1, nodeIndex = 0;
   int64_t fileBatch = -1;  // the input's batch in the file, when fixed
@@ -105,11 +111,16 @@ private:
   void input();
   void visit();
   void conv();
+  void pointwiseOnVector(const Activation &x, const Constant &w, const Constant *bias,
+                         int64_t groups);
   void batchNorm();
   void pool(bool isMax);
   void pad();
   void linear(bool isGemm);
   void add();
+  void mul();
+  void activationNode(mest::Activation kind, int from);
+  void findGatedMuls();
   void flattenTo2d(const Activation &x);
   void reshape();
   std::pair<int64_t, int64_t> windowPads(const Shape &in, int64_t kh, int64_t kw, int64_t sh,
@@ -307,6 +318,7 @@ ImportResult Importer::run() {
   input();
   for (const auto &n : graph.node())
     for (const auto &i : n.input()) ++uses[i];
+  findGatedMuls();
   for (int i = 0; i < graph.node_size(); ++i) {
     const std::string &op = graph.node(i).op_type();
     if (op == "Conv" && firstConv < 0) firstConv = i;
@@ -396,6 +408,13 @@ void Importer::visit() {
   if (op == "Gemm") return linear(true);
   if (op == "MatMul") return linear(false);
   if (op == "Add") return add();
+  if (op == "Mul") return mul();
+  if (op == "Sigmoid" || op == "HardSigmoid") {
+    if (absorbed.count(nodeIndex)) return;  // emitted by the Mul it gates
+    return activationNode(op == "Sigmoid" ? mest::Activation::sigmoid : mest::Activation::hard_sigmoid,
+                          nodeIndex);
+  }
+  if (op == "HardSwish") return activationNode(mest::Activation::hard_swish, nodeIndex);
   if (op == "Reshape") return reshape();
   if (op == "Relu") {
     const Activation &x = activation(0);
@@ -530,6 +549,8 @@ void Importer::conv() {
   if (w.dims.size() != 4) fail("weight of rank " + std::to_string(w.dims.size()) + "; mest convolves in 2-D (weights [O, C, kh, kw])");
   const int64_t groups = intAttribute(*node, "group", 1);
   const int64_t O = w.dims[0], C = w.dims[1], kh = w.dims[2], kw = w.dims[3];
+  if (cast<RankedTensorType>(x.value.getType()).getRank() == 2)
+    return pointwiseOnVector(x, w, bias, groups);
   // Sizes of the unpadded input: a pending Pad adds to the conv's own padding.
   Shape in = {x.shape[0], x.shape[1], x.shape[2] - 2 * x.padH, x.shape[3] - 2 * x.padW};
   if (groups < 1 || in[1] % groups || O % groups)
@@ -556,6 +577,30 @@ void Importer::conv() {
   keep(name + ".weight", w.dims, w.values);
   if (bias) keep(name + ".bias", {O}, bias->values);
   define({y, {in[0], O, oh, ow}});
+}
+
+/// A 1x1 Conv on a global pool's [N, C, 1, 1] output (the squeeze of a
+/// squeeze-and-excitation block): a linear layer on the [N, C] value, its
+/// output again [N, O, 1, 1] to ONNX.
+void Importer::pointwiseOnVector(const Activation &x, const Constant &w, const Constant *bias,
+                                 int64_t groups) {
+  const int64_t O = w.dims[0], C = w.dims[1];
+  std::vector<int64_t> s = intsAttribute(*node, "strides"), pads = intsAttribute(*node, "pads");
+  const bool unit = std::all_of(s.begin(), s.end(), [](int64_t v) { return v == 1; }) &&
+                    std::all_of(pads.begin(), pads.end(), [](int64_t v) { return v == 0; });
+  if (w.dims[2] != 1 || w.dims[3] != 1 || groups != 1 || !unit || x.shape[2] != 1 || x.shape[3] != 1)
+    fail("convolves the [N, C, 1, 1] output of a global pool with weight " + shapeText(w.dims) +
+         "; mest takes a 1x1 kernel, stride 1, no padding, group 1 there");
+  if (C != x.shape[1]) fail("weight " + shapeText(w.dims) + " expects " + std::to_string(C) + " input channels, the input has " + std::to_string(x.shape[1]));
+  if (bias && bias->numel() != O) fail("bias of " + std::to_string(bias->numel()) + " values for " + std::to_string(O) + " filters");
+  std::string name = layerName(node->input(1));
+  SparsityAttr sp = policyOf(name, false, O, C, 1, 1);
+  auto op = b.create<LinearOp>(loc, f32({x.shape[0], O}), x.value, b.getStringAttr(name),
+                               b.getI64IntegerAttr(O), b.getBoolAttr(bias != nullptr),
+                               sp.isDense() ? SparsityAttr() : sp);
+  keep(name + ".weight", {O, C}, w.values);
+  if (bias) keep(name + ".bias", {O}, bias->values);
+  define({op.getResult(), {x.shape[0], O, 1, 1}});
 }
 
 void Importer::batchNorm() {
@@ -662,6 +707,75 @@ void Importer::linear(bool isGemm) {
   if (c) keep(name + ".bias", {O}, bias);
   else if (!isGemm && uses[node->output(0)] == 1) biasless[node->output(0)] = op;
   define({op.getResult(), {x.shape[0], O}});
+}
+
+/// A Mul whose inputs are x and Sigmoid(x) (or HardSigmoid(x)), the gate read
+/// by nothing else: SiLU (hard swish), one op instead of two and one saved value.
+void Importer::findGatedMuls() {
+  std::map<std::string, int> producer;
+  for (int i = 0; i < graph.node_size(); ++i)
+    for (const auto &o : graph.node(i).output()) producer[o] = i;
+  for (int i = 0; i < graph.node_size(); ++i) {
+    const onnx::NodeProto &m = graph.node(i);
+    if (m.op_type() != "Mul" || m.input_size() != 2) continue;
+    for (int g = 0; g < 2; ++g) {
+      auto it = producer.find(m.input(g));
+      if (it == producer.end()) continue;
+      const onnx::NodeProto &gate = graph.node(it->second);
+      if ((gate.op_type() != "Sigmoid" && gate.op_type() != "HardSigmoid") ||
+          gate.input_size() != 1 || gate.input(0) != m.input(1 - g) || uses[m.input(g)] != 1)
+        continue;
+      gatedMul[i] = it->second;
+      absorbed.insert(it->second);
+      break;
+    }
+  }
+}
+
+/// mest.activation `kind` of input 0 of node `from` (the current node, or the
+/// gate a Mul absorbed), with the ONNX HardSigmoid's alpha and beta.
+void Importer::activationNode(mest::Activation kind, int from) {
+  const onnx::NodeProto &src = graph.node(from);
+  const Activation &x = activation(0);
+  if (x.pending()) fail("a Pad feeds it; mest absorbs a Pad only into a Conv or pool");
+  FloatAttr alpha, beta;
+  if (kind == mest::Activation::hard_sigmoid || kind == mest::Activation::hard_swish) {
+    // HardSwish is x * HardSigmoid(x) with alpha = 1/6, beta = 1/2.
+    const bool swishOp = src.op_type() == "HardSwish";
+    double a = swishOp ? 1.0 / 6.0 : floatAttribute(src, "alpha", 0.2f);
+    double c = swishOp ? 0.5 : floatAttribute(src, "beta", 0.5f);
+    if (!std::isfinite(a) || !std::isfinite(c) || !(a > 0))
+      fail("HardSigmoid alpha " + std::to_string(a) + ", beta " + std::to_string(c) +
+           ": mest needs finite values with alpha > 0");
+    alpha = b.getF64FloatAttr(a), beta = b.getF64FloatAttr(c);
+  }
+  auto op = b.create<ActivationOp>(loc, x.value.getType(), x.value,
+                                   ActivationAttr::get(b.getContext(), kind), alpha, beta);
+  define({op.getResult(), x.shape});
+}
+
+void Importer::mul() {
+  if (auto it = gatedMul.find(nodeIndex); it != gatedMul.end()) {
+    const bool sigmoid = graph.node(it->second).op_type() == "Sigmoid";
+    return activationNode(sigmoid ? mest::Activation::silu : mest::Activation::hard_swish, it->second);
+  }
+  for (int i = 0; i < 2; ++i)
+    if (i < node->input_size() && constantOf(node->input(i)))
+      fail("multiplies an activation by a constant; mest multiplies activations only as "
+           "x * Sigmoid(x), x * HardSigmoid(x) or channel scaling [N, C, H, W] x [N, C, 1, 1]");
+  const Activation &l = activation(0), &r = activation(1);
+  if (l.pending() || r.pending()) fail("a Pad feeds it; mest absorbs a Pad only into a Conv or pool");
+  auto rank = [](const Activation &a) { return cast<RankedTensorType>(a.value.getType()).getRank(); };
+  // Squeeze-and-excitation: an image batch times a global pool's [N, C, 1, 1].
+  for (int i = 0; i < 2; ++i) {
+    const Activation &x = i ? r : l, &s = i ? l : r;
+    if (x.shape.size() == 4 && rank(x) == 4 && s.shape.size() == 4 && rank(s) == 2 &&
+        s.shape[0] == x.shape[0] && s.shape[1] == x.shape[1])
+      return define({b.create<ScaleChannelsOp>(loc, x.value.getType(), x.value, s.value), x.shape});
+  }
+  fail("multiplies " + shapeText(l.shape) + " by " + shapeText(r.shape) +
+       "; mest multiplies activations only as x * Sigmoid(x), x * HardSigmoid(x) or channel "
+       "scaling [N, C, H, W] x [N, C, 1, 1]");
 }
 
 void Importer::add() {

@@ -24,7 +24,7 @@ flat = helper.make_node("Flatten", ["p"], ["y"], name="flat")
 tail = [gap, flat]
 cases = {
     "good": model([conv(pads=[1, 1, 1, 1]), *tail], {"w": w}),
-    "unsupported-op": model([conv(), helper.make_node("Sigmoid", ["c"], ["s"], name="sig"),
+    "unsupported-op": model([conv(), helper.make_node("Tanh", ["c"], ["s"], name="tanh"),
                              helper.make_node("GlobalAveragePool", ["s"], ["p"], name="gap"),
                              flat], {"w": w}),
     # The weight is a second graph input, not an initializer (as in ONNX's node tests).
@@ -44,6 +44,19 @@ cases = {
         flat], {"w": w}),
     "output-rank": model([conv()], {"w": w}, y_shape=(1, 4, 6, 6)),
     "nan-weight": model([conv(), *tail], {"w": np.full((4, 1, 3, 3), np.nan, np.float32)}),
+    # Mul: of an activation by a constant; of two activations, neither a gate
+    # of the other nor a channel scale.
+    "mul-constant": model([conv(), helper.make_node("Mul", ["c", "k"], ["m"], name="mul"),
+                           helper.make_node("GlobalAveragePool", ["m"], ["p"], name="gap"),
+                           flat], {"w": w, "k": np.float32(2.0)}),
+    "mul-shapes": model([conv(), helper.make_node("Mul", ["c", "c"], ["m"], name="mul"),
+                         helper.make_node("GlobalAveragePool", ["m"], ["p"], name="gap"),
+                         flat], {"w": w}),
+    # A 3x3 Conv on a global pool's [N, C, 1, 1] (squeeze-and-excitation takes 1x1).
+    "pool-conv-kernel": model([conv(), gap, helper.make_node(
+        "Conv", ["p", "w3"], ["q"], name="fc", pads=[1, 1, 1, 1]),
+        helper.make_node("Flatten", ["q"], ["y"], name="flat")],
+        {"w": w, "w3": np.ones((4, 4, 3, 3), np.float32)}),
 }
 cases["output-rank"].graph.output[0].name = "c"
 for name, m in cases.items():

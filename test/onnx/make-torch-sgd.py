@@ -1,0 +1,88 @@
+#!/usr/bin/python3
+"""Writes what onnx-torch-sgd checks (run by hand; needs python3-torch, which
+`make test` does not install, so the outputs are committed): a small network
+that uses every activation mest imports (ReLU, ReLU6, hard swish, SiLU,
+sigmoid, hard sigmoid), a depthwise and a grouped convolution and a
+squeeze-and-excitation block, exported with TrainingMode.PRESERVE; a batch of
+16 images with labels; and PyTorch autograd's record of 3 SGD steps on that
+batch in training mode (loss of each step, then the eval-mode logits of the
+updated network), float64 so that the reference carries no float32 noise.
+Usage: make-torch-sgd.py OUTDIR"""
+import json
+import pathlib
+import sys
+import numpy as np
+import torch
+from torch import nn
+from torch_exports import perturb_batch_norm
+
+LR, MOMENTUM, WEIGHT_DECAY, STEPS = 0.05, 0.9, 1e-4, 3
+
+
+class SqueezeExcite(nn.Module):
+    def __init__(self, c, squeezed, gate):
+        super().__init__()
+        self.fc1 = nn.Conv2d(c, squeezed, 1)
+        self.fc2 = nn.Conv2d(squeezed, c, 1)
+        self.gate = gate
+
+    def forward(self, x):
+        s = x.mean((2, 3), keepdim=True)
+        return x * self.gate(self.fc2(torch.relu(self.fc1(s))))
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8),
+                                  nn.Hardswish())
+        self.dw = nn.Sequential(nn.Conv2d(8, 8, 3, stride=2, padding=1, groups=8, bias=False),
+                                nn.BatchNorm2d(8), nn.SiLU())
+        self.se1 = SqueezeExcite(8, 4, nn.Hardsigmoid())
+        self.grouped = nn.Sequential(nn.Conv2d(8, 16, 3, padding=1, groups=2, bias=False),
+                                     nn.BatchNorm2d(16), nn.ReLU6())
+        self.se2 = SqueezeExcite(16, 4, nn.Sigmoid())
+        self.pw = nn.Sequential(nn.Conv2d(16, 16, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU())
+        self.fc = nn.Linear(16, 10)
+
+    def forward(self, x):
+        x = self.se1(self.dw(self.stem(x)))
+        x = self.pw(self.se2(self.grouped(x)))
+        return self.fc(torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1))
+
+
+def main(out):
+    out = pathlib.Path(out)
+    (out / "data").mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(11)
+    m = Net()
+    perturb_batch_norm(m)
+    x = torch.randn(16, 3, 16, 16)
+    y = torch.randint(0, 10, (16,))
+    torch.onnx.export(m, x, str(out / "model-preserve.onnx"), input_names=["image"],
+                      output_names=["logits"], training=torch.onnx.TrainingMode.PRESERVE,
+                      do_constant_folding=False)
+    for part in ("train", "test"):
+        np.save(out / "data" / f"x_{part}.npy", x.numpy())
+        np.save(out / "data" / f"y_{part}.npy", y.numpy().astype(np.int64))
+    m = m.double()
+    m.train()
+    opt = torch.optim.SGD(m.parameters(), lr=LR, momentum=MOMENTUM, weight_decay=WEIGHT_DECAY)
+    losses = []
+    for _ in range(STEPS):
+        opt.zero_grad()
+        loss = nn.functional.cross_entropy(m(x.double()), y)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    m.eval()
+    with torch.no_grad():
+        np.save(out / "logits-after.npy", m(x.double()).numpy())
+    (out / "expected.json").write_text(json.dumps(
+        {"lr": LR, "momentum": MOMENTUM, "weight_decay": WEIGHT_DECAY, "steps": STEPS,
+         "losses": losses}, indent=1) + "\n")
+    print("losses", losses)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
