@@ -528,17 +528,20 @@ LogicalResult StepLowering::lowerOp(Operation *op, ArrayRef<Value> res) {
     if (affine) args.push_back(flat(mem(affine)));
     callGenerated(f, args);
   };
-  auto window = [&](Value in, ArrayRef<int64_t> k, std::optional<ArrayRef<int64_t>> stride,
-                    ArrayRef<int64_t> pad) {
+  auto window = [&](Value in, Value out, ArrayRef<int64_t> k,
+                    std::optional<ArrayRef<int64_t>> stride, ArrayRef<int64_t> pad) {
     auto t = cast<RankedTensorType>(in.getType());
+    auto o = cast<RankedTensorType>(out.getType());
     ArrayRef<int64_t> st = stride ? *stride : k;
-    return PoolGeometry{t.getDimSize(0), t.getDimSize(1), t.getDimSize(2), t.getDimSize(3),
-                        k[0], k[1], st[0], st[1], pad[0], pad[1]};
+    PoolGeometry g{t.getDimSize(0), t.getDimSize(1), t.getDimSize(2), t.getDimSize(3),
+                   k[0], k[1], st[0], st[1], pad[0], pad[1]};
+    g.outH = o.getDimSize(2), g.outW = o.getDimSize(3);
+    return g;
   };
   // A forward pool's geometry with the storage of its input and output.
   auto forwardWindow = [&](Operation *p, ArrayRef<int64_t> k,
                            std::optional<ArrayRef<int64_t>> stride, ArrayRef<int64_t> pad) {
-    PoolGeometry g = window(p->getOperand(0), k, stride, pad);
+    PoolGeometry g = window(p->getOperand(0), p->getResult(0), k, stride, pad);
     g.inElem = compactElem(p->getOperand(0));
     g.outElem = compactElem(p->getResult(0));
     return g;
@@ -689,6 +692,38 @@ LogicalResult StepLowering::lowerOp(Operation *op, ArrayRef<Value> res) {
         b.create<func::CallOp>(loc(), flatKernel(kind, n, args, params), args);
         return success();
       })
+      .Case([&](ConcatOp c) {
+        auto out = cast<ShapedType>(c.getType());
+        const int64_t N = out.getDimSize(0), HW = out.getDimSize(2) * out.getDimSize(3);
+        SmallVector<int64_t> channels;
+        SmallVector<Value> args;
+        std::string key = llvm::formatv("concat:{0},{1},{2}", N, HW, vectorWidth).str();
+        for (Value in : c.getInputs()) {
+          channels.push_back(cast<ShapedType>(in.getType()).getDimSize(1));
+          key += "," + std::to_string(channels.back());
+          args.push_back(flat(mem(in)));
+        }
+        args.push_back(flat(res[0]));
+        func::FuncOp f = generated(key, "concat", [&](StringRef name) {
+          return buildConcat(b, loc(), N, channels, HW, vectorWidth, name);
+        });
+        callGenerated(f, args);
+        return success();
+      })
+      .Case([&](SliceChannelsOp s) {
+        auto in = cast<ShapedType>(s.getInput().getType());
+        auto out = cast<ShapedType>(s.getType());
+        const int64_t N = in.getDimSize(0), C = in.getDimSize(1), HW = in.getDimSize(2) * in.getDimSize(3);
+        const int64_t offset = static_cast<int64_t>(s.getOffset()), count = out.getDimSize(1);
+        func::FuncOp f = generated(
+            llvm::formatv("slice:{0},{1},{2},{3},{4},{5}", N, C, offset, count, HW, vectorWidth)
+                .str(),
+            "slice_channels", [&](StringRef name) {
+              return buildSliceChannels(b, loc(), N, C, offset, count, HW, vectorWidth, name);
+            });
+        callGenerated(f, {flat(mem(s.getInput())), flat(res[0])});
+        return success();
+      })
       .Case<ScaleChannelsOp, ScaleChannelsGradOp>([&](auto r) {
         const bool grad = isa<ScaleChannelsGradOp>(r.getOperation());
         const std::array<int64_t, 3> shape = nchw(r->getOperand(0));
@@ -759,7 +794,8 @@ LogicalResult StepLowering::lowerOp(Operation *op, ArrayRef<Value> res) {
         return success();
       })
       .Case([&](MaxPool2dGradOp p) {
-        PoolGeometry g = window(p.getInputGrad(), p.getKernel(), p.getStride(), p.getPadding());
+        PoolGeometry g = window(p.getInputGrad(), p.getOutputGrad(), p.getKernel(), p.getStride(),
+                                p.getPadding());
         pool("max_pool_grad", g, [&](StringRef n) { return buildMaxPoolBackward(b, loc(), g, n); },
              {flat(mem(p.getOutputGrad())), flat(mem(p.getArgmax())), flat(res[0])});
         return success();
@@ -771,7 +807,8 @@ LogicalResult StepLowering::lowerOp(Operation *op, ArrayRef<Value> res) {
         return success();
       })
       .Case([&](AvgPool2dGradOp p) {
-        PoolGeometry g = window(p.getInputGrad(), p.getKernel(), p.getStride(), p.getPadding());
+        PoolGeometry g = window(p.getInputGrad(), p.getOutputGrad(), p.getKernel(), p.getStride(),
+                                p.getPadding());
         pool("avg_pool_grad", g, [&](StringRef n) { return buildAvgPoolBackward(b, loc(), g, n); },
              {flat(mem(p.getOutputGrad())), flat(res[0])});
         return success();

@@ -138,6 +138,18 @@ FailureOr<std::string> mest::writeModelHeader(ModuleOp planned, uint64_t fingerp
   int numNodes = 0, layerIndex = 0;
   for (Operation &op : model.getBody().front()) {
     if (isa<func::ReturnOp>(op)) continue;
+    if (auto concat = dyn_cast<ConcatOp>(op)) {
+      // A chain of two-input CONCAT nodes (ONNX Concat of 2, axis 1); one input: the input itself.
+      int acc = valueIds.lookup(concat.getInputs()[0]);
+      for (Value next : concat.getInputs().drop_front()) {
+        ns << llvm::formatv("  {{MEST_OP_CONCAT, {{{0}, {1}}, -1, {{0, 0}, {{0, 0}, {{0, 0}, "
+                            "{{0.0f, 0.0f}},\n",
+                            acc, valueIds.lookup(next));
+        acc = ++numNodes;
+      }
+      valueIds[concat.getResult()] = acc;
+      continue;
+    }
     StringRef kind = isa<Conv2dOp>(op)            ? "CONV2D"
                      : isa<LinearOp>(op)          ? "LINEAR"
                      : isa<BatchNormOp>(op)       ? "BATCH_NORM"
@@ -166,6 +178,17 @@ FailureOr<std::string> mest::writeModelHeader(ModuleOp planned, uint64_t fingerp
     double params[2] = {0.0, 0.0};
     if (auto clip = dyn_cast<ClipOp>(op))
       params[0] = clip.getMin().convertToDouble(), params[1] = clip.getMax().convertToDouble();
+    // A pool in ceil mode (an output larger than the floor formula): params[0] = 1.
+    auto ceilMode = [&](auto pool) {
+      auto in = cast<ShapedType>(pool.getInput().getType());
+      auto out = cast<ShapedType>(pool.getOutput().getType());
+      ArrayRef<int64_t> k = pool.getKernel(), st = pool.getStrideOrKernel(), p = pool.getPadding();
+      for (int d = 0; d < 2; ++d)
+        if (out.getDimSize(2 + d) != (in.getDimSize(2 + d) + 2 * p[d] - k[d]) / st[d] + 1)
+          params[0] = 1.0;
+    };
+    if (auto p = dyn_cast<MaxPool2dOp>(op)) ceilMode(p);
+    if (auto p = dyn_cast<AvgPool2dOp>(op)) ceilMode(p);
     if (auto act = dyn_cast<ActivationOp>(op); act && act.getAlpha())
       params[0] = act.getAlpha()->convertToDouble(), params[1] = act.getBeta()->convertToDouble();
     ns << llvm::formatv("  {{MEST_OP_{0}, {{{1}, {2}}, {3}, {{{4}, {5}}, {{{6}, {7}}, {{{8}, {9}}, "

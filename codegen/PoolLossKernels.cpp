@@ -81,9 +81,56 @@ func::FuncOp mest::codegen::buildScaleChannelsGrad(OpBuilder &b, Location loc, i
   return f;
 }
 
+/// dst[to + i] = src[from + i] for i in [0, n), in vectors.
+static void copyRange(KernelBuilder &kb, VectorLoops &v, Value src, Value from, Value dst,
+                      Value to, int64_t n) {
+  v.each(kb.idx(0), n, [&](Value i, int64_t w) {
+    v.store(v.load(src, kb.add(from, i), w), dst, kb.add(to, i), w);
+  });
+}
+
+func::FuncOp mest::codegen::buildConcat(OpBuilder &b, Location loc, int64_t N,
+                                        ArrayRef<int64_t> channels, int64_t HW, int64_t vw,
+                                        StringRef name) {
+  OpBuilder::InsertionGuard guard(b);
+  int64_t C = 0;
+  SmallVector<Type> args;
+  for (int64_t c : channels) args.push_back(flatArray(b, N * c * HW)), C += c;
+  args.push_back(flatArray(b, N * C * HW));
+  func::FuncOp f = beginKernel(b, loc, name, args);
+  KernelBuilder kb(b, loc);
+  VectorLoops v(kb, vw);
+  kb.parallelLoop(kb.idx(0), kb.idx(N), [&](Value n) {
+    int64_t offset = 0;
+    for (auto [i, c] : llvm::enumerate(channels)) {
+      copyRange(kb, v, f.getArgument(i), kb.mul(n, kb.idx(c * HW)), f.getArguments().back(),
+                kb.add(kb.mul(n, kb.idx(C * HW)), kb.idx(offset * HW)), c * HW);
+      offset += c;
+    }
+  });
+  b.create<func::ReturnOp>(loc);
+  return f;
+}
+
+func::FuncOp mest::codegen::buildSliceChannels(OpBuilder &b, Location loc, int64_t N, int64_t C,
+                                               int64_t offset, int64_t count, int64_t HW,
+                                               int64_t vw, StringRef name) {
+  OpBuilder::InsertionGuard guard(b);
+  func::FuncOp f = beginKernel(b, loc, name,
+                               {flatArray(b, N * C * HW), flatArray(b, N * count * HW)});
+  KernelBuilder kb(b, loc);
+  VectorLoops v(kb, vw);
+  kb.parallelLoop(kb.idx(0), kb.idx(N), [&](Value n) {
+    copyRange(kb, v, f.getArgument(0), kb.add(kb.mul(n, kb.idx(C * HW)), kb.idx(offset * HW)),
+              f.getArgument(1), kb.mul(n, kb.idx(count * HW)), count * HW);
+  });
+  b.create<func::ReturnOp>(loc);
+  return f;
+}
+
 std::string PoolGeometry::key() const {
-  return llvm::formatv("{0},{1},{2},{3},{4},{5},{6},{7},{8},{9}{10}", N, C, H, W, KH, KW, SH, SW,
-                       PH, PW, KernelBuilder::typesKey({inElem, outElem}))
+  return llvm::formatv("{0},{1},{2},{3},{4},{5},{6},{7},{8},{9},{10},{11}{12}", N, C, H, W, KH, KW,
+                       SH, SW, PH, PW, OH(), OW(), KernelBuilder::typesKey({inElem, outElem}))
       .str();
 }
 

@@ -33,13 +33,26 @@ mlir::func::FuncOp buildScaleChannels(mlir::OpBuilder &b, mlir::Location loc, in
 mlir::func::FuncOp buildScaleChannelsGrad(mlir::OpBuilder &b, mlir::Location loc, int64_t N,
                                           int64_t C, int64_t HW, int64_t vectorWidth,
                                           llvm::StringRef name);
+/// (in_0[N*C_0*HW], ..., out[N*C*HW]): the inputs' channels side by side
+/// (mest.concat), parallel over images.
+mlir::func::FuncOp buildConcat(mlir::OpBuilder &b, mlir::Location loc, int64_t N,
+                               llvm::ArrayRef<int64_t> channels, int64_t HW, int64_t vectorWidth,
+                               llvm::StringRef name);
+/// (in[N*C*HW], out[N*count*HW]): channels [offset, offset + count) of each
+/// image (mest.slice_channels).
+mlir::func::FuncOp buildSliceChannels(mlir::OpBuilder &b, mlir::Location loc, int64_t N,
+                                      int64_t C, int64_t offset, int64_t count, int64_t HW,
+                                      int64_t vectorWidth, llvm::StringRef name);
 /// A pooling window: kernel, stride, padding over [N, C, H, W] planes.
 struct PoolGeometry {
   int64_t N, C, H, W, KH, KW, SH, SW, PH, PW;
   /// Compact storage of the forward's input and output (null: f32).
   mlir::Type inElem = {}, outElem = {};
-  int64_t OH() const { return (H + 2 * PH - KH) / SH + 1; }
-  int64_t OW() const { return (W + 2 * PW - KW) / SW + 1; }
+  /// The output size (from the result type: larger than the floor formula in
+  /// ceil mode, the last windows clipped at the bottom and right).
+  int64_t outH = 0, outW = 0;
+  int64_t OH() const { return outH ? outH : (H + 2 * PH - KH) / SH + 1; }
+  int64_t OW() const { return outW ? outW : (W + 2 * PW - KW) / SW + 1; }
   std::string key() const;
 };
 /// Max pooling (in, out[, argmax i32]): each window's first maximum and, for

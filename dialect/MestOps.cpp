@@ -82,7 +82,8 @@ LogicalResult verifyPair(Operation *op, StringRef name, ArrayRef<int64_t> v, boo
 /// that states the expected shape.
 LogicalResult verifyWindowOutput(Operation *op, RankedTensorType in, RankedTensorType out,
                                  int64_t channels, ArrayRef<int64_t> kernel,
-                                 ArrayRef<int64_t> stride, ArrayRef<int64_t> padding) {
+                                 ArrayRef<int64_t> stride, ArrayRef<int64_t> padding,
+                                 bool ceilMode) {
   int64_t expect[4] = {in.getDimSize(0), channels, 0, 0};
   for (int d = 0; d < 2; ++d) {
     int64_t size = in.getDimSize(2 + d);
@@ -101,6 +102,12 @@ LogicalResult verifyWindowOutput(Operation *op, RankedTensorType in, RankedTenso
       return op->emitOpError() << "stride [" << stride[0] << ", " << stride[1]
                                << "] is larger than the padded input " << in;
     expect[2 + d] = (padded - kernel[d]) / stride[d] + 1;
+    // Ceil mode (pools): one more output whose window runs past the end,
+    // where it still starts inside the input or its leading padding.
+    const int64_t ceil = (padded - kernel[d] + stride[d] - 1) / stride[d] + 1;
+    if (ceilMode && out.getRank() == 4 && out.getDimSize(2 + d) == ceil &&
+        (ceil - 1) * stride[d] < size + padding[d])
+      expect[2 + d] = ceil;
   }
   if (out.getShape() != ArrayRef<int64_t>(expect))
     return op->emitOpError() << "result type " << out << " does not match the expected shape ["
@@ -177,7 +184,7 @@ LogicalResult Conv2dOp::verify() {
   auto in = getInput().getType();
   if (!in.hasStaticShape()) return emitOpError() << "needs a static input shape, got " << in;
   if (failed(verifyWindowOutput(*this, in, getOutput().getType(), outChannels, getKernel(),
-                                getStride(), getPadding())))
+                                getStride(), getPadding(), /*ceilMode=*/false)))
     return failure();
   const int64_t groups = static_cast<int64_t>(getGroups());
   if (groups <= 0) return emitOpError() << "groups must be > 0, got " << groups;
@@ -237,6 +244,37 @@ LogicalResult ActivationOp::verify() {
 
 LogicalResult ActivationGradOp::verify() {
   return verifyActivationParams(*this, getKind(), getAlpha(), getBeta());
+}
+
+LogicalResult ConcatOp::verify() {
+  if (getInputs().empty()) return emitOpError() << "needs at least one input";
+  auto out = cast<ShapedType>(getOutput().getType());
+  int64_t channels = 0;
+  for (Value v : getInputs()) {
+    auto t = cast<ShapedType>(v.getType());
+    if (t.getDimSize(0) != out.getDimSize(0) || t.getDimSize(2) != out.getDimSize(2) ||
+        t.getDimSize(3) != out.getDimSize(3))
+      return emitOpError() << "input " << t << " differs from the result " << out
+                           << " in batch or plane size";
+    channels += t.getDimSize(1);
+  }
+  if (channels != out.getDimSize(1))
+    return emitOpError() << "result has " << out.getDimSize(1) << " channels, the inputs "
+                         << channels;
+  return success();
+}
+
+LogicalResult SliceChannelsOp::verify() {
+  auto in = cast<ShapedType>(getInput().getType()), out = cast<ShapedType>(getOutput().getType());
+  if (in.getDimSize(0) != out.getDimSize(0) || in.getDimSize(2) != out.getDimSize(2) ||
+      in.getDimSize(3) != out.getDimSize(3))
+    return emitOpError() << "result " << out << " differs from the input " << in
+                         << " in batch or plane size";
+  const int64_t offset = static_cast<int64_t>(getOffset());
+  if (offset < 0 || offset + out.getDimSize(1) > in.getDimSize(1))
+    return emitOpError() << "channels [" << offset << ", " << offset + out.getDimSize(1)
+                         << ") are not inside the input's " << in.getDimSize(1);
+  return success();
 }
 
 LogicalResult ScaleChannelsOp::verify() {
@@ -316,7 +354,7 @@ template <typename PoolOp> static LogicalResult verifyPool(PoolOp op) {
       return op.emitOpError() << "padding must be at most half the kernel";
   auto in = op.getInput().getType();
   return verifyWindowOutput(op, in, op.getOutput().getType(), in.getDimSize(1), op.getKernel(),
-                            op.getStrideOrKernel(), op.getPadding());
+                            op.getStrideOrKernel(), op.getPadding(), /*ceilMode=*/true);
 }
 
 LogicalResult MaxPool2dOp::verify() { return verifyPool(*this); }

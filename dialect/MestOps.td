@@ -216,6 +216,23 @@ def Mest_ScaleChannelsOp : Mest_Op<"scale_channels",
   let hasVerifier = 1;
 }
 
+def Mest_ConcatOp : Mest_Op<"concat", [Pure]> {
+  let summary = "Activations side by side along the channels (ONNX Concat on axis 1)";
+  let description = [{
+    The inputs have one batch and plane size; the output's channels are the
+    inputs' in order: DenseNet's dense blocks, Inception branches, SqueezeNet's
+    fire modules.
+
+    ```mlir
+    %c = mest.concat %a, %b : tensor<64x16x8x8xf32>, tensor<64x32x8x8xf32> -> tensor<64x48x8x8xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<TensorRankOf<[F32], [4]>>:$inputs);
+  let results = (outs TensorRankOf<[F32], [4]>:$output);
+  let assemblyFormat = "$inputs attr-dict `:` type($inputs) `->` type($output)";
+  let hasVerifier = 1;
+}
+
 def Mest_AddOp : Mest_Op<"add", [Pure, SameOperandsAndResultType]> {
   let summary = "Elementwise sum, the join of a residual connection";
   let description = [{

@@ -285,6 +285,19 @@ def Mest_ScaleChannelsGradOp : Mest_Op<"scale_channels_grad",
   let hasVerifier = 1;
 }
 
+def Mest_SliceChannelsOp : Mest_Op<"slice_channels", [Pure]> {
+  let summary = "Channels [offset, offset + C) of an activation: a concat input's gradient";
+  let description = [{
+    ```mlir
+    %db = mest.slice_channels %dc {offset = 16 : i64} : tensor<64x48x8x8xf32> -> tensor<64x32x8x8xf32>
+    ```
+  }];
+  let arguments = (ins TensorRankOf<[F32], [4]>:$input, I64Attr:$offset);
+  let results = (outs TensorRankOf<[F32], [4]>:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let hasVerifier = 1;
+}
+
 def Mest_ReluMaskOp : Mest_Op<"relu_mask", [Pure]> {
   let summary = "Where a ReLU's output is positive, one bit per element";
   let description = [{

@@ -144,6 +144,15 @@ LogicalResult emitBackward(OpBuilder &b, func::FuncOp step, ArrayRef<Operation *
                             b.create<ScaleChannelsGradOp>(loc, scale.getScale().getType(), x, dy));
                     return true;
                   })
+                  .Case([&](ConcatOp concat) {
+                    int64_t offset = 0;
+                    for (Value in : concat.getInputs()) {
+                      addGrad(in, b.create<SliceChannelsOp>(loc, in.getType(), dy,
+                                                            b.getI64IntegerAttr(offset)));
+                      offset += cast<ShapedType>(in.getType()).getDimSize(1);
+                    }
+                    return true;
+                  })
                   .Case([&](AddOp add) {
                     addGrad(add.getLhs(), dy);
                     addGrad(add.getRhs(), dy);

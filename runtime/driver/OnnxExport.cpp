@@ -214,11 +214,13 @@ std::string Exporter::run() {
       break;
     }
     case MEST_OP_ADD: node("Add", in, out, {}); break;
+    case MEST_OP_CONCAT: node("Concat", in, out, {integer("axis", 1)}); break;
     case MEST_OP_MAX_POOL: case MEST_OP_AVG_POOL:
       node(g.op == MEST_OP_MAX_POOL ? "MaxPool" : "AveragePool", in, out,
            {ints("kernel_shape", {g.kernel[0], g.kernel[1]}),
             ints("strides", {g.stride[0], g.stride[1]}),
-            ints("pads", {g.pad[0], g.pad[1], g.pad[0], g.pad[1]})});
+            ints("pads", {g.pad[0], g.pad[1], g.pad[0], g.pad[1]}),
+            integer("ceil_mode", g.params[0] != 0.0f)});
       break;
     case MEST_OP_GLOBAL_AVG_POOL:  // ONNX keeps [N, C, 1, 1]; mest's result is [N, C]
       node("GlobalAveragePool", in, out + ".4d", {});

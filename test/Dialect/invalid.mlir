@@ -720,3 +720,38 @@ func.func @scale_channels_grad_shape(%x: tensor<2x4x8x8xf32>, %dy: tensor<2x4x8x
   %0 = mest.scale_channels_grad %x, %dy : tensor<2x4x8x8xf32> -> tensor<4x2xf32>
   return %0 : tensor<4x2xf32>
 }
+
+// -----
+
+func.func @concat_channels(%a: tensor<2x4x8x8xf32>, %b: tensor<2x6x8x8xf32>) -> tensor<2x12x8x8xf32> {
+  // expected-error @+1 {{result has 12 channels, the inputs 10}}
+  %0 = mest.concat %a, %b : tensor<2x4x8x8xf32>, tensor<2x6x8x8xf32> -> tensor<2x12x8x8xf32>
+  return %0 : tensor<2x12x8x8xf32>
+}
+
+// -----
+
+func.func @concat_planes(%a: tensor<2x4x8x8xf32>, %b: tensor<2x6x4x4xf32>) -> tensor<2x10x8x8xf32> {
+  // expected-error @+1 {{input 'tensor<2x6x4x4xf32>' differs from the result 'tensor<2x10x8x8xf32>' in batch or plane size}}
+  %0 = mest.concat %a, %b : tensor<2x4x8x8xf32>, tensor<2x6x4x4xf32> -> tensor<2x10x8x8xf32>
+  return %0 : tensor<2x10x8x8xf32>
+}
+
+// -----
+
+func.func @slice_outside(%x: tensor<2x8x4x4xf32>) -> tensor<2x4x4x4xf32> {
+  // expected-error @+1 {{channels [6, 10) are not inside the input's 8}}
+  %0 = mest.slice_channels %x {offset = 6 : i64} : tensor<2x8x4x4xf32> -> tensor<2x4x4x4xf32>
+  return %0 : tensor<2x4x4x4xf32>
+}
+
+// -----
+
+// Ceil mode gives one more output only where its window starts inside the
+// input or its leading padding: 2x2 at stride 2, padding 1, on 5x5 is 3x3
+// (floor), and ceil's 4th window would start in the trailing padding.
+func.func @ceil_in_padding(%x: tensor<1x4x5x5xf32>) -> tensor<1x4x4x4xf32> {
+  // expected-error @+1 {{result type}}
+  %0 = mest.max_pool2d %x {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 1, 1>} : tensor<1x4x5x5xf32> -> tensor<1x4x4x4xf32>
+  return %0 : tensor<1x4x4x4xf32>
+}

@@ -2,8 +2,9 @@
 """Writes what onnx-torch-sgd checks (run by hand; needs python3-torch, which
 `make test` does not install, so the outputs are committed): a small network
 that uses every activation mest imports (ReLU, ReLU6, hard swish, SiLU,
-sigmoid, hard sigmoid), a depthwise and a grouped convolution and a
-squeeze-and-excitation block, exported with TrainingMode.PRESERVE; a batch of
+sigmoid, hard sigmoid), a depthwise and a grouped convolution, two
+squeeze-and-excitation blocks, a fire module (Concat) and a max pool in ceil
+mode, exported with TrainingMode.PRESERVE; a batch of
 16 images with labels; and PyTorch autograd's record of 3 SGD steps on that
 batch in training mode (loss of each step, then the eval-mode logits of the
 updated network), float64 so that the reference carries no float32 noise.
@@ -31,6 +32,19 @@ class SqueezeExcite(nn.Module):
         return x * self.gate(self.fc2(torch.relu(self.fc1(s))))
 
 
+class Fire(nn.Module):
+    """SqueezeNet's: a 1x1 squeeze, then 1x1 and 3x3 expands side by side."""
+    def __init__(self, c, squeezed, expanded):
+        super().__init__()
+        self.squeeze = nn.Conv2d(c, squeezed, 1)
+        self.e1 = nn.Conv2d(squeezed, expanded, 1)
+        self.e3 = nn.Conv2d(squeezed, expanded, 3, padding=1)
+
+    def forward(self, x):
+        s = torch.relu(self.squeeze(x))
+        return torch.cat([torch.relu(self.e1(s)), torch.relu(self.e3(s))], 1)
+
+
 class Net(nn.Module):
     def __init__(self):
         super().__init__()
@@ -41,13 +55,15 @@ class Net(nn.Module):
         self.se1 = SqueezeExcite(8, 4, nn.Hardsigmoid())
         self.grouped = nn.Sequential(nn.Conv2d(8, 16, 3, padding=1, groups=2, bias=False),
                                      nn.BatchNorm2d(16), nn.ReLU6())
+        self.fire = Fire(16, 8, 8)
+        self.pool = nn.MaxPool2d(3, stride=2, ceil_mode=True)  # 8x8 -> 4x4 (floor: 3x3)
         self.se2 = SqueezeExcite(16, 4, nn.Sigmoid())
         self.pw = nn.Sequential(nn.Conv2d(16, 16, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU())
         self.fc = nn.Linear(16, 10)
 
     def forward(self, x):
         x = self.se1(self.dw(self.stem(x)))
-        x = self.pw(self.se2(self.grouped(x)))
+        x = self.pw(self.se2(self.pool(self.fire(self.grouped(x)))))
         return self.fc(torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1))
 
 

@@ -5,8 +5,10 @@ install, so the outputs are committed): each model with random weights (seeded),
 at a small width (or depth) and 3x32x32 images so that the files stay small, batch-norm
 statistics and affine parameters far from the identity, exported in eval mode
 (batch norm folded into the convolutions) and with TrainingMode.PRESERVE
-(batch norm kept), plus four images and PyTorch's logits for them.
+(batch norm kept; a model without batch norm only so, the two being the same
+graph), plus four images and PyTorch's logits for them.
 Usage: make-torch-zoo.py OUTDIR [MODEL...]"""
+import pathlib
 import sys
 import numpy as np
 import torch
@@ -40,6 +42,13 @@ MODELS = {
     "mobilenet_v3_small": lambda: torchvision.models.mobilenet_v3_small(num_classes=10,
                                                                         width_mult=0.25),
     "efficientnet": efficientnet_small,
+    # Fire modules (Concat), MaxPool with ceil_mode, no batch norm.
+    "squeezenet": lambda: torchvision.models.squeezenet1_1(num_classes=10),
+    # densenet121's dense blocks (BN-ReLU-Conv, Concat) and transitions at a
+    # small growth rate and depth.
+    "densenet": lambda: torchvision.models.DenseNet(growth_rate=8, block_config=(2, 2, 2, 2),
+                                                    num_init_features=16, bn_size=2,
+                                                    num_classes=10),
 }
 
 
@@ -55,6 +64,9 @@ def main(out, names):
         np.save(f"{out}/{name}-images.npy", x.numpy())
         np.save(f"{out}/{name}-logits.npy", logits.numpy())
         export_both(m, x[:2], f"{out}/{name}-eval.onnx", f"{out}/{name}-preserve.onnx")
+        if not any(isinstance(mod, torch.nn.BatchNorm2d) for mod in m.modules()):
+            # Nothing to fold: the two exports hold the same graph; keep one.
+            pathlib.Path(f"{out}/{name}-eval.onnx").unlink()
         print(name, sum(p.numel() for p in m.parameters()), "parameters")
 
 

@@ -31,7 +31,7 @@ namespace {
 constexpr const char *kSupported =
     "mest imports Conv (grouped too; 1x1 on a global pool's output), BatchNormalization, Relu, "
     "Clip, Sigmoid, HardSigmoid, HardSwish, Mul (x * Sigmoid(x), x * HardSigmoid(x), and "
-    "[N, C, H, W] by [N, C, 1, 1]), Add, MaxPool, AveragePool, "
+    "[N, C, H, W] by [N, C, 1, 1]), Concat (channels), Add, MaxPool, AveragePool (ceil_mode too), "
     "GlobalAveragePool, ReduceMean (over H and W), Flatten, Reshape (to [N, C*H*W]), Gemm, MatMul (+ Add of a bias), "
     "Pad (in front of a Conv or pool), Identity, Dropout, and constant shape arithmetic "
     "(Constant, Shape, Gather, Unsqueeze, Squeeze, Concat, Slice, Transpose, Cast, "
@@ -119,6 +119,7 @@ private:
   void linear(bool isGemm);
   void add();
   void mul();
+  void concat();
   void activationNode(mest::Activation kind, int from);
   void findGatedMuls();
   void flattenTo2d(const Activation &x);
@@ -259,12 +260,10 @@ std::pair<int64_t, int64_t> Importer::windowPads(const Shape &in, int64_t kh, in
          " (begin and end differ); mest pads both sides of a dimension equally");
   for (int64_t p : pads)
     if (p < 0) fail("negative padding " + shapeText(pads));
-  if (intAttribute(*node, "ceil_mode", 0)) {
+  if (intAttribute(*node, "ceil_mode", 0) && !allowCeil) {
     for (int d = 0; d < 2; ++d) {
       int64_t span = in[2 + d] + 2 * pads[d] - (d ? kw : kh), s = d ? sw : sh;
-      if (!allowCeil || span % s != 0)
-        fail("ceil_mode=1 gives a larger output than floor here; mest pools round down "
-             "(export with ceil_mode=False)");
+      if (span % s != 0) fail("ceil_mode=1 gives a larger output than floor here");
     }
   }
   for (int64_t d : intsAttribute(*node, "dilations"))
@@ -409,6 +408,7 @@ void Importer::visit() {
   if (op == "MatMul") return linear(false);
   if (op == "Add") return add();
   if (op == "Mul") return mul();
+  if (op == "Concat") return concat();
   if (op == "Sigmoid" || op == "HardSigmoid") {
     if (absorbed.count(nodeIndex)) return;  // emitted by the Mul it gates
     return activationNode(op == "Sigmoid" ? mest::Activation::sigmoid : mest::Activation::hard_sigmoid,
@@ -664,8 +664,23 @@ void Importer::pool(bool isMax) {
     fail("count_include_pad=1 with padding; mest's average counts only the image");
   if (2 * ph > k[0] || 2 * pw > k[1]) fail("padding larger than half the kernel");
   poisonOtherOutputs(1, "the indices of a max pool, which mest does not produce");
-  int64_t oh = (x.shape[2] + 2 * ph - k[0]) / s[0] + 1, ow = (x.shape[3] + 2 * pw - k[1]) / s[1] + 1;
-  if (oh <= 0 || ow <= 0) fail("the window is larger than the padded input");
+  // ceil_mode: the last window may run past the bottom or right edge (clipped
+  // there, as at the padding), as long as it starts inside the input or its
+  // leading padding (PyTorch's rule).
+  const bool ceil = intAttribute(*node, "ceil_mode", 0);
+  auto outSize = [&](int64_t size, int64_t kk, int64_t st, int64_t pad) {
+    int64_t span = size + 2 * pad - kk;
+    if (span < 0) fail("the window is larger than the padded input");
+    int64_t o = (ceil ? (span + st - 1) / st : span / st) + 1;
+    if (ceil && (o - 1) * st >= size + pad)
+      fail("ceil_mode=1 with a last window that would start in the padding: PyTorch and "
+           "ONNX disagree on its size; export with ceil_mode=False");
+    return o;
+  };
+  const int64_t oh = outSize(x.shape[2], k[0], s[0], ph), ow = outSize(x.shape[3], k[1], s[1], pw);
+  if (ceil && !isMax && intAttribute(*node, "count_include_pad", 0) &&
+      (oh != (x.shape[2] + 2 * ph - k[0]) / s[0] + 1 || ow != (x.shape[3] + 2 * pw - k[1]) / s[1] + 1))
+    fail("ceil_mode=1 with count_include_pad=1; mest's average counts only the image");
   Shape out{x.shape[0], x.shape[1], oh, ow};
   auto kernel = b.getDenseI64ArrayAttr(k), stride = b.getDenseI64ArrayAttr(s),
        padding = b.getDenseI64ArrayAttr({ph, pw});
@@ -776,6 +791,34 @@ void Importer::mul() {
   fail("multiplies " + shapeText(l.shape) + " by " + shapeText(r.shape) +
        "; mest multiplies activations only as x * Sigmoid(x), x * HardSigmoid(x) or channel "
        "scaling [N, C, H, W] x [N, C, 1, 1]");
+}
+
+void Importer::concat() {
+  std::vector<Value> inputs;
+  Shape shape;
+  for (int i = 0; i < node->input_size(); ++i) {
+    if (constantOf(node->input(i)))
+      fail("concatenates a constant with activations; mest concatenates activations only");
+    const Activation &x = activation(i);
+    if (x.pending()) fail("a Pad feeds it; mest absorbs a Pad only into a Conv or pool");
+    if (x.shape.size() != 4 || cast<RankedTensorType>(x.value.getType()).getRank() != 4)
+      fail("concatenates a " + shapeText(x.shape) + " activation; mest concatenates [N, C, H, W] images");
+    if (i == 0) {
+      shape = x.shape;
+    } else {
+      if (x.shape[0] != shape[0] || x.shape[2] != shape[2] || x.shape[3] != shape[3])
+        fail("concatenates " + shapeText(shape) + " and " + shapeText(x.shape) +
+             ": batch and plane sizes differ");
+      shape[1] += x.shape[1];
+    }
+    inputs.push_back(x.value);
+  }
+  if (inputs.empty()) fail("has no input");
+  int64_t axis = intAttribute(*node, "axis", 1);
+  if (axis < 0) axis += 4;
+  if (axis != 1) fail("axis " + std::to_string(axis) + "; mest concatenates channels (axis 1) only");
+  if (inputs.size() == 1) return define(activation(0));
+  define({b.create<ConcatOp>(loc, f32(shape), inputs).getResult(), shape});
 }
 
 void Importer::add() {

@@ -52,6 +52,11 @@ cases = {
     "mul-shapes": model([conv(), helper.make_node("Mul", ["c", "c"], ["m"], name="mul"),
                          helper.make_node("GlobalAveragePool", ["m"], ["p"], name="gap"),
                          flat], {"w": w}),
+    # ceil_mode whose last window would start in the trailing padding (5x5, 2x2 stride 2, pad 1).
+    "ceil-in-padding": model([conv(), helper.make_node(
+        "MaxPool", ["c"], ["m"], name="pool", kernel_shape=[2, 2], strides=[2, 2],
+        pads=[1, 1, 1, 1], ceil_mode=1), helper.make_node("GlobalAveragePool", ["m"], ["p"], name="gap"),
+        flat], {"w": w}, x_shape=(1, 1, 7, 7)),
     # A 3x3 Conv on a global pool's [N, C, 1, 1] (squeeze-and-excitation takes 1x1).
     "pool-conv-kernel": model([conv(), gap, helper.make_node(
         "Conv", ["p", "w3"], ["q"], name="fc", pads=[1, 1, 1, 1]),
