@@ -724,6 +724,31 @@ LogicalResult StepLowering::lowerOp(Operation *op, ArrayRef<Value> res) {
         callGenerated(f, {flat(mem(s.getInput())), flat(res[0])});
         return success();
       })
+      .Case([&](PadChannelsOp s) {
+        auto in = cast<ShapedType>(s.getInput().getType());
+        auto out = cast<ShapedType>(s.getType());
+        const int64_t N = out.getDimSize(0), C = out.getDimSize(1), HW = out.getDimSize(2) * out.getDimSize(3);
+        const int64_t offset = static_cast<int64_t>(s.getOffset()), count = in.getDimSize(1);
+        func::FuncOp f = generated(
+            llvm::formatv("pad:{0},{1},{2},{3},{4},{5}", N, C, offset, count, HW, vectorWidth).str(),
+            "pad_channels", [&](StringRef name) {
+              return buildPadChannels(b, loc(), N, C, offset, count, HW, vectorWidth, name);
+            });
+        callGenerated(f, {flat(mem(s.getInput())), flat(res[0])});
+        return success();
+      })
+      .Case([&](ShuffleChannelsOp s) {
+        auto t = cast<ShapedType>(s.getType());
+        const int64_t N = t.getDimSize(0), C = t.getDimSize(1), HW = t.getDimSize(2) * t.getDimSize(3);
+        const int64_t groups = static_cast<int64_t>(s.getGroups());
+        func::FuncOp f = generated(
+            llvm::formatv("shuffle:{0},{1},{2},{3},{4}", N, C, groups, HW, vectorWidth).str(),
+            "shuffle_channels", [&](StringRef name) {
+              return buildShuffleChannels(b, loc(), N, C, groups, HW, vectorWidth, name);
+            });
+        callGenerated(f, {flat(mem(s.getInput())), flat(res[0])});
+        return success();
+      })
       .Case<ScaleChannelsOp, ScaleChannelsGradOp>([&](auto r) {
         const bool grad = isa<ScaleChannelsGradOp>(r.getOperation());
         const std::array<int64_t, 3> shape = nchw(r->getOperand(0));

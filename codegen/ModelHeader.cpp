@@ -157,6 +157,8 @@ FailureOr<std::string> mest::writeModelHeader(ModuleOp planned, uint64_t fingerp
                      : isa<ClipOp>(op)            ? "CLIP"
                      : isa<ActivationOp>(op)      ? activationNode(cast<ActivationOp>(op))
                      : isa<ScaleChannelsOp>(op)   ? "SCALE_CHANNELS"
+                     : isa<SliceChannelsOp>(op)   ? "SLICE_CHANNELS"
+                     : isa<ShuffleChannelsOp>(op) ? "SHUFFLE_CHANNELS"
                      : isa<AddOp>(op)             ? "ADD"
                      : isa<MaxPool2dOp>(op)       ? "MAX_POOL"
                      : isa<AvgPool2dOp>(op)       ? "AVG_POOL"
@@ -189,6 +191,14 @@ FailureOr<std::string> mest::writeModelHeader(ModuleOp planned, uint64_t fingerp
     };
     if (auto p = dyn_cast<MaxPool2dOp>(op)) ceilMode(p);
     if (auto p = dyn_cast<AvgPool2dOp>(op)) ceilMode(p);
+    if (auto slice = dyn_cast<SliceChannelsOp>(op))
+      params[0] = double(slice.getOffset()),
+      params[1] = double(cast<ShapedType>(slice.getType()).getDimSize(1));
+    if (auto shuffle = dyn_cast<ShuffleChannelsOp>(op)) {
+      auto t = cast<ShapedType>(shuffle.getType());
+      params[0] = double(shuffle.getGroups());
+      win[0] = t.getDimSize(2), win[1] = t.getDimSize(3);
+    }
     if (auto act = dyn_cast<ActivationOp>(op); act && act.getAlpha())
       params[0] = act.getAlpha()->convertToDouble(), params[1] = act.getBeta()->convertToDouble();
     ns << llvm::formatv("  {{MEST_OP_{0}, {{{1}, {2}}, {3}, {{{4}, {5}}, {{{6}, {7}}, {{{8}, {9}}, "

@@ -128,6 +128,52 @@ func::FuncOp mest::codegen::buildSliceChannels(OpBuilder &b, Location loc, int64
   return f;
 }
 
+func::FuncOp mest::codegen::buildPadChannels(OpBuilder &b, Location loc, int64_t N, int64_t C,
+                                             int64_t offset, int64_t count, int64_t HW,
+                                             int64_t vw, StringRef name) {
+  OpBuilder::InsertionGuard guard(b);
+  func::FuncOp f = beginKernel(b, loc, name,
+                               {flatArray(b, N * count * HW), flatArray(b, N * C * HW)});
+  KernelBuilder kb(b, loc);
+  VectorLoops v(kb, vw);
+  kb.parallelLoop(kb.idx(0), kb.idx(N), [&](Value n) {
+    Value base = kb.mul(n, kb.idx(C * HW));
+    auto zero = [&](int64_t from, int64_t to) {
+      if (to > from)
+        v.each(kb.add(base, kb.idx(from * HW)), (to - from) * HW, [&](Value i, int64_t w) {
+          v.store(v.splat(kb.f32(0.0), w), f.getArgument(1), i, w);
+        });
+    };
+    zero(0, offset);
+    copyRange(kb, v, f.getArgument(0), kb.mul(n, kb.idx(count * HW)), f.getArgument(1),
+              kb.add(base, kb.idx(offset * HW)), count * HW);
+    zero(offset + count, C);
+  });
+  b.create<func::ReturnOp>(loc);
+  return f;
+}
+
+func::FuncOp mest::codegen::buildShuffleChannels(OpBuilder &b, Location loc, int64_t N, int64_t C,
+                                                 int64_t groups, int64_t HW, int64_t vw,
+                                                 StringRef name) {
+  OpBuilder::InsertionGuard guard(b);
+  func::FuncOp f = beginKernel(b, loc, name,
+                               {flatArray(b, N * C * HW), flatArray(b, N * C * HW)});
+  KernelBuilder kb(b, loc);
+  VectorLoops v(kb, vw);
+  kb.parallelLoop(kb.idx(0), kb.idx(N), [&](Value n) {
+    Value base = kb.mul(n, kb.idx(C * HW));
+    kb.forLoop(kb.idx(0), kb.idx(C), 1, [&](Value c) {
+      Value src = kb.add(kb.mul(kb.rem(c, kb.idx(groups)), kb.idx(C / groups)),
+                         kb.div(c, kb.idx(groups)));
+      copyRange(kb, v, f.getArgument(0), kb.add(base, kb.mul(src, kb.idx(HW))),
+                f.getArgument(1), kb.add(base, kb.mul(c, kb.idx(HW))), HW);
+    });
+  });
+  b.create<func::ReturnOp>(loc);
+  return f;
+}
+
 std::string PoolGeometry::key() const {
   return llvm::formatv("{0},{1},{2},{3},{4},{5},{6},{7},{8},{9},{10},{11}{12}", N, C, H, W, KH, KW,
                        SH, SW, PH, PW, OH(), OW(), KernelBuilder::typesKey({inElem, outElem}))

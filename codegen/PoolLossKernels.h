@@ -43,6 +43,16 @@ mlir::func::FuncOp buildConcat(mlir::OpBuilder &b, mlir::Location loc, int64_t N
 mlir::func::FuncOp buildSliceChannels(mlir::OpBuilder &b, mlir::Location loc, int64_t N,
                                       int64_t C, int64_t offset, int64_t count, int64_t HW,
                                       int64_t vectorWidth, llvm::StringRef name);
+/// (in[N*count*HW], out[N*C*HW]): each image's channels at [offset, offset +
+/// count) of zeros (mest.pad_channels).
+mlir::func::FuncOp buildPadChannels(mlir::OpBuilder &b, mlir::Location loc, int64_t N,
+                                    int64_t C, int64_t offset, int64_t count, int64_t HW,
+                                    int64_t vectorWidth, llvm::StringRef name);
+/// (in[N*C*HW], out[N*C*HW]): out channel c = in channel (c % groups) *
+/// (C / groups) + c / groups (mest.shuffle_channels), parallel over images.
+mlir::func::FuncOp buildShuffleChannels(mlir::OpBuilder &b, mlir::Location loc, int64_t N,
+                                        int64_t C, int64_t groups, int64_t HW,
+                                        int64_t vectorWidth, llvm::StringRef name);
 /// A pooling window: kernel, stride, padding over [N, C, H, W] planes.
 struct PoolGeometry {
   int64_t N, C, H, W, KH, KW, SH, SW, PH, PW;

@@ -277,6 +277,28 @@ LogicalResult SliceChannelsOp::verify() {
   return success();
 }
 
+LogicalResult PadChannelsOp::verify() {
+  auto in = cast<ShapedType>(getInput().getType()), out = cast<ShapedType>(getOutput().getType());
+  if (in.getDimSize(0) != out.getDimSize(0) || in.getDimSize(2) != out.getDimSize(2) ||
+      in.getDimSize(3) != out.getDimSize(3))
+    return emitOpError() << "result " << out << " differs from the input " << in
+                         << " in batch or plane size";
+  const int64_t offset = static_cast<int64_t>(getOffset());
+  if (offset < 0 || offset + in.getDimSize(1) > out.getDimSize(1))
+    return emitOpError() << "channels [" << offset << ", " << offset + in.getDimSize(1)
+                         << ") are not inside the result's " << out.getDimSize(1);
+  return success();
+}
+
+LogicalResult ShuffleChannelsOp::verify() {
+  const int64_t groups = static_cast<int64_t>(getGroups());
+  const int64_t C = cast<ShapedType>(getInput().getType()).getDimSize(1);
+  if (groups < 1 || C % groups)
+    return emitOpError() << "groups must be >= 1 and divide the " << C << " channels, got "
+                         << groups;
+  return success();
+}
+
 LogicalResult ScaleChannelsOp::verify() {
   auto x = cast<ShapedType>(getInput().getType()), s = cast<ShapedType>(getScale().getType());
   if (x.getDimSize(0) != s.getDimSize(0) || x.getDimSize(1) != s.getDimSize(1))

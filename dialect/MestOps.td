@@ -233,6 +233,40 @@ def Mest_ConcatOp : Mest_Op<"concat", [Pure]> {
   let hasVerifier = 1;
 }
 
+def Mest_SliceChannelsOp : Mest_Op<"slice_channels", [Pure]> {
+  let summary = "Channels [offset, offset + C) of an activation (ONNX Slice or Split on axis 1)";
+  let description = [{
+    ShuffleNet's channel split, and the gradient of a `mest.concat` input.
+
+    ```mlir
+    %db = mest.slice_channels %dc {offset = 16 : i64} : tensor<64x48x8x8xf32> -> tensor<64x32x8x8xf32>
+    ```
+  }];
+  let arguments = (ins TensorRankOf<[F32], [4]>:$input, I64Attr:$offset);
+  let results = (outs TensorRankOf<[F32], [4]>:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let hasVerifier = 1;
+}
+
+def Mest_ShuffleChannelsOp : Mest_Op<"shuffle_channels",
+    [Pure, AllTypesMatch<["input", "output"]>]> {
+  let summary = "ShuffleNet's channel shuffle: groups interleaved";
+  let description = [{
+    `out[n, c] = in[n, (c % groups) * (C / groups) + c / groups]`: the
+    reshape to [N, groups, C / groups, H, W], transpose of the two channel
+    dimensions and reshape back that PyTorch exports. Its gradient is the
+    shuffle with C / groups groups.
+
+    ```mlir
+    %y = mest.shuffle_channels %x {groups = 2 : i64} : tensor<64x48x8x8xf32>
+    ```
+  }];
+  let arguments = (ins TensorRankOf<[F32], [4]>:$input, I64Attr:$groups);
+  let results = (outs TensorRankOf<[F32], [4]>:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
 def Mest_AddOp : Mest_Op<"add", [Pure, SameOperandsAndResultType]> {
   let summary = "Elementwise sum, the join of a residual connection";
   let description = [{

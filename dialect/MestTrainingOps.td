@@ -285,11 +285,11 @@ def Mest_ScaleChannelsGradOp : Mest_Op<"scale_channels_grad",
   let hasVerifier = 1;
 }
 
-def Mest_SliceChannelsOp : Mest_Op<"slice_channels", [Pure]> {
-  let summary = "Channels [offset, offset + C) of an activation: a concat input's gradient";
+def Mest_PadChannelsOp : Mest_Op<"pad_channels", [Pure]> {
+  let summary = "An activation placed at channels [offset, offset + C) of zeros: a slice's gradient";
   let description = [{
     ```mlir
-    %db = mest.slice_channels %dc {offset = 16 : i64} : tensor<64x48x8x8xf32> -> tensor<64x32x8x8xf32>
+    %dx = mest.pad_channels %db {offset = 16 : i64} : tensor<64x16x8x8xf32> -> tensor<64x32x8x8xf32>
     ```
   }];
   let arguments = (ins TensorRankOf<[F32], [4]>:$input, I64Attr:$offset);

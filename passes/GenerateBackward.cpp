@@ -153,6 +153,18 @@ LogicalResult emitBackward(OpBuilder &b, func::FuncOp step, ArrayRef<Operation *
                     }
                     return true;
                   })
+                  .Case([&](SliceChannelsOp slice) {
+                    addGrad(x, b.create<PadChannelsOp>(loc, x.getType(), dy,
+                                                       slice.getOffsetAttr()));
+                    return true;
+                  })
+                  .Case([&](ShuffleChannelsOp shuffle) {
+                    const int64_t C = cast<ShapedType>(x.getType()).getDimSize(1);
+                    addGrad(x, b.create<ShuffleChannelsOp>(
+                                   loc, x.getType(), dy,
+                                   b.getI64IntegerAttr(C / int64_t(shuffle.getGroups()))));
+                    return true;
+                  })
                   .Case([&](AddOp add) {
                     addGrad(add.getLhs(), dy);
                     addGrad(add.getRhs(), dy);

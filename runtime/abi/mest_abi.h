@@ -53,15 +53,18 @@ enum mest_graph_op {
   MEST_OP_CONV2D = 0, MEST_OP_LINEAR = 1, MEST_OP_BATCH_NORM = 2, MEST_OP_RELU = 3,
   MEST_OP_ADD = 4, MEST_OP_MAX_POOL = 5, MEST_OP_AVG_POOL = 6, MEST_OP_GLOBAL_AVG_POOL = 7,
   MEST_OP_FLATTEN = 8, MEST_OP_CLIP = 9, MEST_OP_SIGMOID = 10, MEST_OP_HARD_SIGMOID = 11,
-  MEST_OP_HARD_SWISH = 12, MEST_OP_SILU = 13, MEST_OP_SCALE_CHANNELS = 14, MEST_OP_CONCAT = 15
+  MEST_OP_HARD_SWISH = 12, MEST_OP_SILU = 13, MEST_OP_SCALE_CHANNELS = 14, MEST_OP_CONCAT = 15,
+  MEST_OP_SLICE_CHANNELS = 16, MEST_OP_SHUFFLE_CHANNELS = 17
 };
 typedef struct mest_graph_node {
   int32_t op;                /* mest_graph_op */
   int32_t inputs[2];         /* value numbers; -1 when absent */
   int32_t layer;             /* index into mest_model_desc.layers; -1 for non-layers */
-  int32_t kernel[2], stride[2], pad[2]; /* pools: the window */
+  int32_t kernel[2], stride[2], pad[2]; /* pools: the window; channel shuffle: kernel = the
+                                           plane's H, W */
   float params[2];           /* clip: the bounds (min, max); hard sigmoid and hard swish:
-                                (alpha, beta); pools: params[0] = 1 in ceil mode */
+                                (alpha, beta); pools: params[0] = 1 in ceil mode; channel
+                                slice: (offset, count); channel shuffle: params[0] = groups */
 } mest_graph_node;
 
 typedef struct mest_model_desc {

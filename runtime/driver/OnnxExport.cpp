@@ -215,6 +215,24 @@ std::string Exporter::run() {
     }
     case MEST_OP_ADD: node("Add", in, out, {}); break;
     case MEST_OP_CONCAT: node("Concat", in, out, {integer("axis", 1)}); break;
+    case MEST_OP_SLICE_CHANNELS: {  // Slice on axis 1 (opset 13: starts, ends, axes as inputs)
+      const int64_t start = int64_t(g.params[0]), end = start + int64_t(g.params[1]), axis = 1;
+      graph.message(5, tensor(out + ".starts", {1}, kInt64, &start, 8));
+      graph.message(5, tensor(out + ".ends", {1}, kInt64, &end, 8));
+      graph.message(5, tensor(out + ".axes", {1}, kInt64, &axis, 8));
+      node("Slice", {in[0], out + ".starts", out + ".ends", out + ".axes"}, out, {});
+      break;
+    }
+    case MEST_OP_SHUFFLE_CHANNELS: {  // as PyTorch exports it: reshape, transpose, reshape
+      const int64_t groups = int64_t(g.params[0]), H = g.kernel[0], W = g.kernel[1];
+      const int64_t split[5] = {0, groups, -1, H, W}, back[4] = {0, -1, H, W};
+      graph.message(5, tensor(out + ".split", {5}, kInt64, split, sizeof split));
+      graph.message(5, tensor(out + ".back", {4}, kInt64, back, sizeof back));
+      node("Reshape", {in[0], out + ".split"}, out + ".5d", {});
+      node("Transpose", {out + ".5d"}, out + ".t", {ints("perm", {0, 2, 1, 3, 4})});
+      node("Reshape", {out + ".t", out + ".back"}, out, {});
+      break;
+    }
     case MEST_OP_MAX_POOL: case MEST_OP_AVG_POOL:
       node(g.op == MEST_OP_MAX_POOL ? "MaxPool" : "AveragePool", in, out,
            {ints("kernel_shape", {g.kernel[0], g.kernel[1]}),

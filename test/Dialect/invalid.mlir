@@ -755,3 +755,11 @@ func.func @ceil_in_padding(%x: tensor<1x4x5x5xf32>) -> tensor<1x4x4x4xf32> {
   %0 = mest.max_pool2d %x {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 1, 1>} : tensor<1x4x5x5xf32> -> tensor<1x4x4x4xf32>
   return %0 : tensor<1x4x4x4xf32>
 }
+
+// -----
+
+func.func @shuffle_groups(%x: tensor<2x6x4x4xf32>) -> tensor<2x6x4x4xf32> {
+  // expected-error @+1 {{groups must be >= 1 and divide the 6 channels, got 4}}
+  %0 = mest.shuffle_channels %x {groups = 4 : i64} : tensor<2x6x4x4xf32>
+  return %0 : tensor<2x6x4x4xf32>
+}

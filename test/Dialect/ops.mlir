@@ -34,8 +34,12 @@ func.func @every_op(%x: tensor<2x3x8x8xf32>) -> tensor<2x10xf32> attributes {mes
   %se = mest.scale_channels %si, %hg : tensor<2x8x8x8xf32>, tensor<2x8xf32>
   // CHECK: mest.conv2d @down(%{{.*}}) {kernel = array<i64: 1, 1>, out_channels = 16 : i64, sparsity = #mest.sparsity<unstructured, target = 0.5>, stride = array<i64: 2, 2>} : tensor<2x8x8x8xf32> -> tensor<2x16x4x4xf32>
   %6 = mest.conv2d @down(%se) {out_channels = 16 : i64, kernel = array<i64: 1, 1>, stride = array<i64: 2, 2>, sparsity = #mest.sparsity<unstructured, target = 0.5>} : tensor<2x8x8x8xf32> -> tensor<2x16x4x4xf32>
-  // CHECK: mest.concat %{{.*}}, %{{.*}} : tensor<2x16x4x4xf32>, tensor<2x16x4x4xf32> -> tensor<2x32x4x4xf32>
-  %cat = mest.concat %6, %6 : tensor<2x16x4x4xf32>, tensor<2x16x4x4xf32> -> tensor<2x32x4x4xf32>
+  // CHECK: mest.slice_channels %{{.*}} {offset = 8 : i64} : tensor<2x16x4x4xf32> -> tensor<2x8x4x4xf32>
+  %half = mest.slice_channels %6 {offset = 8 : i64} : tensor<2x16x4x4xf32> -> tensor<2x8x4x4xf32>
+  // CHECK: mest.concat %{{.*}}, %{{.*}}, %{{.*}} : tensor<2x16x4x4xf32>, tensor<2x8x4x4xf32>, tensor<2x8x4x4xf32> -> tensor<2x32x4x4xf32>
+  %cat3 = mest.concat %6, %half, %half : tensor<2x16x4x4xf32>, tensor<2x8x4x4xf32>, tensor<2x8x4x4xf32> -> tensor<2x32x4x4xf32>
+  // CHECK: mest.shuffle_channels %{{.*}} {groups = 2 : i64} : tensor<2x32x4x4xf32>
+  %cat = mest.shuffle_channels %cat3 {groups = 2 : i64} : tensor<2x32x4x4xf32>
   // Ceil mode: a 3x3 window at stride 2 on 4x4 gives 2x2 (floor: 1x1).
   // CHECK: mest.max_pool2d %{{.*}} {kernel = array<i64: 3, 3>, stride = array<i64: 2, 2>} : tensor<2x32x4x4xf32> -> tensor<2x32x2x2xf32>
   %ceil = mest.max_pool2d %cat {kernel = array<i64: 3, 3>, stride = array<i64: 2, 2>} : tensor<2x32x4x4xf32> -> tensor<2x32x2x2xf32>

@@ -30,6 +30,14 @@ func.func @step(%x: tensor<2x4x4x4xf32>, %dy: tensor<2x4x4x4xf32>, %l: tensor<2x
   mest.sgd @c(%lr, %lr, %lr)
   // CHECK: mest.relu_grad %{{.*}}, %{{.*}} : tensor<2x4x4x4xf32>
   %dr = mest.relu_grad %y, %dy : tensor<2x4x4x4xf32>
+  // CHECK: mest.activation_grad silu %{{.*}}, %{{.*}} : tensor<2x4x4x4xf32>
+  %dact = mest.activation_grad silu %y, %dy : tensor<2x4x4x4xf32>
+  // CHECK: mest.activation_grad hard_swish %{{.*}}, %{{.*}} {alpha = 0.16666666666666666 : f64, beta = 5.000000e-01 : f64} : tensor<2x4x4x4xf32>
+  %dhs = mest.activation_grad hard_swish %y, %dy {alpha = 0.16666666666666666 : f64, beta = 0.5 : f64} : tensor<2x4x4x4xf32>
+  // CHECK: mest.scale_channels_grad %{{.*}}, %{{.*}} : tensor<2x4x4x4xf32> -> tensor<2x4xf32>
+  %dsc = mest.scale_channels_grad %y, %dy : tensor<2x4x4x4xf32> -> tensor<2x4xf32>
+  // CHECK: mest.pad_channels %{{.*}} {offset = 2 : i64} : tensor<2x4x4x4xf32> -> tensor<2x8x4x4xf32>
+  %dpad = mest.pad_channels %dy {offset = 2 : i64} : tensor<2x4x4x4xf32> -> tensor<2x8x4x4xf32>
   // CHECK: mest.max_pool2d_train %{{.*}} {kernel = array<i64: 2, 2>} : tensor<2x4x4x4xf32> -> tensor<2x4x2x2xf32>, tensor<2x4x2x2xi32>
   %p, %arg = mest.max_pool2d_train %y {kernel = array<i64: 2, 2>} : tensor<2x4x4x4xf32> -> tensor<2x4x2x2xf32>, tensor<2x4x2x2xi32>
   // CHECK: mest.max_pool2d_grad %{{.*}}, %{{.*}} {kernel = array<i64: 2, 2>} : tensor<2x4x2x2xf32>, tensor<2x4x2x2xi32> -> tensor<2x4x4x4xf32>

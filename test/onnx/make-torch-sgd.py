@@ -3,8 +3,9 @@
 `make test` does not install, so the outputs are committed): a small network
 that uses every activation mest imports (ReLU, ReLU6, hard swish, SiLU,
 sigmoid, hard sigmoid), a depthwise and a grouped convolution, two
-squeeze-and-excitation blocks, a fire module (Concat) and a max pool in ceil
-mode, exported with TrainingMode.PRESERVE; a batch of
+squeeze-and-excitation blocks, a fire module (Concat), a max pool in ceil
+mode and a ShuffleNetV2 unit (channel split, Concat, channel shuffle),
+exported with TrainingMode.PRESERVE; a batch of
 16 images with labels; and PyTorch autograd's record of 3 SGD steps on that
 batch in training mode (loss of each step, then the eval-mode logits of the
 updated network), float64 so that the reference carries no float32 noise.
@@ -45,6 +46,24 @@ class Fire(nn.Module):
         return torch.cat([torch.relu(self.e1(s)), torch.relu(self.e3(s))], 1)
 
 
+class ShuffleUnit(nn.Module):
+    """ShuffleNetV2's stride-1 unit: half the channels pass, the other half
+    through 1x1, depthwise 3x3, 1x1; concatenated, then shuffled in 2 groups."""
+    def __init__(self, c):
+        super().__init__()
+        h = c // 2
+        self.branch = nn.Sequential(nn.Conv2d(h, h, 1, bias=False), nn.BatchNorm2d(h), nn.ReLU(),
+                                    nn.Conv2d(h, h, 3, padding=1, groups=h, bias=False),
+                                    nn.BatchNorm2d(h), nn.Conv2d(h, h, 1, bias=False),
+                                    nn.BatchNorm2d(h), nn.ReLU())
+
+    def forward(self, x):
+        a, b = x.chunk(2, dim=1)
+        y = torch.cat((a, self.branch(b)), 1)
+        n, c, hh, ww = y.shape
+        return y.view(n, 2, c // 2, hh, ww).transpose(1, 2).contiguous().view(n, c, hh, ww)
+
+
 class Net(nn.Module):
     def __init__(self):
         super().__init__()
@@ -59,11 +78,13 @@ class Net(nn.Module):
         self.pool = nn.MaxPool2d(3, stride=2, ceil_mode=True)  # 8x8 -> 4x4 (floor: 3x3)
         self.se2 = SqueezeExcite(16, 4, nn.Sigmoid())
         self.pw = nn.Sequential(nn.Conv2d(16, 16, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU())
+        self.unit = ShuffleUnit(16)
         self.fc = nn.Linear(16, 10)
 
     def forward(self, x):
         x = self.se1(self.dw(self.stem(x)))
         x = self.pw(self.se2(self.pool(self.fire(self.grouped(x)))))
+        x = self.unit(x)
         return self.fc(torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1))
 
 

@@ -44,6 +44,8 @@ MODELS = {
     "efficientnet": efficientnet_small,
     # Fire modules (Concat), MaxPool with ceil_mode, no batch norm.
     "squeezenet": lambda: torchvision.models.squeezenet1_1(num_classes=10),
+    # Channel split (Slice), Concat, channel shuffle (Reshape, Transpose, Reshape).
+    "shufflenet": lambda: torchvision.models.shufflenet_v2_x0_5(num_classes=10),
     # densenet121's dense blocks (BN-ReLU-Conv, Concat) and transitions at a
     # small growth rate and depth.
     "densenet": lambda: torchvision.models.DenseNet(growth_rate=8, block_config=(2, 2, 2, 2),

@@ -22,7 +22,7 @@ from onnx import helper, numpy_helper
 
 BIN, WORK = sys.argv[1], sys.argv[2]
 DATA = sys.argv[3] if len(sys.argv) > 3 else "/usr/share/libonnx-testdata/data"
-OPS = {"Conv", "BatchNormalization", "Relu", "Clip", "Sigmoid", "HardSigmoid", "HardSwish", "Mul", "Concat",
+OPS = {"Conv", "BatchNormalization", "Relu", "Clip", "Sigmoid", "HardSigmoid", "HardSwish", "Mul", "Concat", "Slice", "Split",
        "Add", "MaxPool", "AveragePool", "ReduceMean",
        "GlobalAveragePool", "Flatten", "Gemm", "MatMul", "Reshape"}
 TOLERANCE = 1e-4  # relative to the largest expected magnitude

@@ -18,8 +18,13 @@ for mode in eval preserve; do
   "$bin/mest-import" "$inputs/$model-$mode.onnx" --batch 4 --scheme dense --weights onnx -o $mode.mlir
   "$bin/mestc" $mode.mlir --emit exe -o $mode.train
   ./$mode.train --predict "$inputs/$model-images.npy" --init $mode.init --logits $mode.logits.npy
-  $py "$src/test/onnx/compare-logits.py" $mode.logits.npy "$inputs/$model-images.npy" \
-    "$inputs/$model-$mode.onnx" "$inputs/$model-logits.npy" 1e-5
+  # OpenCV 4.6 cannot parse the shape arithmetic of PyTorch's ShuffleNetV2 export
+  # (an Add of constants in its channel split); PyTorch's logits still are the
+  # reference there, and OpenCV reads mest's own export of it below.
+  skip=""
+  [[ $model == shufflenet ]] && skip="OpenCV 4.6 does not parse this export's shape arithmetic"
+  MEST_SKIP_OPENCV=$skip $py "$src/test/onnx/compare-logits.py" $mode.logits.npy \
+    "$inputs/$model-images.npy" "$inputs/$model-$mode.onnx" "$inputs/$model-logits.npy" 1e-5
 done
 # Sparse training from the PRESERVE export's weights.
 $py - <<'PY'

@@ -31,7 +31,8 @@ namespace {
 constexpr const char *kSupported =
     "mest imports Conv (grouped too; 1x1 on a global pool's output), BatchNormalization, Relu, "
     "Clip, Sigmoid, HardSigmoid, HardSwish, Mul (x * Sigmoid(x), x * HardSigmoid(x), and "
-    "[N, C, H, W] by [N, C, 1, 1]), Concat (channels), Add, MaxPool, AveragePool (ceil_mode too), "
+    "[N, C, H, W] by [N, C, 1, 1]), Concat, Slice and Split of channels, the channel shuffle "
+    "(Reshape, Transpose, Reshape), Add, MaxPool, AveragePool (ceil_mode too), "
     "GlobalAveragePool, ReduceMean (over H and W), Flatten, Reshape (to [N, C*H*W]), Gemm, MatMul (+ Add of a bias), "
     "Pad (in front of a Conv or pool), Identity, Dropout, and constant shape arithmetic "
     "(Constant, Shape, Gather, Unsqueeze, Squeeze, Concat, Slice, Transpose, Cast, "
@@ -44,6 +45,11 @@ struct Activation {
   Value value;
   std::vector<int64_t> shape;
   int64_t padH = 0, padW = 0;  // pending symmetric zero padding
+  // A channel shuffle under way (PyTorch's export of it): `shuffle` groups
+  // once reshaped to [N, g, C/g, H, W] (the value is still the 4-D one),
+  // `transposed` once its dimensions 1 and 2 are swapped.
+  int64_t shuffle = 0;
+  bool transposed = false;
   bool pending() const { return padH || padW; }
 };
 
@@ -120,6 +126,10 @@ private:
   void add();
   void mul();
   void concat();
+  void slice();
+  void split();
+  void transpose();
+  void sliceChannels(const Activation &x, int64_t begin, int64_t end, int output);
   void activationNode(mest::Activation kind, int from);
   void findGatedMuls();
   void flattenTo2d(const Activation &x);
@@ -409,6 +419,9 @@ void Importer::visit() {
   if (op == "Add") return add();
   if (op == "Mul") return mul();
   if (op == "Concat") return concat();
+  if (op == "Slice") return slice();
+  if (op == "Split") return split();
+  if (op == "Transpose") return transpose();
   if (op == "Sigmoid" || op == "HardSigmoid") {
     if (absorbed.count(nodeIndex)) return;  // emitted by the Mul it gates
     return activationNode(op == "Sigmoid" ? mest::Activation::sigmoid : mest::Activation::hard_sigmoid,
@@ -495,7 +508,7 @@ void Importer::reshape() {
   const Activation &x = activation(0);
   std::vector<int64_t> target = constant(1, "shape").ints(what() + " shape");
   // An exporter that knew the batch may have folded it into the shape.
-  if (target.size() == 2 && target[0] == fileBatch) target[0] = x.shape[0];
+  if (target.size() >= 2 && target[0] == fileBatch) target[0] = x.shape[0];
   Shape dims;
   int64_t known = 1, infer = -1, numel = 1;
   for (int64_t d : x.shape) numel *= d;
@@ -508,7 +521,27 @@ void Importer::reshape() {
     dims.push_back(d);
   }
   if (infer >= 0) dims[infer] = numel / known;
-  if (dims == x.shape) return define(x);
+  if (dims == x.shape && !x.shuffle) return define(x);
+  auto rank = cast<RankedTensorType>(x.value.getType()).getRank();
+  // Channel shuffle as PyTorch exports it: [N, C, H, W] -> [N, g, C/g, H, W],
+  // Transpose(0, 2, 1, 3, 4), then back to [N, C, H, W].
+  if (!x.shuffle && x.shape.size() == 4 && rank == 4 && dims.size() == 5 &&
+      dims[0] == x.shape[0] && dims[1] * dims[2] == x.shape[1] && dims[3] == x.shape[2] &&
+      dims[4] == x.shape[3]) {
+    Activation a = x;
+    a.shape = dims;
+    a.shuffle = dims[1];
+    return define(a);
+  }
+  if (x.shuffle) {
+    const Shape back{x.shape[0], x.shape[1] * x.shape[2], x.shape[3], x.shape[4]};
+    if (!x.transposed || dims != back)
+      fail("reshapes the 5-D " + shapeText(x.shape) + "; mest takes 5-D shapes only as a channel "
+           "shuffle (reshape to [N, g, C/g, H, W], Transpose(0, 2, 1, 3, 4), reshape back)");
+    Value y = b.create<ShuffleChannelsOp>(loc, x.value.getType(), x.value,
+                                          b.getI64IntegerAttr(x.shuffle));
+    return define({y, back});
+  }
   if (dims.size() == 2 && dims[0] == x.shape[0] && dims[1] * dims[0] == numel) return flattenTo2d(x);
   fail("reshapes " + shapeText(x.shape) + " to " + shapeText(dims) +
        "; mest reshapes only [N, ...] to [N, rest] (a flatten)");
@@ -819,6 +852,74 @@ void Importer::concat() {
   if (axis != 1) fail("axis " + std::to_string(axis) + "; mest concatenates channels (axis 1) only");
   if (inputs.size() == 1) return define(activation(0));
   define({b.create<ConcatOp>(loc, f32(shape), inputs).getResult(), shape});
+}
+
+void Importer::transpose() {
+  const Activation &x = activation(0);
+  std::vector<int64_t> perm = intsAttribute(*node, "perm");
+  if (!x.shuffle || x.transposed || perm != std::vector<int64_t>{0, 2, 1, 3, 4})
+    fail("transposes a " + shapeText(x.shape) + " activation; mest transposes only the two "
+         "channel dimensions of a channel shuffle ([N, g, C/g, H, W], perm 0, 2, 1, 3, 4)");
+  Activation a = x;
+  a.transposed = true;
+  a.shape = {x.shape[0], x.shape[2], x.shape[1], x.shape[3], x.shape[4]};
+  define(a);
+}
+
+/// Channels [begin, end) of x as output `output` of this node.
+void Importer::sliceChannels(const Activation &x, int64_t begin, int64_t end, int output) {
+  if (x.pending()) fail("a Pad feeds it; mest absorbs a Pad only into a Conv or pool");
+  if (x.shape.size() != 4 || cast<RankedTensorType>(x.value.getType()).getRank() != 4 || x.shuffle)
+    fail("slices a " + shapeText(x.shape) + " activation; mest slices the channels of [N, C, H, W]");
+  if (begin < 0 || end > x.shape[1] || begin >= end)
+    fail("channels [" + std::to_string(begin) + ", " + std::to_string(end) + ") of " +
+         std::to_string(x.shape[1]) + " are empty or outside");
+  if (begin == 0 && end == x.shape[1]) return define(x, output);
+  Shape shape{x.shape[0], end - begin, x.shape[2], x.shape[3]};
+  define({b.create<SliceChannelsOp>(loc, f32(shape), x.value, b.getI64IntegerAttr(begin)).getResult(),
+          shape},
+         output);
+}
+
+void Importer::slice() {
+  const Activation &x = activation(0);
+  // Opset 10 on: starts, ends, axes, steps as constant inputs; before, attributes.
+  auto ints = [&](int i, const char *name) {
+    if (const Constant *c = optionalConstant(i, name)) return c->ints(what() + " " + name);
+    return intsAttribute(*node, name);
+  };
+  std::vector<int64_t> starts = ints(1, "starts"), ends = ints(2, "ends"), axes = ints(3, "axes"),
+                       steps = ints(4, "steps");
+  if (axes.empty())
+    for (size_t i = 0; i < starts.size(); ++i) axes.push_back(int64_t(i));
+  if (starts.size() != 1 || ends.size() != 1 || axes.size() != 1 || steps.size() > 1 ||
+      (axes[0] != 1 && axes[0] != -3) || (!steps.empty() && steps[0] != 1))
+    fail("slices other than one contiguous range of channels (axis 1, step 1)");
+  const int64_t C = x.shape.size() == 4 ? x.shape[1] : 0;
+  auto clamp = [&](int64_t v) { return std::clamp<int64_t>(v < 0 ? v + C : v, 0, C); };
+  sliceChannels(x, clamp(starts[0]), clamp(ends[0]), 0);
+}
+
+void Importer::split() {
+  const Activation &x = activation(0);
+  int64_t axis = intAttribute(*node, "axis", 0);
+  if (axis < 0) axis += int64_t(x.shape.size());
+  if (axis != 1) fail("splits axis " + std::to_string(axis) + "; mest splits channels (axis 1) only");
+  std::vector<int64_t> parts;
+  if (const Constant *c = optionalConstant(1, "split")) parts = c->ints(what() + " split");
+  else parts = intsAttribute(*node, "split");
+  const int64_t C = x.shape.size() == 4 ? x.shape[1] : 0, n = node->output_size();
+  if (parts.empty()) {  // equal parts
+    if (n <= 0 || C % n) fail("splits " + std::to_string(C) + " channels into " + std::to_string(n) + " unequal parts without sizes");
+    parts.assign(n, C / n);
+  }
+  if (int64_t(parts.size()) != n) fail("gives " + std::to_string(parts.size()) + " sizes for " + std::to_string(n) + " outputs");
+  int64_t begin = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    sliceChannels(x, begin, begin + parts[i], int(i));
+    begin += parts[i];
+  }
+  if (begin != C) fail("sizes add up to " + std::to_string(begin) + " of " + std::to_string(C) + " channels");
 }
 
 void Importer::add() {

@@ -57,6 +57,16 @@ cases = {
         "MaxPool", ["c"], ["m"], name="pool", kernel_shape=[2, 2], strides=[2, 2],
         pads=[1, 1, 1, 1], ceil_mode=1), helper.make_node("GlobalAveragePool", ["m"], ["p"], name="gap"),
         flat], {"w": w}, x_shape=(1, 1, 7, 7)),
+    # A Transpose that is not the middle of a channel shuffle.
+    "transpose": model([conv(), helper.make_node("Transpose", ["c"], ["t"], name="tr",
+                                                 perm=[0, 1, 3, 2]),
+                        helper.make_node("GlobalAveragePool", ["t"], ["p"], name="gap"), flat],
+                       {"w": w}),
+    # A Slice across H instead of channels.
+    "slice-rows": model([conv(), helper.make_node("Slice", ["c", "s0", "s1", "ax"], ["s"], name="sl"),
+                         helper.make_node("GlobalAveragePool", ["s"], ["p"], name="gap"), flat],
+                        {"w": w, "s0": np.array([0], np.int64), "s1": np.array([2], np.int64),
+                         "ax": np.array([2], np.int64)}),
     # A 3x3 Conv on a global pool's [N, C, 1, 1] (squeeze-and-excitation takes 1x1).
     "pool-conv-kernel": model([conv(), gap, helper.make_node(
         "Conv", ["p", "w3"], ["q"], name="fc", pads=[1, 1, 1, 1]),
