@@ -13,7 +13,7 @@ struct TargetOptions {
   std::string triple;    // empty: the host
   std::string cpu;       // empty: the host CPU for the host, "generic" otherwise
   std::string features;  // empty: the host's features for the host
-  unsigned optLevel = 3;
+  unsigned optLevel = 2;  // mestc -O
 };
 
 /// Translates an LLVM-dialect module to LLVM IR, optimises it and writes an

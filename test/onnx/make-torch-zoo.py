@@ -14,6 +14,7 @@ import numpy as np
 import torch
 import torchvision
 from torchvision.models import efficientnet, regnet
+from torchvision.models.googlenet import BasicConv2d, Inception
 from torch_exports import export_both, perturb_batch_norm
 
 
@@ -33,6 +34,30 @@ def efficientnet_small():
     return efficientnet.EfficientNet(settings, 0.2, num_classes=10, last_channel=last)
 
 
+def googlenet_small():
+    # GoogLeNet from torchvision's own blocks (BasicConv2d, Inception) at a
+    # quarter of every width: torchvision fixes the widths (24 MB at full size).
+    # Ceil-mode max pools, Concat of four branches.
+    m = torchvision.models.GoogLeNet(num_classes=10, aux_logits=False, init_weights=True)
+    q = lambda *c: [w // 4 for w in c]
+    B, I = BasicConv2d, Inception
+    m.conv1 = B(3, 16, kernel_size=7, stride=2, padding=3)
+    m.conv2 = B(16, 16, kernel_size=1)
+    m.conv3 = B(16, 48, kernel_size=3, padding=1)
+    for name, c in [("inception3a", (192, 64, 96, 128, 16, 32, 32)),
+                    ("inception3b", (256, 128, 128, 192, 32, 96, 64)),
+                    ("inception4a", (480, 192, 96, 208, 16, 48, 64)),
+                    ("inception4b", (512, 160, 112, 224, 24, 64, 64)),
+                    ("inception4c", (512, 128, 128, 256, 24, 64, 64)),
+                    ("inception4d", (512, 112, 144, 288, 32, 64, 64)),
+                    ("inception4e", (528, 256, 160, 320, 32, 128, 128)),
+                    ("inception5a", (832, 256, 160, 320, 32, 128, 128)),
+                    ("inception5b", (832, 384, 192, 384, 48, 128, 128))]:
+        setattr(m, name, I(*q(*c)))
+    m.fc = torch.nn.Linear(256, 10)
+    return m
+
+
 MODELS = {
     "mobilenet_v2": lambda: torchvision.models.mobilenet_v2(num_classes=10, width_mult=0.25),
     "regnet_x": regnet_small,
@@ -44,6 +69,7 @@ MODELS = {
     "efficientnet": efficientnet_small,
     # Fire modules (Concat), MaxPool with ceil_mode, no batch norm.
     "squeezenet": lambda: torchvision.models.squeezenet1_1(num_classes=10),
+    "googlenet": googlenet_small,
     # Channel split (Slice), Concat, channel shuffle (Reshape, Transpose, Reshape).
     "shufflenet": lambda: torchvision.models.shufflenet_v2_x0_5(num_classes=10),
     # densenet121's dense blocks (BN-ReLU-Conv, Concat) and transitions at a
