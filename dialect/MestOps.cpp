@@ -264,30 +264,32 @@ LogicalResult ConcatOp::verify() {
   return success();
 }
 
-LogicalResult SliceChannelsOp::verify() {
-  auto in = cast<ShapedType>(getInput().getType()), out = cast<ShapedType>(getOutput().getType());
-  if (in.getDimSize(0) != out.getDimSize(0) || in.getDimSize(2) != out.getDimSize(2) ||
-      in.getDimSize(3) != out.getDimSize(3))
-    return emitOpError() << "result " << out << " differs from the input " << in
-                         << " in batch or plane size";
-  const int64_t offset = static_cast<int64_t>(getOffset());
-  if (offset < 0 || offset + out.getDimSize(1) > in.getDimSize(1))
-    return emitOpError() << "channels [" << offset << ", " << offset + out.getDimSize(1)
-                         << ") are not inside the input's " << in.getDimSize(1);
+/// `part` is channels [offset, offset + its C) of `whole` (named `wholeName`
+/// in the message), with the same batch and plane size: slice and pad channels.
+static LogicalResult verifyChannelRange(Operation *op, ShapedType part, ShapedType whole,
+                                        int64_t offset, StringRef wholeName) {
+  if (part.getDimSize(0) != whole.getDimSize(0) || part.getDimSize(2) != whole.getDimSize(2) ||
+      part.getDimSize(3) != whole.getDimSize(3))
+    return op->emitOpError() << "result " << op->getResult(0).getType()
+                             << " differs from the input " << op->getOperand(0).getType()
+                             << " in batch or plane size";
+  if (offset < 0 || offset + part.getDimSize(1) > whole.getDimSize(1))
+    return op->emitOpError() << "channels [" << offset << ", " << offset + part.getDimSize(1)
+                             << ") are not inside the " << wholeName << "'s "
+                             << whole.getDimSize(1);
   return success();
 }
 
+LogicalResult SliceChannelsOp::verify() {
+  return verifyChannelRange(*this, cast<ShapedType>(getOutput().getType()),
+                            cast<ShapedType>(getInput().getType()),
+                            static_cast<int64_t>(getOffset()), "input");
+}
+
 LogicalResult PadChannelsOp::verify() {
-  auto in = cast<ShapedType>(getInput().getType()), out = cast<ShapedType>(getOutput().getType());
-  if (in.getDimSize(0) != out.getDimSize(0) || in.getDimSize(2) != out.getDimSize(2) ||
-      in.getDimSize(3) != out.getDimSize(3))
-    return emitOpError() << "result " << out << " differs from the input " << in
-                         << " in batch or plane size";
-  const int64_t offset = static_cast<int64_t>(getOffset());
-  if (offset < 0 || offset + in.getDimSize(1) > out.getDimSize(1))
-    return emitOpError() << "channels [" << offset << ", " << offset + in.getDimSize(1)
-                         << ") are not inside the result's " << out.getDimSize(1);
-  return success();
+  return verifyChannelRange(*this, cast<ShapedType>(getInput().getType()),
+                            cast<ShapedType>(getOutput().getType()),
+                            static_cast<int64_t>(getOffset()), "result");
 }
 
 LogicalResult ShuffleChannelsOp::verify() {
