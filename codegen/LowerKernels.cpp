@@ -23,6 +23,7 @@
 #include "codegen/RuntimeCalls.h"
 #include "passes/LayerCost.h"
 #include "passes/Passes.h"
+#include "runtime/formats/DropoutStream.h"
 
 #include "dialect/MestDialect.h"
 
@@ -94,6 +95,8 @@ public:
         stateBytes(stateBytes), exportKernels(exportKernels), vectorWidth(vectorWidth),
         kernels(kernels), kernelsByKey(kernelsByKey), kernelNames(kernelNames) {
     model.walk([&](LayerOpInterface layer) { layers[layer.getLayerName()] = layer; });
+    if (auto at = model->getAttrOfType<IntegerAttr>(MestDialect::getDropoutStateOffsetAttrName()))
+      dropoutStream = at.getInt();
   }
 
   LogicalResult run(StringRef name, bool train);
@@ -143,6 +146,8 @@ private:
   func::FuncOp flatKernel(StringRef kind, int64_t n, ValueRange operands,
                           std::pair<double, double> bounds = {0.0, 0.0});
   func::FuncOp maskKernel(StringRef kind, int64_t n, ValueRange operands);
+  func::FuncOp dropoutKernel(int64_t n, double ratio);
+  Value dropoutKey(int64_t index);
   /// The generated kernel for `key` (batch norm, pooling, loss), built once by
   /// `build(name)` and named mest_k_<family>_<k>.
   func::FuncOp generated(const std::string &key, StringRef family,
@@ -167,6 +172,7 @@ private:
   DenseMap<Value, Value> mems;
   llvm::StringMap<Operation *> layers;  // the model's layers, by name
   Value state, arena, lr, mu, wd;
+  int64_t dropoutStream = -1;  // the stream's offset in the state block; -1: no dropout
 };
 
 /// The kernel of `layer` in direction `dir`, over the layer's block of the
@@ -436,6 +442,90 @@ func::FuncOp StepLowering::maskKernel(StringRef kind, int64_t n, ValueRange oper
   return f;
 }
 
+/// Inverted dropout over n floats, dropout(in, out, key): element e is kept
+/// when rt::dropoutKeep(key, e, threshold) holds, and scaled by
+/// 1 / (1 - ratio); mest.dropout_grad is the same kernel on dy. The hash runs
+/// on vectors of i32 lanes (runtime/formats/DropoutStream.h is its scalar form).
+func::FuncOp StepLowering::dropoutKernel(int64_t n, double ratio) {
+  const uint32_t threshold = rt::dropoutThreshold(ratio);
+  std::string name = llvm::formatv("mest_k_dropout_{0}_{1:x6}", n, threshold).str();
+  auto it = kernels.find(name);
+  if (it != kernels.end()) return it->second;
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToEnd(module.getBody());
+  auto flat = MemRefType::get({n}, b.getF32Type());
+  auto f = b.create<func::FuncOp>(loc(), name,
+                                  b.getFunctionType({flat, flat, b.getI64Type()}, {}));
+  makeInternal(f);
+  b.setInsertionPointToStart(f.addEntryBlock());
+  Type i32 = b.getI32Type();
+  Value key = f.getArgument(2);
+  Value k1 = b.create<arith::TruncIOp>(loc(), i32, key);
+  Value k2 = b.create<arith::TruncIOp>(
+      loc(), i32, b.create<arith::ShRUIOp>(loc(), key, i64(32)));
+  const float scale = float(1.0 / (1.0 - ratio));
+  const int64_t chunk = 8192, vw = vectorWidth;
+  auto body = [&](Value i, int64_t w) {
+    auto vi = VectorType::get({w}, i32);
+    auto splat = [&](Value v) -> Value {
+      return w == 1 ? v : b.create<vector::BroadcastOp>(loc(), vi, v).getResult();
+    };
+    auto cst = [&](uint32_t v) { return splat(b.create<arith::ConstantIntOp>(loc(), int32_t(v), 32)); };
+    Value e = splat(b.create<arith::IndexCastOp>(loc(), i32, i));
+    if (w > 1) {
+      SmallVector<int32_t> lanes(w);
+      for (int64_t l = 0; l < w; ++l) lanes[l] = int32_t(l);
+      Value iota = b.create<arith::ConstantOp>(loc(), vi, DenseElementsAttr::get(vi, ArrayRef(lanes)));
+      e = b.create<arith::AddIOp>(loc(), e, iota);
+    }
+    auto hash = [&](Value x) {
+      auto step = [&](Value v, int shift, uint32_t mul) -> Value {
+        Value s = b.create<arith::XOrIOp>(loc(), v, b.create<arith::ShRUIOp>(loc(), v, cst(shift)));
+        return mul ? b.create<arith::MulIOp>(loc(), s, cst(mul)).getResult() : s;
+      };
+      return step(step(step(x, 16, rt::kDropoutHash1), 15, rt::kDropoutHash2), 15, 0);
+    };
+    Value h = hash(b.create<arith::XOrIOp>(
+        loc(), hash(b.create<arith::XOrIOp>(loc(), e, splat(k1))), splat(k2)));
+    Value keep = b.create<arith::CmpIOp>(loc(), arith::CmpIPredicate::uge,
+                                         b.create<arith::ShRUIOp>(loc(), h, cst(8)), cst(threshold));
+    auto vf = VectorType::get({w}, b.getF32Type());
+    auto fsplat = [&](float v) -> Value {
+      Value c = kb.f32(v);
+      return w == 1 ? c : b.create<vector::BroadcastOp>(loc(), vf, c).getResult();
+    };
+    Value x = b.create<arith::MulFOp>(loc(), kb.loadFloats(f.getArgument(0), i, w), fsplat(scale));
+    kb.storeFloats(b.create<arith::SelectOp>(loc(), keep, x, fsplat(0.0f)), f.getArgument(1), i, w);
+  };
+  kb.parallelLoop(kb.idx(0), kb.idx((n + chunk - 1) / chunk), [&](Value c) {
+    Value lo = kb.mul(c, kb.idx(chunk));
+    Value hi = kb.min(kb.add(lo, kb.idx(chunk)), kb.idx(n));
+    Value stop = kb.add(lo, kb.mul(kb.div(kb.sub(hi, lo), kb.idx(vw)), kb.idx(vw)));
+    kb.forLoop(lo, stop, vw, [&](Value i) { body(i, vw); });
+    kb.forLoop(stop, hi, 1, [&](Value i) { body(i, 1); });
+  });
+  b.create<func::ReturnOp>(loc());
+  kernels[name] = f;
+  return f;
+}
+
+/// rt::dropoutKey(seed, step, index) from the stream in the state block.
+Value StepLowering::dropoutKey(int64_t index) {
+  Value stream = kb.stateView(state, dropoutStream, 2, b.getI64Type());
+  Value seed = b.create<memref::LoadOp>(loc(), stream, ValueRange{kb.idx(0)});
+  Value step = b.create<memref::LoadOp>(loc(), stream, ValueRange{kb.idx(1)});
+  auto u64 = [&](uint64_t v) { return i64(int64_t(v)); };
+  Value salt = b.create<arith::AddIOp>(loc(), b.create<arith::ShLIOp>(loc(), step, i64(16)),
+                                       u64(uint64_t(index) + 1));
+  Value z = b.create<arith::AddIOp>(loc(), seed,
+                                    b.create<arith::MulIOp>(loc(), u64(rt::kDropoutGolden), salt));
+  auto mixStep = [&](Value v, int shift, uint64_t mul) -> Value {
+    Value s = b.create<arith::XOrIOp>(loc(), v, b.create<arith::ShRUIOp>(loc(), v, i64(shift)));
+    return mul ? b.create<arith::MulIOp>(loc(), s, u64(mul)).getResult() : s;
+  };
+  return mixStep(mixStep(mixStep(z, 30, rt::kDropoutMix1), 27, rt::kDropoutMix2), 31, 0);
+}
+
 func::FuncOp StepLowering::generated(const std::string &key, StringRef family,
                                      const std::function<func::FuncOp(StringRef)> &build) {
   if (func::FuncOp f = kernelsByKey.lookup(key)) return f;
@@ -661,6 +751,23 @@ LogicalResult StepLowering::lowerOp(Operation *op, ArrayRef<Value> res) {
         int64_t C = nchw(bn->getOperand(0))[1];
         auto v = bnViews(bn, C);
         emitFlatSgd(v[0], v[1], v[2], kb.idx(2 * C), lr, mu, wd);
+        return success();
+      })
+      .Case<DropoutTrainOp, DropoutGradOp>([&](auto r) -> LogicalResult {
+        if (dropoutStream < 0)
+          return r.emitOpError() << "needs the model's dropout stream: run mest-plan-storage first";
+        int64_t n = cast<ShapedType>(r.getType()).getNumElements();
+        func::FuncOp f = dropoutKernel(n, r.getRatio().convertToDouble());
+        callGenerated(f, {flat(mem(r->getOperand(0))), flat(res[0]), dropoutKey(r.getIndex())});
+        return success();
+      })
+      .Case([&](AdvanceDropoutOp r) -> LogicalResult {
+        if (dropoutStream < 0)
+          return r.emitOpError() << "needs the model's dropout stream: run mest-plan-storage first";
+        Value stream = kb.stateView(state, dropoutStream, 2, b.getI64Type());
+        Value step = b.create<memref::LoadOp>(loc(), stream, ValueRange{kb.idx(1)});
+        b.create<memref::StoreOp>(loc(), b.create<arith::AddIOp>(loc(), step, i64(1)), stream,
+                                  ValueRange{kb.idx(1)});
         return success();
       })
       .Case([&](ReluOp r) {

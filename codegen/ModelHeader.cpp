@@ -68,6 +68,9 @@ FailureOr<std::string> mest::writeModelHeader(ModuleOp planned, uint64_t fingerp
     scratch = std::max(scratch, intAttr(f, MestDialect::getScratchBytesAttrName()));
   }
   if (!model) return planned.emitError() << "no mest.model function to describe";
+  int64_t dropoutStream = -1;  // mest_model_desc.dropout_state_offset
+  if (auto at = model->getAttrOfType<IntegerAttr>(MestDialect::getDropoutStateOffsetAttrName()))
+    dropoutStream = at.getInt();
   auto in = cast<RankedTensorType>(model.getArgumentTypes()[0]);
   auto out = cast<RankedTensorType>(model.getResultTypes()[0]);
   std::string text, layers, taps;
@@ -138,6 +141,10 @@ FailureOr<std::string> mest::writeModelHeader(ModuleOp planned, uint64_t fingerp
   int numNodes = 0, layerIndex = 0;
   for (Operation &op : model.getBody().front()) {
     if (isa<func::ReturnOp>(op)) continue;
+    if (auto drop = dyn_cast<DropoutOp>(op)) {  // inference leaves dropout out
+      valueIds[drop.getOutput()] = valueIds.lookup(drop.getInput());
+      continue;
+    }
     if (auto concat = dyn_cast<ConcatOp>(op)) {
       // A chain of two-input CONCAT nodes (ONNX Concat of 2, axis 1); one input: the input itself.
       int acc = valueIds.lookup(concat.getInputs()[0]);
@@ -225,12 +232,12 @@ FailureOr<std::string> mest::writeModelHeader(ModuleOp planned, uint64_t fingerp
      << "static const mest_graph_node mest_model_nodes[] = {\n" << nodes << "};\n"
      << llvm::formatv("static const mest_model_desc mest_model_desc_data = {{MEST_ABI_VERSION, "
                       "\"{0}\", {1}, {2}, {3}, {4}, {5}, {6}, {7}, {11}, {10}, {8}, "
-                      "mest_model_layers, {9}ull, {12}, mest_model_nodes, {13}};\n",
+                      "mest_model_layers, {9}ull, {12}, mest_model_nodes, {13}, {14}};\n",
                       cString(model.getSymName()), in.getDimSize(0), in.getDimSize(1),
                       in.getRank() == 4 ? in.getDimSize(2) : 1,
                       in.getRank() == 4 ? in.getDimSize(3) : 1, out.getDimSize(1),
                       intAttr(model, MestDialect::getStateBytesAttrName()), arena, count,
-                      fingerprint, scratch, inferArena, numNodes, dataParallel)
+                      fingerprint, scratch, inferArena, numNodes, dataParallel, dropoutStream)
      << "const mest_model_desc *mest_model_descriptor(void) { return &mest_model_desc_data; }\n"
      << "#endif /* MEST_DEFINE_MODEL_DESCRIPTOR */\n\n#endif /* " << guard << " */\n";
   return text;

@@ -69,7 +69,7 @@ LogicalResult MestDialect::verifyOperationAttribute(Operation *op, NamedAttribut
     return expectInt();
   }
   if (name == getStateBytesAttrName() || name == getArenaBytesAttrName() ||
-      name == getScratchBytesAttrName()) {
+      name == getScratchBytesAttrName() || name == getDropoutStateOffsetAttrName()) {
     if (!isa<func::FuncOp>(op)) return op->emitError() << "'" << name << "' applies to functions";
     return expectInt();
   }

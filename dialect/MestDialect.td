@@ -45,6 +45,7 @@ def Mest_Dialect : Dialect {
     // Attributes added by the planning passes (docs/pipeline.md).
     static constexpr ::llvm::StringLiteral getStateOffsetAttrName() { return "mest.state_offset"; }
     static constexpr ::llvm::StringLiteral getStateBytesAttrName() { return "mest.state_bytes"; }
+    static constexpr ::llvm::StringLiteral getDropoutStateOffsetAttrName() { return "mest.dropout_state_offset"; }
     static constexpr ::llvm::StringLiteral getArenaOffsetsAttrName() { return "mest.arena_offsets"; }
     static constexpr ::llvm::StringLiteral getArenaBytesAttrName() { return "mest.arena_bytes"; }
     /// Stack bytes per thread the step's kernels take (mest-plan-memory).

@@ -246,6 +246,35 @@ LogicalResult ActivationGradOp::verify() {
   return verifyActivationParams(*this, getKind(), getAlpha(), getBeta());
 }
 
+//===----------------------------------------------------------------------===//
+// dropout
+//===----------------------------------------------------------------------===//
+
+/// 0 <= ratio < 1; a static tensor of fewer than 2^31 elements (the stream
+/// numbers elements with 32 bits); a dropout index the stream can salt with.
+static LogicalResult verifyDropout(Operation *op, double ratio, std::optional<int64_t> index) {
+  if (!(ratio >= 0.0 && ratio < 1.0))
+    return op->emitOpError() << "ratio must be in [0, 1), got " << shortestDecimal(ratio);
+  auto t = cast<ShapedType>(op->getOperand(0).getType());
+  if (!t.hasStaticShape() || t.getNumElements() >= (int64_t(1) << 31))
+    return op->emitOpError() << "needs a static tensor of fewer than 2^31 elements, got " << t;
+  if (index && (*index < 0 || *index > 0xffff))
+    return op->emitOpError() << "index must be in [0, 65535], got " << *index;
+  return success();
+}
+
+LogicalResult DropoutOp::verify() {
+  return verifyDropout(*this, getRatio().convertToDouble(), std::nullopt);
+}
+
+LogicalResult DropoutTrainOp::verify() {
+  return verifyDropout(*this, getRatio().convertToDouble(), int64_t(getIndex()));
+}
+
+LogicalResult DropoutGradOp::verify() {
+  return verifyDropout(*this, getRatio().convertToDouble(), int64_t(getIndex()));
+}
+
 LogicalResult ConcatOp::verify() {
   if (getInputs().empty()) return emitOpError() << "needs at least one input";
   auto out = cast<ShapedType>(getOutput().getType());

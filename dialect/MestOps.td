@@ -199,6 +199,25 @@ def Mest_ActivationOp : Mest_Op<"activation", [Pure, SameOperandsAndResultType]>
   }];
 }
 
+def Mest_DropoutOp : Mest_Op<"dropout", [Pure, SameOperandsAndResultType]> {
+  let summary = "Inverted dropout: trained for real, the identity everywhere else";
+  let description = [{
+    In the train step (`mest-generate-backward` makes it `mest.dropout_train`)
+    each element is zeroed with probability `ratio` and the others are scaled
+    by `1 / (1 - ratio)`, from a counter-based random stream in the state block
+    (`mest-plan-storage` places it; docs/formats.md gives the function). The
+    eval step, inference and the exported graph leave it out. `0 <= ratio < 1`.
+
+    ```mlir
+    %5 = mest.dropout %4 {ratio = 0.2} : tensor<64x1280xf32>
+    ```
+  }];
+  let arguments = (ins TensorOf<[F32]>:$input, F64Attr:$ratio);
+  let results = (outs TensorOf<[F32]>:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
 def Mest_ScaleChannelsOp : Mest_Op<"scale_channels",
     [Pure, AllTypesMatch<["input", "output"]>]> {
   let summary = "Each channel of each image times its own scalar (squeeze-and-excitation)";

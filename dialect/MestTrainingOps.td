@@ -268,6 +268,55 @@ def Mest_ActivationGradOp : Mest_Op<"activation_grad",
   let hasVerifier = 1;
 }
 
+def Mest_DropoutTrainOp : Mest_Op<"dropout_train",
+    [MemoryEffects<[MemRead<Mest_StateResource>]>, SameOperandsAndResultType]> {
+  let summary = "mest.dropout in the train step: the mask of this step's stream";
+  let description = [{
+    Element `e` (row-major in the tensor) is kept when `keep(seed, step, index,
+    e)` of the model's dropout stream holds (docs/formats.md) and is then scaled
+    by `1 / (1 - ratio)`; `index` numbers the model's dropouts in order, so each
+    draws its own mask. Nothing is saved for backward: `mest.dropout_grad`
+    recomputes the mask from the same stream.
+
+    ```mlir
+    %5 = mest.dropout_train %4 {ratio = 0.2, index = 0} : tensor<64x1280xf32>
+    ```
+  }];
+  let arguments = (ins TensorOf<[F32]>:$input, F64Attr:$ratio, I64Attr:$index);
+  let results = (outs TensorOf<[F32]>:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
+def Mest_DropoutGradOp : Mest_Op<"dropout_grad",
+    [MemoryEffects<[MemRead<Mest_StateResource>]>, SameOperandsAndResultType]> {
+  let summary = "Gradient of mest.dropout_train: dy through the same mask and scale";
+  let description = [{
+    ```mlir
+    %dx = mest.dropout_grad %dy {ratio = 0.2, index = 0} : tensor<64x1280xf32>
+    ```
+  }];
+  let arguments = (ins TensorOf<[F32]>:$output_grad, F64Attr:$ratio, I64Attr:$index);
+  let results = (outs TensorOf<[F32]>:$input_grad);
+  let assemblyFormat = "$output_grad attr-dict `:` type($output_grad)";
+  let hasVerifier = 1;
+}
+
+def Mest_AdvanceDropoutOp : Mest_Op<"advance_dropout",
+    [MemoryEffects<[MemRead<Mest_StateResource>, MemWrite<Mest_StateResource>]>]> {
+  let summary = "Advance the dropout stream's step counter by one";
+  let description = [{
+    The last op of a train (or grad) step with dropout, after every
+    `mest.dropout_grad`: the next step draws new masks. The counter is in the
+    state block, so checkpoints keep it and a resumed run continues the stream.
+
+    ```mlir
+    mest.advance_dropout
+    ```
+  }];
+  let assemblyFormat = "attr-dict";
+}
+
 def Mest_ScaleChannelsGradOp : Mest_Op<"scale_channels_grad",
     [Pure, AllTypesMatch<["input", "output_grad"]>]> {
   let summary = "Gradient of mest.scale_channels' scale: per image and channel, sum of x * dy";

@@ -49,19 +49,29 @@ func::FuncOp createStep(OpBuilder &b, func::FuncOp model, StringRef suffix, bool
 }
 
 /// Clones the forward ops of `model` into `step`; in training mode batch norm
-/// and max pooling become their saving forms. Returns the logits.
+/// and max pooling become their saving forms and dropout its masking form
+/// (numbered in model order), outside training dropout is left out. Returns
+/// the logits.
 Value cloneForward(OpBuilder &b, func::FuncOp model, func::FuncOp step, bool train,
                    SmallVectorImpl<Operation *> &forward) {
   IRMapping map;
   map.map(model.getArgument(0), step.getArgument(0));
   Value logits;
+  int64_t dropouts = 0;
   for (Operation &op : model.getBody().front()) {
     if (auto ret = dyn_cast<func::ReturnOp>(op)) {
       logits = map.lookup(ret.getOperand(0));
       break;
     }
     Operation *clone = nullptr;
-    if (auto bn = dyn_cast<BatchNormOp>(op); bn && train) {
+    if (auto drop = dyn_cast<DropoutOp>(op); drop && !train) {
+      map.map(drop.getOutput(), map.lookup(drop.getInput()));  // the identity outside training
+      continue;
+    }
+    if (auto drop = dyn_cast<DropoutOp>(op)) {
+      clone = b.create<DropoutTrainOp>(drop.getLoc(), drop.getType(), map.lookup(drop.getInput()),
+                                       drop.getRatioAttr(), b.getI64IntegerAttr(dropouts++));
+    } else if (auto bn = dyn_cast<BatchNormOp>(op); bn && train) {
       auto type = bn.getInput().getType();
       auto stat = RankedTensorType::get({type.getDimSize(1)}, b.getF32Type());
       clone = b.create<BatchNormTrainOp>(bn.getLoc(), type, stat, stat, /*affine=*/Type(),
@@ -118,6 +128,13 @@ LogicalResult emitBackward(OpBuilder &b, func::FuncOp step, ArrayRef<Operation *
                                                          bn.getLayerAttr());
                     b.create<SgdOp>(loc, lr, mom, wd, bn.getLayerAttr());
                     addGrad(x, dx);
+                    return true;
+                  })
+                  .Case([&](DropoutTrainOp drop) {
+                    if (x != input)
+                      addGrad(x, b.create<DropoutGradOp>(loc, x.getType(), dy,
+                                                         drop.getRatioAttr(),
+                                                         drop.getIndexAttr()));
                     return true;
                   })
                   .Case([&](ReluOp relu) {
@@ -225,6 +242,9 @@ struct GenerateBackwardPass
                                                                  logits, step.getArgument(1));
           if (failed(emitBackward(body, step, forward, logits, dlogits)))
             return signalPassFailure();
+          // After every mask is used: the next step draws new ones.
+          if (llvm::any_of(forward, [](Operation *op) { return isa<DropoutTrainOp>(op); }))
+            body.create<AdvanceDropoutOp>(model.getLoc());
         }
         body.create<func::ReturnOp>(model.getLoc(), loss.getResults());
         b.setInsertionPointAfter(step);

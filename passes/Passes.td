@@ -35,8 +35,10 @@ def MestPlanStorage : Pass<"mest-plan-storage", "::mlir::ModuleOp"> {
     gradients and momentum sized for the sparsity attribute's capacity, its bias,
     and the scheme's metadata; a batch norm its scale, shift, their gradients and
     momentum and the running statistics. The layout of each layer is the one the
-    runtime uses (runtime/formats/StateLayout.h). Combinations the code generator
-    does not support are reported here, with the layer.
+    runtime uses (runtime/formats/StateLayout.h). A model with `mest.dropout`
+    also gets its dropout stream (seed and step counter, 16 bytes) after the
+    layers, at `mest.dropout_state_offset` on the function. Combinations the
+    code generator does not support are reported here, with the layer.
 
     Example: `mest.conv2d @c(...) {...}` becomes
     `mest.conv2d @c(...) {..., mest.state_offset = 1024 : i64}`.
@@ -73,8 +75,11 @@ def MestGenerateBackward : Pass<"mest-generate-backward", "::mlir::ModuleOp"> {
       layer's `mest.grad_input`, which needs the old weights) each followed by
       the layer's SGD step (`mest.sgd`), batch-norm gradients followed by theirs,
       and gradient sums where a value feeds two ops (residual connections);
+      each `mest.dropout` becomes `mest.dropout_train` (numbered by `index` in
+      model order) with a `mest.dropout_grad` that recomputes its mask, and the
+      step ends with `mest.advance_dropout` so the next step draws new masks;
     - `@m_eval(%x, %labels) -> (loss, correct, margin)`: the forward pass in
-      evaluation mode and the loss.
+      evaluation mode and the loss; dropout is left out here and in `@m_infer`.
   }];
 }
 

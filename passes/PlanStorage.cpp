@@ -1,6 +1,7 @@
 //===- PlanStorage.cpp - the mest-plan-storage pass -----------------------===//
 #include "passes/LayerCost.h"
 #include "passes/Passes.h"
+#include "runtime/formats/DropoutStream.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 
@@ -35,6 +36,11 @@ struct PlanStoragePass : public mest::impl::MestPlanStorageBase<PlanStoragePass>
         return WalkResult::advance();
       });
       if (result.wasInterrupted()) return signalPassFailure();
+      if (!model.getOps<DropoutOp>().empty()) {
+        model->setAttr(MestDialect::getDropoutStateOffsetAttrName(),
+                       IntegerAttr::get(IntegerType::get(&getContext(), 64), offset));
+        offset += rt::alignUp(rt::kDropoutStreamBytes);
+      }
       model->setAttr(MestDialect::getStateBytesAttrName(),
                      IntegerAttr::get(IntegerType::get(&getContext(), 64), offset));
     }

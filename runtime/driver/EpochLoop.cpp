@@ -192,6 +192,7 @@ int train(const Options &o, int threads) {
     else loadInitialWeights(model, o.init, threads);
     log.start();
   }
+  model.seedDropout(o.seed, replicas.rank(), /*fresh=*/!o.resume);
   progress.line(fmt::format(
       "model {}: {} weights in conv/linear layers, {} stored ({:.2f}% sparse); state {:.2f} "
       "MiB, arena {:.2f} MiB, scratch {:.0f} KiB per thread: {:.2f} MiB planned for {} threads",

@@ -1,11 +1,13 @@
 //===- Model.cpp - a compiled model's state, as the driver sees it --------===//
 #include "runtime/driver/Model.h"
 
+#include "runtime/formats/DropoutStream.h"
 #include "runtime/formats/StateCheck.h"
 #include "runtime/support/Error.h"
 #include "runtime/support/Memory.h"
 
 #include <chrono>
+#include <cstring>
 
 namespace mest::rt {
 
@@ -129,6 +131,21 @@ uint64_t Model::maskChecksum() const {
   return h;
 }
 
-uint64_t Model::stateChecksum() const { return fnv1a(kFnvBasis, state_, desc_->state_bytes); }
+uint64_t Model::stateChecksum() const {
+  const int64_t d = desc_->dropout_state_offset;
+  if (d < 0) return fnv1a(kFnvBasis, state_, desc_->state_bytes);
+  // The dropout seed differs between replicas by design: everything but it.
+  return fnv1a(fnv1a(kFnvBasis, state_, d), state_ + d + 8, desc_->state_bytes - d - 8);
+}
+
+void Model::seedDropout(uint64_t seed, int64_t rank, bool fresh) {
+  const int64_t d = desc_->dropout_state_offset;
+  if (d < 0) return;
+  uint64_t stream[2];
+  std::memcpy(stream, state_ + d, sizeof stream);
+  stream[0] = dropoutSeed(seed, rank);
+  if (fresh) stream[1] = 0;
+  std::memcpy(state_ + d, stream, sizeof stream);
+}
 
 } // namespace mest::rt

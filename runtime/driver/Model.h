@@ -53,8 +53,12 @@ public:
   /// 64-bit FNV-1a of every sparse layer's mask (counts, indices, group
   /// starts, pattern ids): equal on data-parallel replicas after a mutation.
   uint64_t maskChecksum() const;
-  /// The same over the whole state block.
+  /// The same over the whole state block but the dropout seed.
   uint64_t stateChecksum() const;
+  /// Writes the dropout stream's seed for --seed `seed` on replica `rank`
+  /// (runtime/formats/DropoutStream.h) and, for a fresh run, zeroes its step
+  /// counter; a resumed run continues the checkpoint's. No-op without dropout.
+  void seedDropout(uint64_t seed, int64_t rank, bool fresh);
 
   MutationScratch &scratch() { return *scratch_; }
   int64_t totalWeights() const;   // all conv/linear weights, dense count

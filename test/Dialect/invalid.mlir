@@ -763,3 +763,19 @@ func.func @shuffle_groups(%x: tensor<2x6x4x4xf32>) -> tensor<2x6x4x4xf32> {
   %0 = mest.shuffle_channels %x {groups = 4 : i64} : tensor<2x6x4x4xf32>
   return %0 : tensor<2x6x4x4xf32>
 }
+
+// -----
+
+func.func @dropout_ratio(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
+  // expected-error @+1 {{ratio must be in [0, 1), got 1.0}}
+  %0 = mest.dropout %x {ratio = 1.0} : tensor<2x8xf32>
+  return %0 : tensor<2x8xf32>
+}
+
+// -----
+
+func.func @dropout_index(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
+  // expected-error @+1 {{index must be in [0, 65535], got 65536}}
+  %0 = mest.dropout_train %x {ratio = 0.5, index = 65536} : tensor<2x8xf32>
+  return %0 : tensor<2x8xf32>
+}

@@ -28,6 +28,8 @@ func.func @every_op(%x: tensor<2x3x8x8xf32>) -> tensor<2x10xf32> attributes {mes
   %sq = mest.global_avg_pool2d %si : tensor<2x8x8x8xf32> -> tensor<2x8xf32>
   // CHECK: mest.activation sigmoid %{{.*}} : tensor<2x8xf32>
   %sg = mest.activation sigmoid %sq : tensor<2x8xf32>
+  // CHECK: mest.dropout %{{.*}} {ratio = 2.000000e-01 : f64} : tensor<2x8xf32>
+  %dr = mest.dropout %sg {ratio = 0.2} : tensor<2x8xf32>
   // CHECK: mest.activation hard_sigmoid %{{.*}} {alpha = 2.000000e-01 : f64, beta = 5.000000e-01 : f64} : tensor<2x8xf32>
   %hg = mest.activation hard_sigmoid %sg {alpha = 0.2 : f64, beta = 0.5 : f64} : tensor<2x8xf32>
   // CHECK: mest.scale_channels %{{.*}}, %{{.*}} : tensor<2x8x8x8xf32>, tensor<2x8xf32>

@@ -34,6 +34,12 @@ func.func @step(%x: tensor<2x4x4x4xf32>, %dy: tensor<2x4x4x4xf32>, %l: tensor<2x
   %dact = mest.activation_grad silu %y, %dy : tensor<2x4x4x4xf32>
   // CHECK: mest.activation_grad hard_swish %{{.*}}, %{{.*}} {alpha = 0.16666666666666666 : f64, beta = 5.000000e-01 : f64} : tensor<2x4x4x4xf32>
   %dhs = mest.activation_grad hard_swish %y, %dy {alpha = 0.16666666666666666 : f64, beta = 0.5 : f64} : tensor<2x4x4x4xf32>
+  // CHECK: mest.dropout_train %{{.*}} {index = 0 : i64, ratio = 2.500000e-01 : f64} : tensor<2x4x4x4xf32>
+  %dt = mest.dropout_train %y {ratio = 0.25, index = 0} : tensor<2x4x4x4xf32>
+  // CHECK: mest.dropout_grad %{{.*}} {index = 0 : i64, ratio = 2.500000e-01 : f64} : tensor<2x4x4x4xf32>
+  %dd = mest.dropout_grad %dy {ratio = 0.25, index = 0} : tensor<2x4x4x4xf32>
+  // CHECK: mest.advance_dropout
+  mest.advance_dropout
   // CHECK: mest.scale_channels_grad %{{.*}}, %{{.*}} : tensor<2x4x4x4xf32> -> tensor<2x4xf32>
   %dsc = mest.scale_channels_grad %y, %dy : tensor<2x4x4x4xf32> -> tensor<2x4xf32>
   // CHECK: mest.pad_channels %{{.*}} {offset = 2 : i64} : tensor<2x4x4x4xf32> -> tensor<2x8x4x4xf32>

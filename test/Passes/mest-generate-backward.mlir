@@ -59,3 +59,33 @@ func.func @res(%x: tensor<2x4x6x6xf32>) -> tensor<2x3xf32> attributes {mest.mode
 // CHECK-NOT: softmax_cross_entropy
 // CHECK: %[[LOGITS:.*]] = mest.linear
 // CHECK-NEXT: return %[[LOGITS]]
+
+// -----
+
+// Dropout: masked in the train step (numbered in model order), its gradient
+// the same mask, the stream advanced last; left out of eval and infer.
+func.func @drop(%x: tensor<2x8xf32>) -> tensor<2x3xf32> attributes {mest.model} {
+  %0 = mest.dropout %x {ratio = 0.5} : tensor<2x8xf32>
+  %1 = mest.linear @fc1(%0) {out_features = 8 : i64} : tensor<2x8xf32> -> tensor<2x8xf32>
+  %2 = mest.dropout %1 {ratio = 0.2} : tensor<2x8xf32>
+  %3 = mest.linear @fc2(%2) {out_features = 3 : i64} : tensor<2x8xf32> -> tensor<2x3xf32>
+  return %3 : tensor<2x3xf32>
+}
+
+// CHECK-LABEL: func.func @drop_train(
+// CHECK: %[[D0:[a-z0-9_]+]] = mest.dropout_train %{{.*}} {index = 0 : i64, ratio = 5.000000e-01 : f64}
+// CHECK: %[[L1:[a-z0-9_]+]] = mest.linear @fc1(%[[D0]])
+// CHECK: %[[D1:[a-z0-9_]+]] = mest.dropout_train %[[L1]] {index = 1 : i64, ratio = 2.000000e-01 : f64}
+// CHECK: mest.linear @fc2(%[[D1]])
+// CHECK: %[[G2:[a-z0-9_]+]] = mest.grad_input @fc2
+// CHECK: %[[G1:[a-z0-9_]+]] = mest.dropout_grad %[[G2]] {index = 1 : i64, ratio = 2.000000e-01 : f64}
+// CHECK: mest.grad_weight @fc1(%[[D0]], %[[G1]])
+// CHECK-NOT: mest.dropout_grad
+// CHECK: mest.advance_dropout
+// CHECK-NEXT: return
+// CHECK-LABEL: func.func @drop_eval(
+// CHECK-NOT: dropout
+// CHECK: mest.linear @fc1(%arg0)
+// CHECK-LABEL: func.func @drop_infer(
+// CHECK-NOT: dropout
+// CHECK: return

@@ -30,3 +30,16 @@ func.func @wide_blocks(%x: tensor<2x4x6x6xf32>) -> tensor<2x8xf32> attributes {m
   %1 = mest.global_avg_pool2d %0 : tensor<2x8x4x4xf32> -> tensor<2x8xf32>
   return %1 : tensor<2x8xf32>
 }
+
+// -----
+
+// A model with dropout gets its stream (16 bytes, 64 aligned) after the layers:
+// @fc dense 3x8 with bias is 640 bytes at 0, the stream at 640, the block 704.
+// CHECK-LABEL: func.func @dropped
+// CHECK-SAME: mest.dropout_state_offset = 640 : i64
+// CHECK-SAME: mest.state_bytes = 704 : i64
+func.func @dropped(%x: tensor<2x8xf32>) -> tensor<2x3xf32> attributes {mest.model} {
+  %0 = mest.dropout %x {ratio = 0.5} : tensor<2x8xf32>
+  %1 = mest.linear @fc(%0) {out_features = 3 : i64} : tensor<2x8xf32> -> tensor<2x3xf32>
+  return %1 : tensor<2x3xf32>
+}

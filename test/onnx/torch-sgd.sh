@@ -5,20 +5,22 @@
 # export, trained on its batch of 16 (one step an epoch, constant learning
 # rate, momentum and weight decay as PyTorch's SGD); each step's loss within
 # 2e-5 of PyTorch's and the eval logits of the updated network within 2e-6
-# relative (the 3 steps move them by ~30%).
-# Usage: torch-sgd.sh BIN_DIR SOURCE_DIR WORK_DIR
+# relative (the 3 steps move them by ~30%). CASE dropout is the network of
+# make-torch-dropout.py, whose masks PyTorch rebuilt from mest's dropout
+# stream for the seed in its expected.json.
+# Usage: torch-sgd.sh BIN_DIR SOURCE_DIR WORK_DIR [CASE]
 set -euo pipefail
-bin=$1 src=$2 work=$3
-inputs=$src/test/onnx/Inputs/sgd
+bin=$1 src=$2 work=$3 case=${4:-sgd}
+inputs=$src/test/onnx/Inputs/$case
 py=/usr/bin/python3
 rm -rf "$work" && mkdir -p "$work"
 cd "$work"
-read -r lr momentum wd steps < <($py -c "import json; e = json.load(open('$inputs/expected.json')); print(e['lr'], e['momentum'], e['weight_decay'], e['steps'])")
+read -r lr momentum wd steps seed < <($py -c "import json; e = json.load(open('$inputs/expected.json')); print(e['lr'], e['momentum'], e['weight_decay'], e['steps'], e.get('seed', 914))")
 "$bin/mest-import" "$inputs/model-preserve.onnx" --batch 16 --scheme dense --weights onnx -o model.mlir
 "$bin/mestc" model.mlir --emit exe -o model.train
 ./model.train --init model.init --data "npy:$inputs/data" --epochs "$steps" --lr "$lr" \
   --momentum "$momentum" --weight-decay "$wd" --lr-schedule step --lr-gamma 1 --mutation none \
-  --augment off --threads 2 --quiet --out run > train.log
+  --augment off --seed "$seed" --threads 2 --quiet --out run > train.log
 ./model.train --predict "$inputs/data/x_train.npy" --model run/model.mest --logits after.npy > /dev/null
 $py - "$inputs" <<'PY'
 import json, sys

@@ -34,7 +34,7 @@ constexpr const char *kSupported =
     "[N, C, H, W] by [N, C, 1, 1]), Concat, Slice and Split of channels, the channel shuffle "
     "(Reshape, Transpose, Reshape), Add, MaxPool, AveragePool (ceil_mode too), "
     "GlobalAveragePool, ReduceMean (over H and W), Flatten, Reshape (to [N, C*H*W]), Gemm, MatMul (+ Add of a bias), "
-    "Pad (in front of a Conv or pool), Identity, Dropout, and constant shape arithmetic "
+    "Pad (in front of a Conv or pool), Identity, Dropout (trained with its ratio), and constant shape arithmetic "
     "(Constant, Shape, Gather, Unsqueeze, Squeeze, Concat, Slice, Transpose, Cast, "
     "ConstantOfShape, Add, Sub, Mul, Div)";
 
@@ -456,10 +456,23 @@ void Importer::visit() {
                                     b.getF64FloatAttr(hi)),
                    x.shape});
   }
-  if (op == "Identity" || op == "Dropout") {
+  if (op == "Identity") return define(activation(0));
+  if (op == "Dropout") {
+    // The ratio is an attribute before opset 12, an optional constant input
+    // from then on; training_mode says how ONNX inference runs it, while mest
+    // trains with the ratio and leaves dropout out of evaluation either way.
     Activation x = activation(0);
-    poisonOtherOutputs(1, "the dropout mask, which an inference graph does not have");
-    return define(x);
+    poisonOtherOutputs(1, "the dropout mask, which mest does not keep (backward recomputes it)");
+    double ratio = floatAttribute(*node, "ratio", 0.5f);
+    if (const Constant *c = optionalConstant(1, "ratio")) {
+      if (c->numel() != 1) fail("the ratio must be one value");
+      ratio = c->values[0];
+    }
+    if (!(ratio >= 0.0 && ratio < 1.0)) fail("ratio " + std::to_string(ratio) + " is not in [0, 1)");
+    if (x.pending()) fail("a Pad feeds it; mest absorbs a Pad only into a Conv or pool");
+    if (ratio == 0.0) return define(x);
+    Value v = b.create<DropoutOp>(loc, x.value.getType(), x.value, b.getF64FloatAttr(ratio));
+    return define({v, x.shape});
   }
   if (op == "GlobalAveragePool") {
     const Activation &x = activation(0);
