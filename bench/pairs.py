@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Training steps in interleaved pairs: for every benchmark model, --pairs times
-in turn, mest's step (a bench-resnet32* binary, its own process) then PyTorch's
+in turn, mest's step (a bench-resnet32* or bench-mobilenet_v2* binary, its own
+process) then PyTorch's
 dense step of the same network, batch and threads (channels_last, in this
 process, model built once). Each pair's ratio is PyTorch's median / mest's
 median of that pair, so a slow window of the VM, which lasts seconds to minutes,
@@ -32,7 +33,8 @@ def mest_jobs(build, threads, pattern):
         names = sorted(l.strip() for l in f if l.strip())
     for name in names:
         path = os.path.join(bench, name)
-        if not name.startswith("bench-resnet32") or not fnmatch.fnmatch(name, pattern) or \
+        if not name.startswith(("bench-resnet32", "bench-mobilenet_v2")) or \
+                not fnmatch.fnmatch(name, pattern) or \
                 not os.access(path, os.X_OK) or not os.path.isfile(path):
             continue
         args = ["step", "--steps", "15", "--warmup", "3",
@@ -78,14 +80,15 @@ def main():
     jobs = [([b] + args, t) for b, args, t in mest_jobs(a.build, a.threads, a.models)]
     if a.sparseprop:
         jobs += sparseprop_jobs(a.sparseprop, a.threads)
-    steps = {}  # (batch, width) -> PyTorch's step, built once
+    steps = {}  # (network, batch, width) -> PyTorch's step, built once
 
-    def torch_ms(batch, width, threads):
+    def torch_ms(network, batch, width, threads):
         torch.set_num_threads(threads)
-        if (batch, width) not in steps:
-            steps[(batch, width)] = make_step(batch, width)
-            time_steps(steps[(batch, width)], 2, 1)
-        t = time_steps(steps[(batch, width)], 1, a.torch_steps)
+        key = (network, batch, width)
+        if key not in steps:
+            steps[key] = make_step(batch, width, network=network)
+            time_steps(steps[key], 2, 1)
+        t = time_steps(steps[key], 1, a.torch_steps)
         return t[len(t) // 2]
 
     with open(a.out, "a") as out:
@@ -99,7 +102,10 @@ def main():
                 r["pair"] = pair
                 r["binary"] = ("sparseprop" if r["kind"] == "sparseprop_step"
                                else os.path.basename(cmd[0]))
-                r["torch_ms"] = torch_ms(r.get("batch", 64), r.get("width", 16), threads)
+                r["network"] = ("mobilenet_v2" if r["binary"].startswith("bench-mobilenet_v2")
+                                else "resnet32")
+                r["torch_ms"] = torch_ms(r["network"], r.get("batch", 64), r.get("width", 16),
+                                         threads)
                 r["torch_layout"] = "channels_last"
                 # mestc --recompute-activations N, named -rN (bench/CMakeLists.txt).
                 r["recompute"] = next((int(p[1:]) for p in os.path.basename(cmd[0]).split("-")

@@ -51,6 +51,14 @@ def x_torch(r):
     return f"{r['x_torch']:.2f} ({r['x_torch_lo']:.2f}-{r['x_torch_hi']:.2f}, {r['pairs']} pairs)"
 
 
+# MobileNetV2 (bench/torch/export_mobilenet_v2.py) has its own table; every
+# other table is of the ResNet-32.
+def network(r):
+    return r.get("network") or ("mobilenet_v2" if r.get("model") == "mobilenet_v2" else "resnet32")
+mobilenet = [r for r in rows if network(r) == "mobilenet_v2"]
+rows = [r for r in rows if network(r) != "mobilenet_v2"]
+
+
 model_key = lambda r: (r.get("binary", ""), r["scheme"], r["target"], r.get("width", 16),
                        r.get("batch", 64), r["threads"], r.get("storage", "f32"),
                        r.get("kernels", "auto"))
@@ -196,6 +204,18 @@ if wide:
         if r["kind"] == "torch_step" and r.get("width", 16) == 32:
             md.append(f"| PyTorch {r['torch']} dense, {r['layout']}, own process | "
                       f"{r['median_ms']:.1f} | | | | | | {r['peak_rss_mb']:.1f} |")
+if mobilenet:
+    mn_steps = paired([r for r in mobilenet if r["kind"] == "step"], model_key)
+    if mn_steps:
+        step_table("MobileNetV2 (torchvision, width 1.0, 3x32x32), batch 64", mn_steps,
+                   " Imported from PyTorch's training-mode ONNX export (its Dropout(0.2) trains "
+                   "in both); the default policy keeps the first and the depthwise convolutions "
+                   "and the classifier dense.")
+    for r in mobilenet:
+        if r["kind"] == "torch_step":
+            md.append(f"| PyTorch {r['torch']} dense, {r['layout']}, own process | "
+                      f"{r['median_ms']:.1f} ({r['min_ms']:.1f}-{r['max_ms']:.1f}) | | | | | | "
+                      f"{r['peak_rss_mb']:.1f} |")
 if sparseprop:
     md.append("\n## SparseProp (sparse backpropagation, ICML 2023) on the same ResNet-32\n")
     md.append("SparseProp's `swap_modules_with_sparse` on the network pruned to the sparsity "

@@ -2,7 +2,8 @@
 # The benchmark instrument (make bench): mest's generated kernels and training
 # steps (ResNet-32, batch 64, every scheme at 80/90/95/98% and dense; at 90% also
 # with 16-bit activation storage, at batch 16 and 32, on one thread, and at the
-# MEST paper's width 32), oneDNN and Halide dense kernels, the machine's FMA
+# MEST paper's width 32), MobileNetV2 at 90% unstructured, oneDNN and Halide
+# dense kernels, the machine's FMA
 # peak, the PyTorch dense training step and SparseProp's sparse one, and
 # data-parallel training over MPI (bench/distributed), all in this one
 # invocation on this machine. Training steps run in interleaved pairs with
@@ -40,7 +41,9 @@ export OMP_NUM_THREADS=$threads
 for name in $(cat "$build/bench/models.txt"); do
   b=$build/bench/$name
   # Other batches and compact storage: the step only.
-  [[ $name =~ -b[0-9]+$ || $name == *f16* || $name =~ -r[0-9]+ ]] && continue
+  # MobileNetV2: the step only (the kernel table is of the ResNet-32's shapes).
+  [[ $name =~ -b[0-9]+$ || $name == *f16* || $name =~ -r[0-9]+ || $name == bench-mobilenet* ]] &&
+    continue
   echo "== $name: kernels"
   if [[ $name == *-direct ]]; then
     "$b" kernels --reps 10 --label direct >> "$out/mest-kernels.jsonl"
@@ -65,6 +68,10 @@ if /usr/bin/python3 -c "import torch" 2>/dev/null; then
   /usr/bin/python3 $torch_step --threads "$threads" --steps 10 >> "$out/torch.jsonl"
   /usr/bin/python3 $torch_step --threads "$threads" --steps 10 --width 32 --layout channels_last \
     >> "$out/torch.jsonl"
+  if /usr/bin/python3 -c "import torchvision" 2>/dev/null; then
+    /usr/bin/python3 $torch_step --threads "$threads" --steps 10 --network mobilenet_v2 \
+      --layout channels_last >> "$out/torch.jsonl"
+  fi
   for batch in 16 32 128 256; do
     /usr/bin/python3 $torch_step --threads "$threads" --steps 10 --batch $batch \
       --layout channels_last >> "$out/torch.jsonl"

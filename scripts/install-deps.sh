@@ -17,7 +17,7 @@ pkgs=(llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools clang-19 lld ninja-
       libonnx-dev libprotobuf-dev libonnx-testdata python3-onnx python3-opencv
       libopenmpi-dev openmpi-bin)
 if [[ "${1:-}" == "--bench" ]]; then
-  pkgs+=(libdnnl-dev python3-torch python3-matplotlib)
+  pkgs+=(libdnnl-dev python3-torch python3-torchvision python3-matplotlib)
 fi
 if [[ "${1:-}" == "--fuzz" ]]; then  # libFuzzer and the sanitizer runtimes of clang-19
   pkgs+=(libclang-rt-19-dev)

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """PyTorch dense baseline: the training step of the ResNet-32 that mest-model
 writes (stem conv, 3 stages of 5 basic blocks with 1x1 projection shortcuts, global
-average pooling, linear), same batch and input, SGD with momentum and weight decay.
+average pooling, linear), or of torchvision's MobileNetV2 (--network), same batch
+and input, SGD with momentum and weight decay.
 Median, min and max of --steps steps after --warmup, for NCHW and channels_last,
 and the process's peak resident memory. Prints one JSON object per layout.
 bench/pairs.py imports make_step and time_steps to interleave it with mest.
@@ -52,11 +53,21 @@ class ResNet(nn.Module):
         return self.fc(torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1))
 
 
-def make_step(batch, width=16, layout="channels_last"):
-    """The dense training step of the ResNet-32 (seeded), as a function of no arguments."""
+def make_network(network, width=16):
+    """The benchmark's networks: mest-model's ResNet-32, or torchvision's
+    MobileNetV2 (width 1.0, 10 classes; bench/torch/export_mobilenet_v2.py
+    exports the same one for mest). Seeded, in training mode."""
     torch.manual_seed(0)
+    if network == "mobilenet_v2":
+        import torchvision
+        return torchvision.models.mobilenet_v2(num_classes=10).train()
+    return ResNet(width=width).train()
+
+
+def make_step(batch, width=16, layout="channels_last", network="resnet32"):
+    """The dense training step of the network (seeded), as a function of no arguments."""
     fmt = torch.channels_last if layout == "channels_last" else torch.contiguous_format
-    model = ResNet(width=width).to(memory_format=fmt)
+    model = make_network(network, width).to(memory_format=fmt)
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4)
     x = torch.randn(batch, 3, 32, 32).to(memory_format=fmt)
     y = torch.randint(0, 10, (batch,))
@@ -90,14 +101,16 @@ def main():
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--layout", choices=["nchw", "channels_last", "both"], default="both")
+    p.add_argument("--network", choices=["resnet32", "mobilenet_v2"], default="resnet32")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     layouts = ["nchw", "channels_last"] if a.layout == "both" else [a.layout]
     for layout in layouts:
-        step = make_step(a.batch, a.width, layout)
+        step = make_step(a.batch, a.width, layout, a.network)
         times = time_steps(step, a.warmup, a.steps)
         print(json.dumps({
-            "kind": "torch_step", "layout": layout, "threads": a.threads, "batch": a.batch,
+            "kind": "torch_step", "network": a.network, "layout": layout, "threads": a.threads,
+            "batch": a.batch,
             "width": a.width, "median_ms": times[len(times) // 2], "min_ms": times[0],
             "max_ms": times[-1], "steps": a.steps, "torch": torch.__version__,
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
