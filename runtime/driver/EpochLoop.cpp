@@ -224,6 +224,7 @@ int train(const Options &o, int threads) {
   exported.kind = FileKind::Model;
   exported.fingerprint = desc->fingerprint;
   exported.put("STAT", model.state(), desc->state_bytes);
+  exported.put("DATA", src.kind.data(), src.kind.size());  // how --predict normalises
   if (lead || out.everyRankExports) writeCheckpoint(out.model, exported);
   if (!lead) return 0;  // rank 0 summarises
   RunSummary s;

@@ -25,7 +25,9 @@ namespace mest::rt {
 namespace {
 
 /// The state of a trained model from an exported model file or a checkpoint.
-void loadTrained(const std::string &path, Model &model) {
+/// Loads --model's state; returns the data set kind the model file records
+/// (its training data's normalisation), "" for a checkpoint or an older file.
+std::string loadTrained(const std::string &path, Model &model) {
   CheckpointFile f;
   try {
     f = readCheckpoint(path, FileKind::Model, model.desc().fingerprint);
@@ -35,6 +37,17 @@ void loadTrained(const std::string &path, Model &model) {
   }
   model.loadState(f.get("STAT", model.desc().state_bytes, path), path);
   model.afterMutation(omp_get_max_threads());
+  if (!f.has("DATA")) return "";
+  const std::vector<uint8_t> &bytes = f.sections.at("DATA");
+  std::string kind(bytes.begin(), bytes.end());
+  try {
+    parseDataSource(kind + ":.");
+  } catch (const Error &) {
+    throw Error(fmt::format("{}: the model file names an unknown training data set '{}' (its "
+                            "DATA section is damaged)",
+                            path, kind.substr(0, 40)));
+  }
+  return kind;
 }
 
 /// --model's trained state, or --init's weights.
@@ -84,10 +97,18 @@ int predict(const Options &o) {
   if (o.logits.empty()) makeDirs(o.out);
   checkWritableFile(out, "--logits");
   Model model(desc);
-  loadGiven(o, model);
-  // uint8 images are normalised as --data's set is (the one the model was
-  // trained on: fashion-mnist by default; npy: to [0, 1]); floats as given.
-  DataSource src = parseDataSource(o.data);
+  const std::string trainedOn = o.init.empty() ? loadTrained(o.modelFile, model) : "";
+  if (!o.init.empty()) loadInitialWeights(model, o.init, 1);
+  // uint8 images are normalised as the model's training data was (its model
+  // file says which: fashion-mnist, npy to [0, 1], ...), or as --data says
+  // when given (or for a checkpoint or --init); floats as given.
+  std::string data = o.data;
+  if (!trainedOn.empty() && !o.dataGiven) data = trainedOn + ":.";
+  if (!trainedOn.empty() && o.dataGiven && parseDataSource(o.data).kind != trainedOn)
+    std::fprintf(stderr, "note: %s was trained on %s data; uint8 images are normalised as "
+                         "--data %s says\n",
+                 o.modelFile.c_str(), trainedOn.c_str(), o.data.c_str());
+  DataSource src = parseDataSource(data);
   const int64_t B = desc->batch, K = desc->classes, N = images.count;
   const int64_t imageFloats = desc->in_channels * desc->in_height * desc->in_width;
   std::vector<float> x(B * imageFloats), batchLogits(B * K), logits(N * K);

@@ -121,7 +121,7 @@ Options parseOptions(int argc, char **argv, const char *modelName, int64_t batch
       {"data", "KIND[:DIR]", "fashion-mnist[:DIR] (default /usr/share/datasets/fashion-mnist), "
                              "mnist:DIR, cifar10:DIR, cifar100:DIR, npy:DIR (x_train.npy, y_train.npy, x_test.npy, "
                              "y_test.npy)",
-       [&](auto v) { o.data = v; }},
+       [&](auto v) { o.data = v, o.dataGiven = true; }},
       {"val-split", "N", "hold out the last N training examples and evaluate on them",
        [&](auto v) { o.valSplit = toInt(v, "val-split", 1, kMaxI64); }},
       {"train-limit", "N", "use only the first N training examples",

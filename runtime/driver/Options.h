@@ -31,6 +31,7 @@ RemoveAmount parseRemoveAmount(const std::string &text);
 struct Options {
   // Data.
   std::string data = "fashion-mnist";
+  bool dataGiven = false;  // --data on the command line (else --predict takes the model's)
   int64_t valSplit = 0, trainLimit = -1, testLimit = -1;
   int augment = -1;  // -1: as the data set calls for
   // Schedule.

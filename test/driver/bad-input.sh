@@ -131,6 +131,11 @@ expect_error "kept example 1 is 100000" "${small[@]}" "${ck[@]}" --out "$work/ck
 craft state fill STAT 0xff
 expect_error "layer conv1: weight 0 is NaN: not a state training this model can produce" "${small[@]}" "${ck[@]}" --out "$work/ck" --resume-from "$work/state.mest"
 expect_error "layer conv1: weight 0 is NaN" "${small[@]}" --eval-only "$work/state.mest"
+# A model file naming a data set that does not exist (its normalisation for --predict).
+cp "$work/ck/model.mest" "$work/data-kind.mest"
+"$here/mestfile.py" fill "$work/data-kind.mest" DATA 0x41
+/usr/bin/python3 -c "import numpy as np; np.save('$work/two.npy', np.zeros((2, 28, 28), np.uint8))"
+expect_error "the model file names an unknown training data set 'AAAA" "${small[@]}" --predict "$work/two.npy" --model "$work/data-kind.mest" --logits "$work/two-logits.npy"
 # A bit flip in the header (the fingerprint) is damage, not another model.
 cp "$good" "$work/header.mest"
 printf '\x01' | dd of="$work/header.mest" bs=1 seek=17 conv=notrunc status=none

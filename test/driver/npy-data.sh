@@ -120,6 +120,17 @@ if abs(acc - ref_acc) > 1e-9 or abs(loss - ref_loss) > 1e-4:
     sys.exit(f"FAIL: --predict logits give accuracy {acc} loss {loss}, --eval-only {ref_acc} {ref_loss}")
 print(f"--predict: logits [100, 10] give loss {loss:.4f}, accuracy {acc:.2%}, as --eval-only")
 PY
+# A model trained on npy data remembers it: --predict without --data scales
+# uint8 images to [0, 1] as training did (not as fashion-mnist's mean and std).
+"$bin" --predict "$work/uint8/x_test.npy" --model "$work/uint8-run/model.mest" \
+  --logits "$work/u8.npy" --threads 1 > /dev/null
+"$bin" --predict "$work/scaled/x_test.npy" --model "$work/uint8-run/model.mest" \
+  --logits "$work/scaled.npy" --threads 1 > /dev/null
+$py -c "
+import numpy as np, sys
+a, b = np.load('$work/u8.npy'), np.load('$work/scaled.npy')
+np.array_equal(a, b) or sys.exit('FAIL: --predict normalises uint8 images unlike the training data')
+print('--predict of uint8 images without --data: as the npy training data (equal logits)')"
 refuse() {  # words, then the arguments
   local words=$1; shift
   if "$bin" "$@" 2> "$work/err.txt" > /dev/null; then echo "FAIL: accepted: $*"; exit 1; fi
