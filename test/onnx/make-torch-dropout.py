@@ -9,7 +9,6 @@ of 3 SGD steps on it in float64, with every dropout mask rebuilt here from the
 stream docs/formats.md defines (runtime/formats/DropoutStream.h), then the
 eval-mode logits of the updated network, where dropout is off.
 Usage: make-torch-dropout.py OUTDIR"""
-import json
 import pathlib
 import sys
 import numpy as np
@@ -17,7 +16,7 @@ import onnx
 import torch
 from onnx import numpy_helper
 from torch import nn
-from torch_exports import perturb_batch_norm
+from torch_exports import perturb_batch_norm, record_sgd
 
 LR, MOMENTUM, WEIGHT_DECAY, STEPS, SEED = 0.05, 0.9, 1e-4, 3, 7
 M64 = (1 << 64) - 1
@@ -98,25 +97,10 @@ def main(out):
     for part in ("train", "test"):
         np.save(out / "data" / f"x_{part}.npy", x.numpy())
         np.save(out / "data" / f"y_{part}.npy", y.numpy())
-    m = m.double()
-    opt = torch.optim.SGD(m.parameters(), lr=LR, momentum=MOMENTUM, weight_decay=WEIGHT_DECAY)
-    losses = []
-    for step in range(STEPS):
+    def set_step(k):
         for d in (m.drop1, m.drop2):
-            d.step = step
-        opt.zero_grad()
-        loss = nn.functional.cross_entropy(m(x.double()), y)
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
-    m.eval()
-    with torch.no_grad():
-        np.save(out / "logits-after.npy", m(x.double()).numpy())
-    (out / "expected.json").write_text(json.dumps(
-        {"lr": LR, "momentum": MOMENTUM, "weight_decay": WEIGHT_DECAY, "steps": STEPS,
-         "seed": SEED, "losses": losses}, indent=1) + "\n")
-    print("losses", losses)
-
+            d.step = k
+    record_sgd(m, x, y, out, LR, MOMENTUM, WEIGHT_DECAY, STEPS, set_step, {"seed": SEED})
 
 if __name__ == "__main__":
     main(sys.argv[1])

@@ -10,13 +10,12 @@ exported with TrainingMode.PRESERVE; a batch of
 batch in training mode (loss of each step, then the eval-mode logits of the
 updated network), float64 so that the reference carries no float32 noise.
 Usage: make-torch-sgd.py OUTDIR"""
-import json
 import pathlib
 import sys
 import numpy as np
 import torch
 from torch import nn
-from torch_exports import perturb_batch_norm
+from torch_exports import perturb_batch_norm, record_sgd
 
 LR, MOMENTUM, WEIGHT_DECAY, STEPS = 0.05, 0.9, 1e-4, 3
 
@@ -102,24 +101,7 @@ def main(out):
     for part in ("train", "test"):
         np.save(out / "data" / f"x_{part}.npy", x.numpy())
         np.save(out / "data" / f"y_{part}.npy", y.numpy().astype(np.int64))
-    m = m.double()
-    m.train()
-    opt = torch.optim.SGD(m.parameters(), lr=LR, momentum=MOMENTUM, weight_decay=WEIGHT_DECAY)
-    losses = []
-    for _ in range(STEPS):
-        opt.zero_grad()
-        loss = nn.functional.cross_entropy(m(x.double()), y)
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
-    m.eval()
-    with torch.no_grad():
-        np.save(out / "logits-after.npy", m(x.double()).numpy())
-    (out / "expected.json").write_text(json.dumps(
-        {"lr": LR, "momentum": MOMENTUM, "weight_decay": WEIGHT_DECAY, "steps": STEPS,
-         "losses": losses}, indent=1) + "\n")
-    print("losses", losses)
-
+    record_sgd(m, x, y, out, LR, MOMENTUM, WEIGHT_DECAY, STEPS)
 
 if __name__ == "__main__":
     main(sys.argv[1])
